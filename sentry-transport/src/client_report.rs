@@ -1,0 +1,217 @@
+//! Client reports: counts of what the SDK dropped, by reason and category (PROTOCOL.md §3).
+//!
+//! Every component that drops something calls [`ClientReports::record`]; the transport worker
+//! drains the counters into a `client_report` item that rides along the next envelope.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use serde_json::json;
+
+use crate::category::DataCategory;
+use crate::envelope::Item;
+
+/// Why an item was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiscardReason {
+    /// The transport queue was full.
+    QueueOverflow,
+    /// The offline cache was full and dropped its oldest entry.
+    CacheOverflow,
+    /// A rate limit from the server was in force.
+    RatelimitBackoff,
+    /// The server could not be reached, after retries.
+    NetworkError,
+    /// `sample_rate` or an error sampler dropped the event.
+    SampleRate,
+    /// `before_send` (or a similar hook) returned nothing.
+    BeforeSend,
+    /// An event processor or `ignore_errors` dropped the event.
+    EventProcessor,
+    /// The server answered with an error status other than 429.
+    SendError,
+    /// Something inside the SDK failed (serialisation, a corrupt cache file).
+    InternalSdkError,
+    /// A batching buffer was full.
+    BufferOverflow,
+}
+
+impl DiscardReason {
+    const ALL: [DiscardReason; 10] = [
+        DiscardReason::QueueOverflow,
+        DiscardReason::CacheOverflow,
+        DiscardReason::RatelimitBackoff,
+        DiscardReason::NetworkError,
+        DiscardReason::SampleRate,
+        DiscardReason::BeforeSend,
+        DiscardReason::EventProcessor,
+        DiscardReason::SendError,
+        DiscardReason::InternalSdkError,
+        DiscardReason::BufferOverflow,
+    ];
+
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscardReason::QueueOverflow => "queue_overflow",
+            DiscardReason::CacheOverflow => "cache_overflow",
+            DiscardReason::RatelimitBackoff => "ratelimit_backoff",
+            DiscardReason::NetworkError => "network_error",
+            DiscardReason::SampleRate => "sample_rate",
+            DiscardReason::BeforeSend => "before_send",
+            DiscardReason::EventProcessor => "event_processor",
+            DiscardReason::SendError => "send_error",
+            DiscardReason::InternalSdkError => "internal_sdk_error",
+            DiscardReason::BufferOverflow => "buffer_overflow",
+        }
+    }
+
+    fn index(self) -> usize {
+        DiscardReason::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    }
+}
+
+const CATEGORIES: usize = DataCategory::ALL.len();
+
+/// Lock-free counters of dropped items, one per (reason, category); one per client.
+///
+/// ```
+/// use sentry_transport::{ClientReports, DataCategory, DiscardReason};
+/// let reports = ClientReports::new(true);
+/// reports.record(DiscardReason::QueueOverflow, DataCategory::Error, 2);
+/// let item = reports.take_item().unwrap();
+/// assert_eq!(item.item_type(), "client_report");
+/// assert!(reports.take_item().is_none());
+/// ```
+#[derive(Debug)]
+pub struct ClientReports {
+    enabled: bool,
+    counts: Vec<AtomicU64>,
+    /// Set on every record so that draining can skip the scan when nothing happened. Relaxed:
+    /// a record racing with a drain is picked up by the next drain.
+    dirty: AtomicBool,
+}
+
+impl ClientReports {
+    /// Counters for one client; with `enabled` false, nothing is recorded or sent.
+    pub fn new(enabled: bool) -> Self {
+        ClientReports {
+            enabled,
+            counts: (0..DiscardReason::ALL.len() * CATEGORIES)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            dirty: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `quantity` dropped items of `category` for `reason`.
+    pub fn record(&self, reason: DiscardReason, category: DataCategory, quantity: u64) {
+        if !self.enabled || quantity == 0 || category == DataCategory::Internal {
+            return;
+        }
+        let idx = reason.index() * CATEGORIES + category_index(category);
+        self.counts[idx].fetch_add(quantity, Ordering::Relaxed);
+        self.dirty.store(true, Ordering::Relaxed);
+    }
+
+    /// Counts every item of a dropped envelope (client reports themselves are never counted).
+    pub fn record_envelope(&self, reason: DiscardReason, envelope: &crate::Envelope) {
+        for item in envelope.items() {
+            self.record(reason, item.category(), item.quantity());
+        }
+    }
+
+    /// Whether anything is waiting to be reported.
+    pub fn has_pending(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    /// Drains the counters into `(reason, category, quantity)` triples.
+    pub fn take(&self) -> Vec<(DiscardReason, DataCategory, u64)> {
+        if !self.dirty.swap(false, Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for reason in DiscardReason::ALL {
+            for category in DataCategory::ALL {
+                let idx = reason.index() * CATEGORIES + category_index(category);
+                let n = self.counts[idx].swap(0, Ordering::Relaxed);
+                if n > 0 {
+                    out.push((reason, category, n));
+                }
+            }
+        }
+        out
+    }
+
+    /// Drains the counters into a `client_report` item, or `None` if nothing was dropped.
+    pub fn take_item(&self) -> Option<Item> {
+        let counts = self.take();
+        if counts.is_empty() {
+            return None;
+        }
+        let discarded: Vec<_> = counts
+            .into_iter()
+            .map(|(reason, category, quantity)| {
+                json!({"reason": reason.as_str(), "category": category.as_str(), "quantity": quantity})
+            })
+            .collect();
+        let payload = json!({
+            "timestamp": crate::time::rfc3339(SystemTime::now()),
+            "discarded_events": discarded,
+        });
+        Some(Item::new("client_report", payload.to_string().into_bytes()))
+    }
+}
+
+fn category_index(category: DataCategory) -> usize {
+    DataCategory::ALL
+        .iter()
+        .position(|c| *c == category)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregates_by_reason_and_category() {
+        let r = ClientReports::new(true);
+        r.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        r.record(DiscardReason::SampleRate, DataCategory::Error, 2);
+        r.record(DiscardReason::QueueOverflow, DataCategory::Transaction, 5);
+        r.record(DiscardReason::QueueOverflow, DataCategory::Internal, 5);
+        let mut got = r.take();
+        got.sort_by_key(|(reason, _, _)| reason.as_str());
+        assert_eq!(
+            got,
+            vec![
+                (DiscardReason::QueueOverflow, DataCategory::Transaction, 5),
+                (DiscardReason::SampleRate, DataCategory::Error, 3),
+            ]
+        );
+        assert!(r.take().is_empty());
+    }
+
+    #[test]
+    fn disabled_records_nothing() {
+        let r = ClientReports::new(false);
+        r.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        assert!(r.take_item().is_none());
+    }
+
+    #[test]
+    fn item_payload_shape() {
+        let r = ClientReports::new(true);
+        r.record(DiscardReason::BeforeSend, DataCategory::Error, 4);
+        let item = r.take_item().unwrap();
+        let v = item.payload_json().unwrap();
+        assert_eq!(
+            v["discarded_events"],
+            json!([{"reason":"before_send","category":"error","quantity":4}])
+        );
+        assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+}

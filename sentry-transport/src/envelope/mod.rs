@@ -1,0 +1,83 @@
+//! Envelopes: Sentry's container format (PROTOCOL.md §1.3).
+//!
+//! An envelope is one JSON header line followed by items, each a JSON header line and a payload.
+//! [`Envelope::to_bytes`] writes one, [`Envelope::parse`] reads one; both keep unknown header keys
+//! and unknown item types.
+
+mod item;
+mod parse;
+mod write;
+
+pub use item::Item;
+
+use serde_json::{Map, Value};
+
+/// A Sentry envelope: headers plus items.
+///
+/// ```
+/// use sentry_transport::{Envelope, Item};
+/// let mut envelope = Envelope::new();
+/// envelope.set_header("event_id", "9ec79c33ec9942ab8353589fcb2e04dc");
+/// envelope.add_item(Item::new("attachment", Vec::new()).with_header("filename", "a.txt"));
+/// let bytes = envelope.to_bytes();
+/// assert_eq!(Envelope::parse(&bytes).unwrap(), envelope);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Envelope {
+    headers: Map<String, Value>,
+    items: Vec<Item>,
+}
+
+impl Envelope {
+    /// An envelope with empty headers (`{}`) and no items.
+    pub fn new() -> Self {
+        Envelope::default()
+    }
+
+    /// The envelope headers.
+    pub fn headers(&self) -> &Map<String, Value> {
+        &self.headers
+    }
+
+    /// Sets an envelope header, replacing any earlier value.
+    pub fn set_header(&mut self, key: &str, value: impl Into<Value>) {
+        self.headers.insert(key.to_owned(), value.into());
+    }
+
+    /// Removes an envelope header.
+    pub fn remove_header(&mut self, key: &str) -> Option<Value> {
+        self.headers.shift_remove(key)
+    }
+
+    /// The `event_id` header, if any.
+    pub fn event_id(&self) -> Option<&str> {
+        self.headers.get("event_id").and_then(Value::as_str)
+    }
+
+    /// Appends an item.
+    pub fn add_item(&mut self, item: Item) {
+        self.items.push(item);
+    }
+
+    /// The items, in order.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// Keeps only the items for which `keep` returns true, handing each removed item to `removed`.
+    pub fn retain_items(&mut self, mut keep: impl FnMut(&Item) -> bool, mut removed: impl FnMut(Item)) {
+        let items = std::mem::take(&mut self.items);
+        for item in items {
+            if keep(&item) {
+                self.items.push(item);
+            } else {
+                removed(item);
+            }
+        }
+    }
+
+    /// Whether the envelope has no items (such an envelope is not worth sending).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}

@@ -1,0 +1,121 @@
+//! The HTTP transport: one background thread with a private current-thread tokio runtime and a
+//! reqwest client, fed through a bounded queue.
+//!
+//! # Invariants
+//! - `send` never blocks: `try_send` into a bounded channel, plus a byte budget.
+//! - `flush`/`close` wait on a condition variable with a deadline, never on a join or a send.
+//! - Every envelope that is not delivered is counted in the client reports with its reason.
+
+mod options;
+mod progress;
+mod worker;
+
+pub use options::HttpOptions;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::client_report::DiscardReason;
+use crate::sync::Mutex;
+use crate::transport::{Outgoing, Transport};
+use progress::Progress;
+use worker::Job;
+
+/// Sends envelopes to a Sentry-compatible server from a background thread.
+///
+/// Cheap to share behind an `Arc`; dropping the last handle closes the queue and lets the worker
+/// finish on its own (nothing waits for it).
+pub struct HttpTransport {
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    progress: Arc<Progress>,
+    options: Arc<HttpOptions>,
+}
+
+impl HttpTransport {
+    /// Starts the background worker. Never fails: if the thread cannot start, the transport
+    /// drops what it is given (counted as `internal_sdk_error`) and says so on stderr.
+    pub fn new(options: HttpOptions) -> Self {
+        let options = Arc::new(options);
+        let progress = Arc::new(Progress::default());
+        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let sender = match worker::spawn(options.clone(), progress.clone(), rx) {
+            Ok(()) => Some(tx),
+            Err(err) => {
+                crate::debug::always_log(format_args!("transport disabled: {err}"));
+                None
+            }
+        };
+        HttpTransport {
+            sender: Mutex::new(sender),
+            progress,
+            options,
+        }
+    }
+
+    fn enqueue(&self, job: Job) -> Result<(), Job> {
+        let guard = self.sender.lock();
+        let Some(sender) = guard.as_ref() else {
+            return Err(job);
+        };
+        sender.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => job,
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, outgoing: Outgoing) {
+        let size = outgoing.size_hint();
+        let reports = &self.options.client_reports;
+        // Reserve bytes first so concurrent senders cannot overshoot the budget together.
+        let before = self.progress.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size > self.options.queue_max_bytes {
+            self.progress.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            reports.record(DiscardReason::QueueOverflow, outgoing.category(), 1);
+            crate::sdk_debug!("queue over its byte bound: dropped one {}", outgoing.category());
+            return;
+        }
+        let category = outgoing.category();
+        self.progress.begin();
+        if self.enqueue(Job::Send(outgoing)).is_err() {
+            self.progress.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.progress.finish();
+            reports.record(DiscardReason::QueueOverflow, category, 1);
+            crate::sdk_debug!("queue full: dropped one {category}");
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        // The marker makes the worker send pending client reports once the queue before it is
+        // done; if the queue is full, the wait still covers everything queued.
+        self.progress.begin();
+        if self.enqueue(Job::FlushReports).is_err() {
+            self.progress.finish();
+        }
+        self.progress.wait_idle(timeout)
+    }
+
+    fn close(&self, timeout: Duration) -> bool {
+        let flushed = self.flush(timeout);
+        // Dropping the sender ends the worker once it has drained the channel; nothing joins it.
+        self.progress.closing.store(true, Ordering::Relaxed);
+        drop(self.sender.lock().take());
+        flushed
+    }
+
+    fn pending(&self) -> usize {
+        self.progress.pending()
+    }
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("url", &self.options.dsn.envelope_url())
+            .field("pending", &self.progress.pending())
+            .finish()
+    }
+}

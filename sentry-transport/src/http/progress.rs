@@ -1,0 +1,56 @@
+//! Counters shared between the callers and the worker: how much is queued and how much is done,
+//! so `flush` can wait with a deadline without sending anything to the worker.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Condvar;
+use std::time::{Duration, Instant};
+
+use crate::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub(super) struct Progress {
+    /// Jobs handed to the queue and not yet finished by the worker.
+    in_flight: Mutex<usize>,
+    idle: Condvar,
+    /// Bytes (estimated) held by queued jobs; the byte bound of the queue.
+    pub(super) queued_bytes: AtomicUsize,
+    /// Set by `close`: the worker drops what is still queued instead of sending it.
+    pub(super) closing: AtomicBool,
+}
+
+impl Progress {
+    pub(super) fn begin(&self) {
+        *self.in_flight.lock() += 1;
+    }
+
+    pub(super) fn finish(&self) {
+        let mut n = self.in_flight.lock();
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            drop(n);
+            self.idle.notify_all();
+        }
+    }
+
+    pub(super) fn pending(&self) -> usize {
+        *self.in_flight.lock()
+    }
+
+    /// Waits until nothing is in flight or `timeout` passes; true if idle.
+    pub(super) fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut n = self.in_flight.lock();
+        while *n > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            n = Mutex::wait_timeout(&self.idle, n, deadline - now).0;
+        }
+        true
+    }
+
+    pub(super) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,52 @@
+//! The wire layer of `sentry-sdk`: DSNs, envelopes, data categories, client-report counters, the
+//! [`Transport`] trait and the background [`HttpTransport`].
+//!
+//! This crate knows envelopes and categories, not events: the core hands it [`Outgoing`] work
+//! (finished envelopes, or closures that build one on the worker thread).
+//!
+//! # Layout
+//! - [`dsn`](Dsn): parsing and printing DSNs, the envelope URL and the auth header.
+//! - `envelope`: [`Envelope`] and [`Item`], writer and parser.
+//! - `category`: [`DataCategory`] and the item-type mapping.
+//! - `client_report`: [`ClientReports`], lock-free drop counters.
+//! - `transport`: the [`Transport`] trait and [`Outgoing`].
+//! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest.
+//! - [`debug`]: the SDK's own diagnostic output.
+//! - [`time`]: RFC 3339 timestamps.
+//! - [`sync`]: a mutex that ignores poisoning.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![warn(unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod category;
+mod client_report;
+pub mod debug;
+mod dsn;
+mod envelope;
+mod error;
+mod http;
+pub mod sync;
+pub mod time;
+mod transport;
+
+pub use category::DataCategory;
+pub use client_report::{ClientReports, DiscardReason};
+pub use dsn::Dsn;
+pub use envelope::{Envelope, Item};
+pub use error::{Error, ErrorKind};
+pub use http::{HttpOptions, HttpTransport};
+pub use transport::{Outgoing, Transport};
+
+#[allow(dead_code)]
+fn _assert_impls() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<HttpTransport>();
+    send_sync::<Envelope>();
+    send_sync::<Error>();
+    send_sync::<ClientReports>();
+    fn send<T: Send>() {}
+    send::<Outgoing>();
+}

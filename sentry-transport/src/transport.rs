@@ -1,0 +1,107 @@
+//! The [`Transport`] trait and [`Outgoing`], the unit of work handed to a transport.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::category::DataCategory;
+use crate::envelope::Envelope;
+
+type Builder = Box<dyn FnOnce() -> Option<Envelope> + Send>;
+
+/// Something to send: a finished envelope, or a closure that builds one on the transport's
+/// background thread.
+///
+/// Deferring the build is how the SDK keeps symbolication, scope merging, `before_send` and
+/// serialisation off the caller's thread: the core hands over a closure, the worker runs it.
+pub struct Outgoing {
+    kind: Kind,
+    category: DataCategory,
+    size_hint: usize,
+}
+
+enum Kind {
+    Ready(Envelope),
+    Deferred(Builder),
+}
+
+impl Outgoing {
+    /// A finished envelope.
+    pub fn ready(envelope: Envelope) -> Self {
+        let category = envelope
+            .items()
+            .first()
+            .map(|i| i.category())
+            .unwrap_or(DataCategory::Default);
+        let size_hint = envelope.items().iter().map(|i| i.payload().len() + 64).sum();
+        Outgoing {
+            kind: Kind::Ready(envelope),
+            category,
+            size_hint,
+        }
+    }
+
+    /// An envelope built later by `build` (which may decide to send nothing). `category` and
+    /// `size_hint` are what queue accounting and overflow reports use until it is built.
+    pub fn deferred(
+        category: DataCategory,
+        size_hint: usize,
+        build: impl FnOnce() -> Option<Envelope> + Send + 'static,
+    ) -> Self {
+        Outgoing {
+            kind: Kind::Deferred(Box::new(build)),
+            category,
+            size_hint,
+        }
+    }
+
+    /// The data category of the main item.
+    pub fn category(&self) -> DataCategory {
+        self.category
+    }
+
+    /// Estimated size in bytes, for the queue's byte bound.
+    pub fn size_hint(&self) -> usize {
+        self.size_hint
+    }
+
+    /// Builds (if deferred) and returns the envelope; `None` if the builder dropped it.
+    pub fn into_envelope(self) -> Option<Envelope> {
+        match self.kind {
+            Kind::Ready(envelope) => Some(envelope),
+            Kind::Deferred(build) => build(),
+        }
+    }
+}
+
+impl fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("deferred", &matches!(self.kind, Kind::Deferred(_)))
+            .field("category", &self.category)
+            .field("size_hint", &self.size_hint)
+            .finish()
+    }
+}
+
+/// Delivers envelopes. Implementations must never block the caller of [`Transport::send`].
+///
+/// The SDK's own [`HttpTransport`](crate::HttpTransport) sends over HTTP from a background
+/// thread; tests and users may provide their own (see `ClientOptions::transport`).
+pub trait Transport: Send + Sync + 'static {
+    /// Queues `outgoing` for delivery without blocking; a full queue drops it (and counts it).
+    fn send(&self, outgoing: Outgoing);
+
+    /// Waits at most `timeout` until everything queued so far is delivered (or given up on).
+    /// Returns true if everything was.
+    fn flush(&self, timeout: Duration) -> bool;
+
+    /// Flushes for at most `timeout`, then stops accepting envelopes.
+    fn close(&self, timeout: Duration) -> bool {
+        self.flush(timeout)
+    }
+
+    /// How many envelopes are queued or in flight (used for the shutdown message).
+    fn pending(&self) -> usize {
+        0
+    }
+}
