@@ -1,1 +1,79 @@
-//! placeholder
+//! A Sentry client for Rust that never blocks, never crashes the host program and loses nothing
+//! it could keep.
+//!
+//! # Quick start
+//! ```no_run
+//! use sentry_sdk::protocol::Level;
+//!
+//! fn main() {
+//!     // Keep the guard alive for the whole program: dropping it flushes (at most 2 s).
+//!     let _guard = sentry_sdk::init("https://public@o1.ingest.sentry.io/42");
+//!
+//!     sentry_sdk::set_tag("plan", "pro");
+//!     sentry_sdk::capture_message("started", Level::Info);
+//!     if let Err(err) = "x".parse::<u32>() {
+//!         sentry_sdk::capture_exception(&err);
+//!     }
+//!     // Panics are reported too (unless `default_integrations(false)`).
+//! }
+//! ```
+//! With no DSN (neither in code nor in `SENTRY_DSN`) the SDK is disabled and every call costs
+//! a few nanoseconds. An invalid DSN or option never panics: `init` prints the problem to
+//! stderr once and runs disabled.
+//!
+//! # Concepts
+//! - **Client**: options plus a transport; `init` binds one for the whole process. It is
+//!   looked up at capture time, so threads started before `init` report too.
+//! - **Scopes**: data merged into events. The *global* scope applies everywhere; the
+//!   *isolation* scope (what [`set_tag`], [`set_user`], [`add_breadcrumb`] write) is shared by
+//!   the process until forked with [`with_isolation_scope`] or
+//!   [`IsolationExt::isolated`] for one request or task; [`with_scope`] makes a short-lived
+//!   *current* scope.
+//! - **Cost**: the calling thread only snapshots the scopes (O(1)), walks the stack when one is
+//!   needed (no symbolication) and enqueues without blocking. Symbolication, scope merging,
+//!   `before_send`, serialisation and HTTP happen on one background thread.
+//!   `before_send` therefore runs on that thread for ordinary captures, and inline for panics.
+//! - **Shutdown**: dropping the [`ClientInitGuard`] (or [`close`]) waits at most
+//!   `shutdown_timeout` for pending events, and says on stderr how many it waits for.
+//!
+//! # Testing your code
+//! With the `test` feature, `sentry_sdk::test::with_captured_events` runs a closure with a
+//! client bound on the current thread and returns the events it would have sent.
+//!
+//! # Feature flags
+//! - `panic` (default): report panics through a chained panic hook.
+//! - `test`: helpers for your own tests.
+//!
+//! # MSRV
+//! Rust 1.81.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod init;
+
+pub use init::{init, ClientInitGuard};
+pub use sentry_core::{
+    add_breadcrumb, capture_event, capture_exception, capture_message, close,
+    configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
+    remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, transport,
+    with_isolation_scope, with_scope, AsError, BeforeBreadcrumb, BeforeSend, Client,
+    ClientOptions, Error, Integration, IntoBreadcrumb, IsolationExt, Isolated, RawStack, Scope,
+    TransportContext, TransportFactory, SDK_NAME, SDK_VERSION,
+};
+pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
+
+/// Integrations that `init` can add.
+pub mod integrations {
+    #[cfg(feature = "panic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
+    pub use sentry_integrations::panic;
+    #[cfg(feature = "panic")]
+    pub use sentry_integrations::PanicIntegration;
+}
+
+#[cfg(feature = "test")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test")))]
+pub use sentry_core::test;

@@ -1,0 +1,246 @@
+//! The top-level API: capture functions and scope setters.
+//!
+//! Every function first checks whether a client could be bound (one relaxed atomic load) and
+//! whether the thread is inside an SDK callback; with no client it returns at once and
+//! allocates nothing. Scope setters write the isolation scope (see `scope::stack`).
+
+use std::time::Duration;
+
+use crate::client::{self, current};
+use crate::error_chain::exceptions_from_error;
+use crate::protocol::{Breadcrumb, Event, EventId, Level, User, Value};
+use crate::scope::{stack, Scope};
+use crate::stacktrace::RawStack;
+use crate::callback;
+
+/// Something that yields a breadcrumb: a [`Breadcrumb`], or a closure that builds one only
+/// when a client will keep it.
+pub trait IntoBreadcrumb {
+    /// Builds the breadcrumb.
+    fn into_breadcrumb(self) -> Breadcrumb;
+}
+
+impl IntoBreadcrumb for Breadcrumb {
+    fn into_breadcrumb(self) -> Breadcrumb {
+        self
+    }
+}
+
+impl<F: FnOnce() -> Breadcrumb> IntoBreadcrumb for F {
+    fn into_breadcrumb(self) -> Breadcrumb {
+        self()
+    }
+}
+
+#[inline]
+fn active_client() -> Option<std::sync::Arc<client::Client>> {
+    if !client::maybe_bound() || callback::is_inside() {
+        return None;
+    }
+    current()
+}
+
+/// Captures a message event at `level`; returns its id (nil when nothing was captured).
+///
+/// ```
+/// let id = sentry_core::capture_message("cache warmed", sentry_core::protocol::Level::Info);
+/// assert!(id.is_nil()); // no client bound in this example
+/// ```
+pub fn capture_message(message: &str, level: Level) -> EventId {
+    let Some(client) = active_client() else {
+        return EventId::NIL;
+    };
+    let stack = client.options().get_attach_stacktrace().then(RawStack::capture);
+    let event = Event {
+        message: Some(message.to_owned()),
+        level,
+        ..Default::default()
+    };
+    client.capture(event, stack)
+}
+
+/// Captures an error and its `source()` chain as an exception event (mechanism `generic`,
+/// handled), with the stack of the capture site; returns its id.
+///
+/// The outermost exception's type is the error's static type name (`ConfigError`); causes
+/// only known as `dyn Error` are named after their `Debug` output.
+///
+/// ```
+/// let err = "x".parse::<u32>().unwrap_err();
+/// sentry_core::capture_exception(&err);
+/// ```
+#[inline(never)]
+pub fn capture_exception<E: AsError + ?Sized>(error: &E) -> EventId {
+    let Some(client) = active_client() else {
+        return EventId::NIL;
+    };
+    let stack = RawStack::capture();
+    let exception = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+    let event = Event {
+        exception,
+        level: Level::Error,
+        ..Default::default()
+    };
+    client.capture(event, Some(stack))
+}
+
+/// An error `capture_exception` accepts: any sized `std::error::Error + 'static`, and the
+/// trait objects `dyn Error` (`+ Send`, `+ Send + Sync`) as found in `Box<dyn Error>`.
+pub trait AsError {
+    /// The error as a trait object.
+    fn as_error(&self) -> &(dyn std::error::Error + 'static);
+}
+
+impl<E: std::error::Error + 'static> AsError for E {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+}
+
+impl AsError for dyn std::error::Error + 'static {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+}
+
+impl AsError for dyn std::error::Error + Send + 'static {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+}
+
+impl AsError for dyn std::error::Error + Send + Sync + 'static {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+}
+
+/// Captures a ready-made event (its fields win over the scopes'); returns its id.
+pub fn capture_event(event: Event) -> EventId {
+    match active_client() {
+        Some(client) => client.capture(event, None),
+        None => EventId::NIL,
+    }
+}
+
+/// The id of the last event captured on this thread (nil if none).
+pub fn last_event_id() -> EventId {
+    client::last_event_id()
+}
+
+/// Records a breadcrumb in the isolation scope, after `before_breadcrumb`. Pass a closure to
+/// build it only when a client is bound:
+///
+/// ```
+/// use sentry_core::protocol::Breadcrumb;
+/// sentry_core::add_breadcrumb(|| Breadcrumb { message: Some("loaded".into()), ..Default::default() });
+/// ```
+pub fn add_breadcrumb(breadcrumb: impl IntoBreadcrumb) {
+    let Some(client) = active_client() else {
+        return;
+    };
+    let mut crumb = breadcrumb.into_breadcrumb();
+    if let Some(hook) = client.options().before_breadcrumb_fn() {
+        // User code: no scope lock or borrow is held here.
+        let hook = hook.clone();
+        match callback::run("before_breadcrumb", move || hook(crumb)).flatten() {
+            Some(kept) => crumb = kept,
+            None => return,
+        }
+    }
+    let max = client.options().get_max_breadcrumbs();
+    stack::with_isolation_mut(|scope| scope.push_breadcrumb(crumb, max));
+}
+
+fn set(f: impl FnOnce(&mut Scope)) {
+    if active_client().is_some() {
+        stack::with_isolation_mut(f);
+    }
+}
+
+/// Sets (or clears) the user of later events.
+pub fn set_user(user: Option<User>) {
+    set(|s| s.set_user(user));
+}
+
+/// Sets a tag on later events.
+pub fn set_tag(key: &str, value: impl ToString) {
+    set(|s| s.set_tag(key, value));
+}
+
+/// Removes a tag.
+pub fn remove_tag(key: &str) {
+    set(|s| s.remove_tag(key));
+}
+
+/// Sets a context (`contexts.<name>`) on later events.
+pub fn set_context(name: &str, value: impl Into<Value>) {
+    set(|s| s.set_context(name, value));
+}
+
+/// Sets an extra value on later events.
+pub fn set_extra(key: &str, value: impl Into<Value>) {
+    set(|s| s.set_extra(key, value));
+}
+
+/// Overrides the level of later events (`None` restores theirs).
+pub fn set_level(level: Option<Level>) {
+    set(|s| s.set_level(level));
+}
+
+/// Sets the grouping fingerprint of later events (`None` restores default grouping).
+pub fn set_fingerprint(fingerprint: Option<&[&str]>) {
+    set(|s| s.set_fingerprint(fingerprint));
+}
+
+/// Changes the scope in force: the one of the enclosing [`with_scope`], else the isolation
+/// scope. `f` runs with no SDK lock held. Does nothing without a client.
+pub fn configure_scope<R: Default>(f: impl FnOnce(&mut Scope) -> R) -> R {
+    if active_client().is_none() {
+        return R::default();
+    }
+    stack::configure(f)
+}
+
+/// Changes the global scope, shared by every thread and task.
+pub fn configure_global_scope<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
+    stack::configure_global(f)
+}
+
+/// Runs `body` with a forked scope that `config` set up; what `config` sets applies only to
+/// events captured inside `body`.
+///
+/// ```
+/// use sentry_core::protocol::Level;
+/// sentry_core::with_scope(|scope| scope.set_tag("job", "nightly"), || {
+///     sentry_core::capture_message("job started", Level::Info);
+/// });
+/// ```
+pub fn with_scope<C: FnOnce(&mut Scope), R>(config: C, body: impl FnOnce() -> R) -> R {
+    if active_client().is_none() {
+        return body();
+    }
+    let mut scope = stack::current_or_empty();
+    config(&mut scope);
+    stack::with_current(scope, body)
+}
+
+/// Runs `body` in a fork of the isolation scope: tags, user and breadcrumbs set inside stay
+/// inside (one request, one job).
+pub fn with_isolation_scope<R>(body: impl FnOnce() -> R) -> R {
+    stack::with_forked_isolation(body)
+}
+
+/// Waits at most `timeout` until queued events are sent; true if they were (or nothing is
+/// bound).
+pub fn flush(timeout: Duration) -> bool {
+    current().map_or(true, |c| c.flush(timeout))
+}
+
+/// Flushes for at most `timeout`, then closes the client and unbinds it.
+pub fn close(timeout: Duration) -> bool {
+    match client::unbind() {
+        Some(c) => c.close(timeout),
+        None => true,
+    }
+}

@@ -1,0 +1,351 @@
+//! The client: options plus transport, resolved at capture time.
+//!
+//! One client is bound process-wide by `init`; a thread may bind another for a while (test
+//! helpers do). Lookups are a relaxed atomic load when nothing is bound, so every API call is a
+//! few nanoseconds without a DSN.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::json;
+use sentry_transport::{ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions,
+    HttpTransport, Item, Outgoing, Transport};
+
+use crate::options::{ClientOptions, TransportContext};
+use crate::protocol::{Event, EventId, Value};
+use crate::scope::{self, Snapshot};
+use crate::stacktrace::{InAppRules, RawStack};
+use crate::{callback, random, Error};
+
+/// The SDK's name in `sdk.name`, `User-Agent` and `X-Sentry-Auth`.
+pub const SDK_NAME: &str = "sentry.rust.sdk";
+/// The SDK's version.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A started SDK: validated options and a running transport.
+///
+/// Made by `init` (or [`Client::new`] and [`Client::bind`] by hand); cheap to share as `Arc`.
+pub struct Client {
+    options: ClientOptions,
+    transport: Arc<dyn Transport>,
+    reports: Arc<ClientReports>,
+    sdk_info: Value,
+    in_app: InAppRules,
+    server_name: Option<String>,
+    closed: AtomicBool,
+}
+
+impl Client {
+    /// Validates `options` and starts the transport (the user's factory, or the HTTP transport).
+    ///
+    /// # Errors
+    /// The first problem remembered by the options (a bad DSN, an out-of-range value), or
+    /// [`Error::InvalidOption`] naming `dsn` when no DSN is set.
+    pub fn new(options: ClientOptions) -> Result<Client, Error> {
+        if let Some(problem) = options.problem() {
+            return Err(problem.clone());
+        }
+        let Some(dsn) = options.get_dsn().cloned() else {
+            return Err(Error::InvalidOption {
+                name: "dsn",
+                reason: "no DSN set (the SDK stays disabled)".into(),
+            });
+        };
+        let reports = Arc::new(ClientReports::new(true));
+        let sdk_client = format!("{SDK_NAME}/{SDK_VERSION}");
+        let transport: Arc<dyn Transport> = match options.transport_factory() {
+            Some(factory) => factory(&TransportContext {
+                dsn,
+                sdk_client,
+                client_reports: reports.clone(),
+            }),
+            None => {
+                let mut http = HttpOptions::new(dsn, sdk_client);
+                http.client_reports = reports.clone();
+                Arc::new(HttpTransport::new(http))
+            }
+        };
+        let integrations: Vec<&str> = options.get_integrations().iter().map(|i| i.name()).collect();
+        let sdk_info = json!({
+            "name": SDK_NAME,
+            "version": SDK_VERSION,
+            "integrations": integrations,
+            "packages": [{"name": "cargo:sentry-sdk", "version": SDK_VERSION}],
+        });
+        let in_app = InAppRules {
+            include: options.get_in_app_include().to_vec(),
+            exclude: options.get_in_app_exclude().to_vec(),
+        };
+        let server_name = options
+            .get_server_name()
+            .map(str::to_owned)
+            .or_else(crate::hostname::hostname);
+        Ok(Client {
+            options,
+            transport,
+            reports,
+            sdk_info,
+            in_app,
+            server_name,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The options the client runs with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The drop counters sent as client reports.
+    pub fn client_reports(&self) -> &Arc<ClientReports> {
+        &self.reports
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Makes this client the process-wide one (replacing any earlier one), and sets up its
+    /// integrations. Returns the previous client.
+    pub fn bind(self: &Arc<Self>) -> Option<Arc<Client>> {
+        sentry_transport::debug::set_enabled(self.options.get_debug());
+        for integration in self.options.get_integrations() {
+            integration.setup(&self.options);
+        }
+        bind_global(Some(self.clone()))
+    }
+
+    /// Captures `event` on the caller's thread: samples, snapshots the scopes and hands a
+    /// deferred build to the transport. `stack`, if any, is resolved on the worker.
+    pub(crate) fn capture(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
+        if self.is_closed() {
+            return EventId::NIL;
+        }
+        let rate = self.options.get_sample_rate();
+        if rate < 1.0 && random::next_f64() >= f64::from(rate) {
+            self.reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            sentry_transport::sdk_debug!("event {} sampled out", event.event_id);
+            return EventId::NIL;
+        }
+        let id = event.event_id;
+        let snapshot = scope::stack::snapshot();
+        let size_hint = 2048 + event.message.as_ref().map_or(0, String::len);
+        let client = self.clone();
+        self.transport.send(Outgoing::deferred(DataCategory::Error, size_hint, move || {
+            client.build_envelope(event, stack, &snapshot)
+        }));
+        set_last_event_id(id);
+        id
+    }
+
+    /// Captures `event` right now on this thread (symbolication, `before_send` and
+    /// serialisation included) and waits up to `shutdown_timeout` for delivery: for crash
+    /// handlers, after which the process may end at once.
+    pub fn capture_and_wait(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
+        // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
+        if self.is_closed() || callback::is_inside() {
+            return EventId::NIL;
+        }
+        let id = event.event_id;
+        let snapshot = scope::stack::snapshot();
+        if let Some(envelope) = self.build_envelope(event, stack, &snapshot) {
+            self.transport.send(Outgoing::ready(envelope));
+            set_last_event_id(id);
+            self.transport.flush(self.options.get_shutdown_timeout());
+            id
+        } else {
+            EventId::NIL
+        }
+    }
+
+    /// The worker's part: symbolicate, merge scopes, fill defaults, `before_send`, serialise.
+    pub(crate) fn build_envelope(&self, mut event: Event, stack: Option<RawStack>, snapshot: &Snapshot) -> Option<Envelope> {
+        if let Some(stacktrace) = stack.and_then(|s| s.resolve(&self.in_app)) {
+            match event.exception.last_mut() {
+                Some(outermost) => outermost.stacktrace = Some(stacktrace),
+                None => match event.threads.first_mut() {
+                    Some(thread) => thread.stacktrace = Some(stacktrace),
+                    None => event.threads.push(crate::protocol::Thread {
+                        current: Some(true),
+                        stacktrace: Some(stacktrace),
+                        ..Default::default()
+                    }),
+                },
+            }
+        }
+        scope::apply_scopes(&mut event, snapshot, self.options.get_max_breadcrumbs());
+        self.fill_defaults(&mut event);
+        if let Some(before_send) = self.options.before_send_fn() {
+            let before_send = before_send.clone();
+            match callback::run("before_send", move || before_send(event)).flatten() {
+                Some(kept) => event = kept,
+                None => {
+                    self.reports.record(DiscardReason::BeforeSend, DataCategory::Error, 1);
+                    sentry_transport::sdk_debug!("event dropped by before_send");
+                    return None;
+                }
+            }
+        }
+        self.envelope_for(&event)
+    }
+
+    fn fill_defaults(&self, event: &mut Event) {
+        let o = &self.options;
+        if event.release.is_none() {
+            event.release = o.get_release().map(str::to_owned);
+        }
+        if event.environment.is_none() {
+            event.environment = Some(o.get_environment().to_owned());
+        }
+        if event.dist.is_none() {
+            event.dist = o.get_dist().map(str::to_owned);
+        }
+        if event.server_name.is_none() {
+            event.server_name = self.server_name.clone();
+        }
+        if event.sdk.is_none() {
+            event.sdk = Some(self.sdk_info.clone());
+        }
+    }
+
+    fn envelope_for(&self, event: &Event) -> Option<Envelope> {
+        let payload = match serde_json::to_vec(event) {
+            Ok(p) => p,
+            Err(e) => {
+                sentry_transport::sdk_debug!("could not serialise event: {e}");
+                self.reports.record(DiscardReason::InternalSdkError, DataCategory::Error, 1);
+                return None;
+            }
+        };
+        let mut envelope = Envelope::new();
+        envelope.set_header("event_id", event.event_id.to_string());
+        envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+        envelope.add_item(Item::new("event", payload));
+        sentry_transport::sdk_debug!("event {} ready to send", event.event_id);
+        Some(envelope)
+    }
+
+    /// Waits at most `timeout` for everything queued to be sent; true if it was.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.transport.flush(timeout)
+    }
+
+    /// Flushes for at most `timeout`, then stops: later captures through this client are
+    /// dropped. Prints one line to stderr when envelopes are pending.
+    pub fn close(&self, timeout: Duration) -> bool {
+        if self.closed.swap(true, Ordering::Relaxed) {
+            return true;
+        }
+        let pending = self.transport.pending();
+        if pending > 0 {
+            sentry_transport::debug::always_log(format_args!(
+                "{pending} envelope{} pending; waiting up to {:.1} s to send",
+                if pending == 1 { "" } else { "s" },
+                timeout.as_secs_f64()
+            ));
+        }
+        self.transport.close(timeout)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.options)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+// === binding ===
+
+static GLOBAL: RwLock<Option<Arc<Client>>> = RwLock::new(None);
+/// Whether `GLOBAL` holds a client. Relaxed: a capture racing with `init` may miss the client,
+/// exactly as if it had happened a moment earlier.
+static GLOBAL_BOUND: AtomicBool = AtomicBool::new(false);
+/// How many threads have a client bound of their own; 0 skips the thread-local lookup.
+static THREAD_BOUND: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static THREAD_CLIENT: RefCell<Option<Arc<Client>>> = const { RefCell::new(None) };
+    static LAST_EVENT_ID: std::cell::Cell<EventId> = const { std::cell::Cell::new(EventId::NIL) };
+}
+
+fn bind_global(client: Option<Arc<Client>>) -> Option<Arc<Client>> {
+    let bound = client.is_some();
+    let mut guard = GLOBAL.write().unwrap_or_else(|p| p.into_inner());
+    let old = std::mem::replace(&mut *guard, client);
+    GLOBAL_BOUND.store(bound, Ordering::Relaxed);
+    drop(guard);
+    old
+}
+
+/// Unbinds the process-wide client and returns it.
+pub fn unbind() -> Option<Arc<Client>> {
+    bind_global(None)
+}
+
+/// The client in force on this thread: the thread's own, else the process-wide one.
+#[inline]
+pub fn current() -> Option<Arc<Client>> {
+    if THREAD_BOUND.load(Ordering::Relaxed) > 0 {
+        if let Some(client) = THREAD_CLIENT
+            .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
+            .ok()
+            .flatten()
+        {
+            return Some(client);
+        }
+    }
+    if !GLOBAL_BOUND.load(Ordering::Relaxed) {
+        return None;
+    }
+    GLOBAL.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Whether any client could be in force (a relaxed load: the no-DSN fast path).
+#[inline]
+pub(crate) fn maybe_bound() -> bool {
+    GLOBAL_BOUND.load(Ordering::Relaxed) || THREAD_BOUND.load(Ordering::Relaxed) > 0
+}
+
+/// Runs `f` with `client` bound on this thread only (other threads keep theirs).
+pub fn with_thread_client<R>(client: Arc<Client>, f: impl FnOnce() -> R) -> R {
+    let previous = THREAD_CLIENT
+        .try_with(|c| c.try_borrow_mut().ok().map(|mut c| c.replace(client)))
+        .ok()
+        .flatten()
+        .flatten();
+    THREAD_BOUND.fetch_add(1, Ordering::Relaxed);
+    struct Restore(Option<Arc<Client>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let old = THREAD_CLIENT
+                .try_with(|c| c.try_borrow_mut().ok().map(|mut c| std::mem::replace(&mut *c, previous)))
+                .ok()
+                .flatten();
+            THREAD_BOUND.fetch_sub(1, Ordering::Relaxed);
+            drop(old);
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+pub(crate) fn current_max_breadcrumbs() -> usize {
+    current().map_or(scope::DEFAULT_MAX_BREADCRUMBS, |c| c.options.get_max_breadcrumbs())
+}
+
+fn set_last_event_id(id: EventId) {
+    let _ = LAST_EVENT_ID.try_with(|c| c.set(id));
+}
+
+/// The id of the last event captured on this thread (nil if none).
+pub(crate) fn last_event_id() -> EventId {
+    LAST_EVENT_ID.try_with(std::cell::Cell::get).unwrap_or(EventId::NIL)
+}

@@ -1,0 +1,26 @@
+//! The `Integration` trait: how features such as the panic hook plug into a client.
+
+use crate::ClientOptions;
+
+/// Something that hooks into the program to capture events (the panic hook, a logger bridge).
+///
+/// Its name is listed in every event's `sdk.integrations`.
+///
+/// ```
+/// struct Marker;
+/// impl sentry_core::Integration for Marker {
+///     fn name(&self) -> &'static str { "marker" }
+/// }
+/// let options = sentry_core::ClientOptions::new().integrations(Marker);
+/// assert_eq!(options.get_integrations()[0].name(), "marker");
+/// ```
+pub trait Integration: Send + Sync + 'static {
+    /// The name sent in `sdk.integrations`.
+    fn name(&self) -> &'static str;
+
+    /// Called once when a client with this integration starts. Must not block and must not
+    /// panic; installing a hook that stays installed across re-inits is expected.
+    fn setup(&self, options: &ClientOptions) {
+        let _ = options;
+    }
+}

@@ -1,0 +1,46 @@
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::{Level, Map, Value};
+
+/// A trail entry recorded before an event: what the program did leading up to it.
+///
+/// ```
+/// use sentry_core::protocol::{Breadcrumb, Level};
+/// let crumb = Breadcrumb { category: Some("db".into()), message: Some("SELECT 1".into()), level: Level::Info, ..Default::default() };
+/// sentry_core::add_breadcrumb(crumb);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breadcrumb {
+    /// When it happened; defaults to now.
+    #[serde(serialize_with = "super::ser::timestamp")]
+    pub timestamp: SystemTime,
+    /// `default`, `http`, `navigation`, `query`, ...
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// A dotted category such as `db.query`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Severity.
+    pub level: Level,
+    /// Human-readable text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Structured data.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub data: Map<Value>,
+}
+
+impl Default for Breadcrumb {
+    fn default() -> Self {
+        Breadcrumb {
+            timestamp: SystemTime::now(),
+            ty: "default".into(),
+            category: None,
+            level: Level::Info,
+            message: None,
+            data: Map::new(),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+use std::fmt;
+use std::time::SystemTime;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::{Breadcrumb, Exception, Level, Map, Stacktrace, User, Value};
+
+/// An event id: a UUID v4, written as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct EventId(pub uuid::Uuid);
+
+impl EventId {
+    /// The nil id, returned when nothing was captured.
+    pub const NIL: EventId = EventId(uuid::Uuid::nil());
+
+    /// Whether this is the nil id (nothing was captured).
+    pub fn is_nil(&self) -> bool {
+        self.0.is_nil()
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.simple())
+    }
+}
+
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventId({})", self.0.simple())
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.simple())
+    }
+}
+
+/// A thread, in the event's `threads` interface.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Thread {
+    /// An id (unique within the event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// The thread's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether this thread crashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crashed: Option<bool>,
+    /// Whether this thread was running the capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+    /// Its stack, if captured (and not already on an exception).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stacktrace: Option<Stacktrace>,
+}
+
+/// An error or message event.
+///
+/// Fields left empty are filled from the scopes and options when the event is processed; values
+/// set here win over the scopes'.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// The id; generated at capture.
+    pub event_id: EventId,
+    /// When it happened.
+    #[serde(serialize_with = "super::ser::timestamp")]
+    pub timestamp: SystemTime,
+    /// Always `native`, so the server can symbolicate `instruction_addr` frames.
+    pub platform: &'static str,
+    /// Severity.
+    pub level: Level,
+    /// The logger or module that produced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logger: Option<String>,
+    /// A plain message (sent as `logentry`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "logentry", rename = "logentry")]
+    pub message: Option<String>,
+    /// The culprit / transaction name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// Host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// Release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Distribution of the release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist: Option<String>,
+    /// Environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub tags: Map<String>,
+    /// Arbitrary extra data.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<Value>,
+    /// Contexts (`os`, `device`, custom ones).
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub contexts: Map<Value>,
+    /// Grouping fingerprint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fingerprint: Vec<String>,
+    /// The user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Breadcrumbs, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    pub breadcrumbs: Vec<Breadcrumb>,
+    /// Exception chain, innermost cause first, outermost last.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    pub exception: Vec<Exception>,
+    /// Threads.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    pub threads: Vec<Thread>,
+    /// The SDK that sent it; filled in by the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdk: Option<Value>,
+}
+
+fn logentry<S: Serializer>(message: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(1))?;
+    map.serialize_entry("formatted", message)?;
+    map.end()
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            event_id: crate::random::event_id(),
+            timestamp: SystemTime::now(),
+            platform: "native",
+            level: Level::Error,
+            logger: None,
+            message: None,
+            transaction: None,
+            server_name: None,
+            release: None,
+            dist: None,
+            environment: None,
+            tags: Map::new(),
+            extra: Map::new(),
+            contexts: Map::new(),
+            fingerprint: Vec::new(),
+            user: None,
+            breadcrumbs: Vec::new(),
+            exception: Vec::new(),
+            threads: Vec::new(),
+            sdk: None,
+        }
+    }
+}

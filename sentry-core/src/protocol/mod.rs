@@ -1,0 +1,39 @@
+//! Protocol types: the event payload and what goes in it (PROTOCOL.md §1.5).
+//!
+//! Types serialise to exactly what Relay accepts; empty collections and unset options are
+//! omitted.
+
+mod breadcrumb;
+mod event;
+mod exception;
+mod level;
+mod user;
+
+pub use breadcrumb::Breadcrumb;
+pub use event::{Event, EventId, Thread};
+pub use exception::{Exception, Frame, Mechanism, Stacktrace};
+pub use level::Level;
+pub use user::User;
+
+/// A JSON value, as used for extra data, contexts and breadcrumb data.
+pub use serde_json::Value;
+
+/// A string-keyed map in key order, as used for tags, extra data and contexts.
+pub type Map<V> = std::collections::BTreeMap<String, V>;
+
+pub(crate) mod ser {
+    //! serde helpers shared by the protocol types.
+    use serde::ser::{SerializeMap, Serializer};
+    use std::time::SystemTime;
+
+    /// Writes a list as Sentry's `{"values": [...]}` wrapper.
+    pub(crate) fn values<S: Serializer, T: serde::Serialize>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("values", v)?;
+        map.end()
+    }
+
+    pub(crate) fn timestamp<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&sentry_transport::time::rfc3339(*t))
+    }
+}

@@ -1,0 +1,234 @@
+//! Scopes: the data that is merged into every event (user, tags, contexts, breadcrumbs, ...).
+//!
+//! # Layout
+//! - this file: [`Scope`], the data of one scope, and its setters;
+//! - `breadcrumbs`: where breadcrumbs are stored (a persistent list a fork never copies);
+//! - `stack`: where the three scopes live (global, isolation, current) and how a capture takes
+//!   an O(1) snapshot of them;
+//! - `apply`: merging a snapshot into an event, on the worker thread.
+//!
+//! A [`Scope`] is an `Arc` around its data: cloning (forking, snapshotting) is one reference
+//! count increment, and the first write after a fork copies only the handful of pointers in the
+//! data, plus the one map being written.
+
+mod apply;
+mod breadcrumbs;
+pub(crate) mod stack;
+
+pub(crate) use apply::apply_scopes;
+pub(crate) use breadcrumbs::Breadcrumbs;
+pub(crate) use stack::Snapshot;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::protocol::{Breadcrumb, Level, Map, User, Value};
+
+/// The default number of breadcrumbs a scope keeps when no client says otherwise.
+pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+
+/// The data of one scope. Every field is behind its own `Arc` so that copying the struct after
+/// a fork is a few reference count increments.
+#[derive(Clone, Default)]
+pub(crate) struct ScopeData {
+    pub(crate) level: Option<Level>,
+    pub(crate) user: Option<Arc<User>>,
+    pub(crate) tags: Arc<Map<String>>,
+    pub(crate) extra: Arc<Map<Value>>,
+    pub(crate) contexts: Arc<Map<Value>>,
+    pub(crate) fingerprint: Option<Arc<[String]>>,
+    pub(crate) transaction: Option<Arc<str>>,
+    pub(crate) breadcrumbs: Breadcrumbs,
+}
+
+/// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
+/// breadcrumbs that are merged into the events captured while it is active.
+///
+/// You get one from [`configure_scope`](crate::configure_scope) or
+/// [`with_scope`](crate::with_scope); cloning it is O(1).
+///
+/// ```
+/// sentry_core::with_scope(
+///     |scope| {
+///         scope.set_tag("order", "42");
+///         scope.set_level(Some(sentry_core::protocol::Level::Warning));
+///     },
+///     || sentry_core::capture_message("checkout slow", sentry_core::protocol::Level::Info),
+/// );
+/// ```
+#[derive(Clone, Default)]
+pub struct Scope {
+    pub(crate) data: Arc<ScopeData>,
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new() -> Self {
+        Scope::default()
+    }
+
+    fn data_mut(&mut self) -> &mut ScopeData {
+        Arc::make_mut(&mut self.data)
+    }
+
+    /// Overrides the level of events captured in this scope (`None` keeps theirs).
+    pub fn set_level(&mut self, level: Option<Level>) {
+        self.data_mut().level = level;
+    }
+
+    /// Sets (or with `None` clears) the user.
+    pub fn set_user(&mut self, user: Option<User>) {
+        self.data_mut().user = user.map(Arc::new);
+    }
+
+    /// Sets a tag (a short string indexed by the server).
+    pub fn set_tag(&mut self, key: impl Into<String>, value: impl ToString) {
+        Arc::make_mut(&mut self.data_mut().tags).insert(key.into(), value.to_string());
+    }
+
+    /// Removes a tag.
+    pub fn remove_tag(&mut self, key: &str) {
+        if self.data.tags.contains_key(key) {
+            Arc::make_mut(&mut self.data_mut().tags).remove(key);
+        }
+    }
+
+    /// Sets a context (`name` is its key under `contexts`, e.g. `"order"`). A JSON object
+    /// without a `type` key gets `type` = `name` on the server.
+    pub fn set_context(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+        Arc::make_mut(&mut self.data_mut().contexts).insert(name.into(), value.into());
+    }
+
+    /// Removes a context.
+    pub fn remove_context(&mut self, name: &str) {
+        if self.data.contexts.contains_key(name) {
+            Arc::make_mut(&mut self.data_mut().contexts).remove(name);
+        }
+    }
+
+    /// Sets an extra value (deprecated by Sentry in favour of contexts, still widely used).
+    pub fn set_extra(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        Arc::make_mut(&mut self.data_mut().extra).insert(key.into(), value.into());
+    }
+
+    /// Removes an extra value.
+    pub fn remove_extra(&mut self, key: &str) {
+        if self.data.extra.contains_key(key) {
+            Arc::make_mut(&mut self.data_mut().extra).remove(key);
+        }
+    }
+
+    /// Sets the grouping fingerprint (`None` restores default grouping).
+    /// `"{{ default }}"` stands for the server's default grouping.
+    pub fn set_fingerprint(&mut self, fingerprint: Option<&[&str]>) {
+        self.data_mut().fingerprint =
+            fingerprint.map(|parts| parts.iter().map(|p| (*p).to_owned()).collect());
+    }
+
+    /// Sets the transaction name (the "culprit" shown with an issue).
+    pub fn set_transaction(&mut self, name: Option<impl Into<Cow<'static, str>>>) {
+        self.data_mut().transaction = name.map(|n| Arc::from(n.into().as_ref()));
+    }
+
+    /// Adds a breadcrumb to this scope as it is, keeping the newest `max_breadcrumbs` of the
+    /// bound client (100 without one). Unlike the top-level
+    /// [`add_breadcrumb`](crate::add_breadcrumb) this does not run `before_breadcrumb`.
+    pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
+        let max = crate::client::current_max_breadcrumbs();
+        self.push_breadcrumb(breadcrumb, max);
+    }
+
+    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
+        self.data_mut().breadcrumbs.push(breadcrumb, max);
+    }
+
+    /// Removes every breadcrumb.
+    pub fn clear_breadcrumbs(&mut self) {
+        if !self.data.breadcrumbs.is_empty() {
+            self.data_mut().breadcrumbs.clear();
+        }
+    }
+
+    /// Resets everything to empty.
+    pub fn clear(&mut self) {
+        *self = Scope::default();
+    }
+
+    /// The user, if set.
+    pub fn user(&self) -> Option<&User> {
+        self.data.user.as_deref()
+    }
+
+    /// The tags.
+    pub fn tags(&self) -> &Map<String> {
+        &self.data.tags
+    }
+
+    /// The contexts.
+    pub fn contexts(&self) -> &Map<Value> {
+        &self.data.contexts
+    }
+
+    /// The extra values.
+    pub fn extra(&self) -> &Map<Value> {
+        &self.data.extra
+    }
+
+    /// The level override.
+    pub fn level(&self) -> Option<Level> {
+        self.data.level
+    }
+
+    /// The newest `max` breadcrumbs, oldest first.
+    pub fn breadcrumbs(&self, max: usize) -> Vec<Breadcrumb> {
+        self.data.breadcrumbs.newest(max)
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("level", &self.data.level)
+            .field("user", &self.data.user)
+            .field("tags", &self.data.tags)
+            .field("extra", &self.data.extra.keys().collect::<Vec<_>>())
+            .field("contexts", &self.data.contexts.keys().collect::<Vec<_>>())
+            .field("fingerprint", &self.data.fingerprint)
+            .field("transaction", &self.data.transaction)
+            .field("breadcrumbs", &self.data.breadcrumbs.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fork_is_copy_on_write() {
+        let mut a = Scope::new();
+        a.set_tag("x", 1);
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.data, &b.data), "a fork shares its data");
+        b.set_tag("y", 2);
+        b.remove_tag("x");
+        assert_eq!(a.tags().len(), 1);
+        assert_eq!(a.tags()["x"], "1");
+        assert_eq!(b.tags().len(), 1);
+        assert_eq!(b.tags()["y"], "2");
+    }
+
+    #[test]
+    fn breadcrumb_after_fork_does_not_touch_the_original() {
+        let mut a = Scope::new();
+        for i in 0..100 {
+            a.push_breadcrumb(Breadcrumb { message: Some(i.to_string()), ..Default::default() }, 100);
+        }
+        let mut b = a.clone();
+        b.push_breadcrumb(Breadcrumb { message: Some("new".into()), ..Default::default() }, 100);
+        assert_eq!(a.breadcrumbs(100).last().unwrap().message.as_deref(), Some("99"));
+        assert_eq!(b.breadcrumbs(100).last().unwrap().message.as_deref(), Some("new"));
+        assert_eq!(b.breadcrumbs(100).len(), 100);
+    }
+}

@@ -1,0 +1,238 @@
+//! Where the three scopes live, and the snapshot a capture takes of them.
+//!
+//! - **global**: one per process (`GLOBAL`), never forked; `configure_global_scope` writes it.
+//! - **isolation**: per request, task or thread. A thread starts on the process-wide default
+//!   isolation scope (`DEFAULT_ISOLATION`), so that `set_user` in `main` reaches events captured
+//!   on worker threads; [`with_isolation_scope`](crate::with_isolation_scope) (and the future
+//!   extension) fork it for one unit of work. Top-level `set_tag`, `set_user`, `add_breadcrumb`
+//!   write here.
+//! - **current**: per [`with_scope`](crate::with_scope) call, on one thread.
+//!
+//! No lock or `RefCell` borrow is held while user code runs: a closure gets a clone (O(1)), and
+//! the result is swapped back afterwards.
+
+use std::cell::RefCell;
+
+use once_cell::sync::Lazy;
+use sentry_transport::sync::Mutex;
+
+use super::Scope;
+
+static GLOBAL: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
+static DEFAULT_ISOLATION: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
+
+#[derive(Default)]
+struct ThreadScopes {
+    /// This thread's forked isolation scope; `None` = the process default.
+    isolation: Option<Scope>,
+    /// The innermost `with_scope` scope; `None` outside of any.
+    current: Option<Scope>,
+}
+
+thread_local! {
+    static THREAD: RefCell<ThreadScopes> = RefCell::new(ThreadScopes::default());
+}
+
+/// The scopes in force at one capture: three `Arc` clones, merged later on the worker.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) global: Scope,
+    pub(crate) isolation: Scope,
+    pub(crate) current: Option<Scope>,
+}
+
+/// Takes the O(1) snapshot of this thread's scopes.
+pub(crate) fn snapshot() -> Snapshot {
+    let global = GLOBAL.lock().clone();
+    let (isolation, current) = THREAD
+        .try_with(|t| {
+            let t = t.try_borrow().ok()?;
+            Some((t.isolation.clone(), t.current.clone()))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let isolation = isolation.unwrap_or_else(|| DEFAULT_ISOLATION.lock().clone());
+    Snapshot {
+        global,
+        isolation,
+        current,
+    }
+}
+
+/// Changes the isolation scope in place. `f` must be SDK code (no user callbacks): it runs
+/// while the scope is borrowed or locked.
+pub(crate) fn with_isolation_mut(f: impl FnOnce(&mut Scope)) {
+    let mut f = Some(f);
+    let _ = THREAD.try_with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if let Some(scope) = t.isolation.as_mut() {
+                if let Some(f) = f.take() {
+                    f(scope);
+                }
+            }
+        }
+    });
+    if let Some(f) = f {
+        f(&mut DEFAULT_ISOLATION.lock());
+    }
+}
+
+/// Runs user code `f` on a clone of the scope that `configure_scope` targets (the current
+/// scope inside `with_scope`, else the isolation scope), then stores the result.
+pub(crate) fn configure<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
+    let current = THREAD
+        .try_with(|t| t.try_borrow().ok().and_then(|t| t.current.clone()))
+        .ok()
+        .flatten();
+    if let Some(mut scope) = current {
+        let r = f(&mut scope);
+        let _ = THREAD.try_with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                t.current = Some(scope);
+            }
+        });
+        return r;
+    }
+    let mut scope = isolation();
+    let r = f(&mut scope);
+    set_isolation(scope);
+    r
+}
+
+/// Runs user code `f` on a clone of the global scope, then stores it.
+pub(crate) fn configure_global<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
+    let mut scope = GLOBAL.lock().clone();
+    let r = f(&mut scope);
+    let old = std::mem::replace(&mut *GLOBAL.lock(), scope);
+    drop(old); // outside the lock: dropping breadcrumbs may free a long chain
+    r
+}
+
+fn isolation() -> Scope {
+    THREAD
+        .try_with(|t| t.try_borrow().ok().and_then(|t| t.isolation.clone()))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| DEFAULT_ISOLATION.lock().clone())
+}
+
+fn set_isolation(scope: Scope) {
+    let mut scope = Some(scope);
+    let _ = THREAD.try_with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if t.isolation.is_some() {
+                t.isolation = scope.take();
+            }
+        }
+    });
+    if let Some(scope) = scope {
+        let old = std::mem::replace(&mut *DEFAULT_ISOLATION.lock(), scope);
+        drop(old);
+    }
+}
+
+/// Pushes `scope` as the current scope for the duration of `f` (user code), restoring the
+/// previous one afterwards even if `f` panics.
+pub(crate) fn with_current<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
+    let previous = swap_current(Some(scope));
+    let _restore = Restore {
+        current: Some(previous),
+        isolation: None,
+    };
+    f()
+}
+
+/// The current scope (or, outside `with_scope`, a fork of nothing: an empty scope) for
+/// `with_scope` to fork.
+pub(crate) fn current_or_empty() -> Scope {
+    THREAD
+        .try_with(|t| t.try_borrow().ok().and_then(|t| t.current.clone()))
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Forks the isolation scope for the duration of `f`.
+pub(crate) fn with_forked_isolation<R>(f: impl FnOnce() -> R) -> R {
+    with_isolation(isolation(), f)
+}
+
+/// Makes `scope` this thread's isolation scope for the duration of `f` (how the future
+/// extension carries a task's scope from poll to poll).
+pub(crate) fn with_isolation<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
+    let previous = THREAD
+        .try_with(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| std::mem::replace(&mut t.isolation, Some(scope)))
+        })
+        .ok()
+        .flatten();
+    let _restore = Restore {
+        current: None,
+        isolation: previous,
+    };
+    f()
+}
+
+/// Runs `f` with `scope` as this thread's isolation scope and returns the scope as `f` left
+/// it: how a future carries its isolation scope from one poll to the next.
+pub(crate) fn poll_in_isolation<R>(scope: &mut Scope, f: impl FnOnce() -> R) -> R {
+    let taken = std::mem::take(scope);
+    with_isolation(taken, || {
+        let r = f();
+        if let Some(after) = THREAD
+            .try_with(|t| t.try_borrow().ok().and_then(|t| t.isolation.clone()))
+            .ok()
+            .flatten()
+        {
+            *scope = after;
+        }
+        r
+    })
+}
+
+fn swap_current(scope: Option<Scope>) -> Option<Scope> {
+    THREAD
+        .try_with(|t| {
+            t.try_borrow_mut()
+                .ok()
+                .map(|mut t| std::mem::replace(&mut t.current, scope))
+        })
+        .ok()
+        .flatten()
+        .flatten()
+}
+
+/// Puts the previous scopes back when dropped, so a panic inside `f` does not leak a scope.
+struct Restore {
+    current: Option<Option<Scope>>,
+    isolation: Option<Option<Scope>>,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(previous) = self.current.take() {
+            let old = swap_current(previous);
+            drop(old);
+        }
+        if let Some(previous) = self.isolation.take() {
+            let old = THREAD
+                .try_with(|t| {
+                    t.try_borrow_mut()
+                        .ok()
+                        .map(|mut t| std::mem::replace(&mut t.isolation, previous))
+                })
+                .ok()
+                .flatten();
+            drop(old);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn reset_for_tests() {
+    *GLOBAL.lock() = Scope::default();
+    *DEFAULT_ISOLATION.lock() = Scope::default();
+}

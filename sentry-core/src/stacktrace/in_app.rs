@@ -1,0 +1,149 @@
+//! Which frames are the application's own code, and which frames on top are the SDK's.
+
+use std::borrow::Cow;
+
+use super::symbolicate::function_path;
+use crate::protocol::Frame;
+
+/// Crates whose frames are never the application's (first path segment).
+const NOT_IN_APP_CRATES: &[&str] = &[
+    "std", "core", "alloc", "backtrace", "sentry_sdk", "sentry_core", "sentry_transport",
+    "sentry_integrations", "sentry", "tokio", "tokio_util", "futures", "futures_util",
+    "futures_core", "futures_executor", "hyper", "hyper_util", "h2", "reqwest", "tower", "axum",
+    "tracing", "tracing_core", "tracing_subscriber", "log", "anyhow", "eyre", "color_eyre",
+    "serde", "serde_json", "rayon", "rayon_core", "test", "criterion", "async_std",
+    "rust_begin_unwind", "main", "_start", "__libc_start_main", "__libc_start_call_main",
+    "start_thread", "clone3", "clone",
+];
+
+/// Path prefixes of frames that sit on top of every captured stack without telling the user
+/// anything: the stack walker, the SDK's capture functions, the panic machinery and the hook
+/// dispatch.
+const SDK_TOP_PREFIXES: &[&str] = &[
+    "backtrace::",
+    "sentry_core::",
+    "sentry_sdk::",
+    "sentry_integrations::",
+    "sentry_transport::",
+    "std::panicking",
+    "core::panicking",
+    "std::panic::",
+    "std::sys::backtrace::",
+    "std::sys_common::backtrace::",
+    "std::rt::begin_panic",
+    "rust_begin_unwind",
+    "__rustc::rust_begin_unwind",
+    "alloc::boxed::Box",
+    "core::ops::function::Fn",
+    "_Unwind_",
+];
+
+/// The user's `in_app_include` / `in_app_exclude` prefixes plus the built-in rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InAppRules {
+    pub(crate) include: Vec<Cow<'static, str>>,
+    pub(crate) exclude: Vec<Cow<'static, str>>,
+}
+
+impl InAppRules {
+    /// `Some(true)` for application code, `Some(false)` for dependencies and the standard
+    /// library, `None` when the frame has no symbol to judge by.
+    pub(crate) fn is_in_app(&self, frame: &Frame) -> Option<bool> {
+        let function = frame.function.as_deref()?;
+        let path = function_path(function);
+        if self.include.iter().any(|p| path.starts_with(p.as_ref())) {
+            return Some(true);
+        }
+        if self.exclude.iter().any(|p| path.starts_with(p.as_ref())) {
+            return Some(false);
+        }
+        let first = path.split("::").next().unwrap_or(path);
+        if NOT_IN_APP_CRATES.contains(&first) || first.starts_with("__") {
+            return Some(false);
+        }
+        if let Some(file) = frame.abs_path.as_deref() {
+            let dependency = file.starts_with("/rustc/")
+                || file.contains("/.cargo/registry/")
+                || file.contains("/.cargo/git/")
+                || file.contains("/.rustup/toolchains/");
+            if dependency {
+                return Some(false);
+            }
+        }
+        Some(true)
+    }
+}
+
+/// Removes the SDK's, the stack walker's and the panic machinery's frames from the top of an
+/// innermost-first frame list, and unnamed frames among them.
+pub(crate) fn trim_sdk_frames(frames: &mut Vec<Frame>) {
+    let top = frames
+        .iter()
+        .position(|f| match f.function.as_deref() {
+            None => false,
+            Some(name) => {
+                let path = function_path(name);
+                !SDK_TOP_PREFIXES.iter().any(|p| path.starts_with(p) || name.starts_with(p))
+            }
+        })
+        .unwrap_or(frames.len());
+    // Only trim when the top really is SDK code: a stack captured elsewhere keeps every frame.
+    let sdk_on_top = frames[..top].iter().any(|f| f.function.is_some());
+    if sdk_on_top {
+        frames.drain(..top);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(function: &str) -> Frame {
+        Frame {
+            function: Some(function.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn builtin_and_user_rules() {
+        let rules = InAppRules {
+            include: vec!["tokio::my_fork".into()],
+            exclude: vec!["myapp::vendored".into()],
+        };
+        assert_eq!(rules.is_in_app(&frame("myapp::run")), Some(true));
+        assert_eq!(rules.is_in_app(&frame("myapp::vendored::x")), Some(false));
+        assert_eq!(rules.is_in_app(&frame("std::panicking::begin_panic")), Some(false));
+        assert_eq!(rules.is_in_app(&frame("tokio::runtime::park")), Some(false));
+        assert_eq!(rules.is_in_app(&frame("tokio::my_fork::f")), Some(true));
+        assert_eq!(
+            rules.is_in_app(&frame("<alloc::boxed::Box<F> as core::ops::function::FnOnce<A>>::call_once")),
+            Some(false)
+        );
+        assert_eq!(rules.is_in_app(&Frame::default()), None);
+        let mut registry = frame("somecrate::f");
+        registry.abs_path = Some("/home/u/.cargo/registry/src/x/somecrate-1.0/src/lib.rs".into());
+        assert_eq!(rules.is_in_app(&registry), Some(false));
+    }
+
+    #[test]
+    fn trims_sdk_and_panic_frames_from_the_top_only() {
+        let mut frames = vec![
+            Frame::default(),
+            frame("backtrace::backtrace::trace"),
+            frame("sentry_core::stacktrace::RawStack::capture"),
+            frame("std::panicking::rust_panic_with_hook"),
+            frame("core::panicking::panic_fmt"),
+            frame("myapp::divide"),
+            frame("std::panicking::try"),
+            frame("myapp::main"),
+        ];
+        trim_sdk_frames(&mut frames);
+        let names: Vec<_> = frames.iter().map(|f| f.function.clone().unwrap()).collect();
+        assert_eq!(names, ["myapp::divide", "std::panicking::try", "myapp::main"]);
+
+        let mut untouched = vec![frame("myapp::a"), frame("myapp::b")];
+        trim_sdk_frames(&mut untouched);
+        assert_eq!(untouched.len(), 2);
+    }
+}

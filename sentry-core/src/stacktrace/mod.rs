@@ -1,0 +1,73 @@
+//! Stack traces: a cheap raw capture on the caller's thread, symbolication on the worker.
+//!
+//! # Layout
+//! - this file: [`RawStack`], the unresolved instruction pointers taken at capture time;
+//! - `symbolicate`: turning addresses into frames (demangled names, file, line, column), with a
+//!   cache keyed by address so a hot capture site is resolved once;
+//! - `in_app`: deciding which frames are the application's own code, and trimming the SDK's and
+//!   the panic machinery's frames from the top.
+
+mod in_app;
+mod symbolicate;
+
+pub(crate) use in_app::InAppRules;
+
+use std::fmt;
+
+use crate::protocol::Stacktrace;
+
+/// The most frames kept from one capture: Relay keeps 250 anyway.
+const MAX_FRAMES: usize = 250;
+
+/// The instruction pointers of a stack, innermost (most recent call) first, not yet resolved.
+///
+/// Capturing one walks the stack but reads no debug information: a few microseconds. Turning it
+/// into frames is [`RawStack::resolve`], which the SDK does on its background thread.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RawStack {
+    ips: Vec<usize>,
+}
+
+impl RawStack {
+    /// Walks the current thread's stack.
+    #[inline(never)]
+    pub fn capture() -> RawStack {
+        let mut ips = Vec::with_capacity(48);
+        backtrace::trace(|frame| {
+            ips.push(frame.ip() as usize);
+            ips.len() < MAX_FRAMES
+        });
+        RawStack { ips }
+    }
+
+    /// Whether nothing was captured (unsupported platform).
+    pub fn is_empty(&self) -> bool {
+        self.ips.is_empty()
+    }
+
+    /// Number of captured addresses.
+    pub fn len(&self) -> usize {
+        self.ips.len()
+    }
+
+    /// Resolves the addresses into a Sentry stack trace (caller first, crashing frame last),
+    /// with in-app flags and without the SDK's own frames on top. `None` if nothing is left.
+    pub(crate) fn resolve(&self, rules: &InAppRules) -> Option<Stacktrace> {
+        let mut frames = symbolicate::resolve_all(&self.ips);
+        in_app::trim_sdk_frames(&mut frames);
+        if frames.is_empty() {
+            return None;
+        }
+        for frame in &mut frames {
+            frame.in_app = rules.is_in_app(frame);
+        }
+        frames.reverse();
+        Some(Stacktrace { frames })
+    }
+}
+
+impl fmt::Debug for RawStack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawStack({} frames)", self.ips.len())
+    }
+}

@@ -1,0 +1,124 @@
+//! The panic integration: a panic hook, chained to the one installed before, that reports every
+//! panic as a fatal, unhandled exception and waits (at most `shutdown_timeout`) for delivery,
+//! so the event also leaves a program built with `panic = "abort"`.
+
+use std::panic::PanicHookInfo;
+use std::sync::Once;
+
+use sentry_core::protocol::{Event, Exception, Level, Mechanism, Thread, Value};
+use sentry_core::{ClientOptions, Integration, RawStack};
+
+/// Reports panics. Added by `init` unless `default_integrations(false)`.
+///
+/// The hook is installed once per process and stays installed; with no client bound it only
+/// calls the previous hook. The previous hook runs first, so the usual panic message is printed
+/// before the SDK waits for delivery.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PanicIntegration;
+
+impl PanicIntegration {
+    /// The integration.
+    pub fn new() -> Self {
+        PanicIntegration
+    }
+}
+
+impl Integration for PanicIntegration {
+    fn name(&self) -> &'static str {
+        "panic"
+    }
+
+    fn setup(&self, _options: &ClientOptions) {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                previous(info);
+                report(info);
+            }));
+        });
+    }
+}
+
+/// Builds the panic event and sends it synchronously (the process may end right after).
+fn report(info: &PanicHookInfo<'_>) {
+    let Some(client) = sentry_core::current_client() else {
+        return;
+    };
+    let thread = std::thread::current();
+    if thread.name() == Some("sentry-transport") {
+        // A panic in the SDK's own worker cannot wait for that worker.
+        return;
+    }
+    let stack = RawStack::capture();
+    let event = panic_event(info, thread.name(), thread_number(&thread));
+    client.capture_and_wait(event, Some(stack));
+}
+
+/// The event for a panic: exception `panic` with the message, mechanism `panic` unhandled, the
+/// location in the mechanism's data, and the panicking thread.
+pub fn panic_event(info: &PanicHookInfo<'_>, thread_name: Option<&str>, thread_id: u64) -> Event {
+    let message = panic_message(info.payload());
+    let mut mechanism = Mechanism {
+        ty: "panic".into(),
+        handled: Some(false),
+        ..Default::default()
+    };
+    if let Some(loc) = info.location() {
+        mechanism.data.insert(
+            "location".into(),
+            Value::from(format!("{}:{}:{}", loc.file(), loc.line(), loc.column())),
+        );
+    }
+    Event {
+        level: Level::Fatal,
+        exception: vec![Exception {
+            ty: "panic".into(),
+            value: Some(message),
+            mechanism: Some(mechanism),
+            thread_id: Some(thread_id),
+            ..Default::default()
+        }],
+        threads: vec![Thread {
+            id: Some(thread_id),
+            name: Some(thread_name.unwrap_or("<unnamed>").to_owned()),
+            crashed: Some(true),
+            current: Some(true),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`, as `panic!` makes them).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// The number in `ThreadId(N)`: stable `ThreadId` has no accessor yet.
+fn thread_number(thread: &std::thread::Thread) -> u64 {
+    let text = format!("{:?}", thread.id());
+    text.trim_start_matches("ThreadId(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_from_payloads() {
+        assert_eq!(panic_message(&"static"), "static");
+        assert_eq!(panic_message(&String::from("owned")), "owned");
+        assert_eq!(panic_message(&42u8), "Box<dyn Any>");
+        assert!(thread_number(&std::thread::current()) > 0);
+    }
+}

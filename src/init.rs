@@ -1,0 +1,95 @@
+//! `init` and the guard that closes the client when the program ends.
+
+use std::sync::Arc;
+
+use sentry_core::{Client, ClientOptions};
+
+/// Starts the SDK: reads the `SENTRY_*` environment variables for what `options` leave unset,
+/// adds the default integrations, starts the background transport and binds the client for the
+/// whole process (replacing a previous one).
+///
+/// Never panics. An invalid DSN or option is printed to stderr once and the SDK runs disabled;
+/// with no DSN at all it is silently disabled.
+///
+/// ```
+/// // `&str`, `String` and `(dsn, ClientOptions)` convert into options.
+/// let guard = sentry_sdk::init(("", sentry_sdk::ClientOptions::new().release("app@1.0")));
+/// assert!(!guard.is_enabled()); // an empty DSN disables the SDK
+/// ```
+pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
+    let mut options = options.into().apply_env();
+    sentry_transport::debug::set_enabled(options.get_debug());
+    if options.get_default_integrations() {
+        options = with_default_integrations(options);
+    }
+    let problem_before = options.problem().cloned();
+    match Client::new(options) {
+        Ok(client) => {
+            let client = Arc::new(client);
+            let previous = client.bind();
+            if let Some(previous) = previous {
+                // Re-init: the old client finishes what it has, without blocking `init` long.
+                previous.close(std::time::Duration::ZERO);
+            }
+            ClientInitGuard {
+                client: Some(client),
+            }
+        }
+        Err(err) => {
+            if problem_before.is_some() {
+                sentry_transport::debug::always_log(format_args!("SDK disabled: {err}"));
+            } else {
+                sentry_transport::debug::debug_log(format_args!("SDK disabled: {err}"));
+            }
+            ClientInitGuard { client: None }
+        }
+    }
+}
+
+#[cfg(feature = "panic")]
+fn with_default_integrations(options: ClientOptions) -> ClientOptions {
+    let has_panic = options.get_integrations().iter().any(|i| i.name() == "panic");
+    if has_panic {
+        options
+    } else {
+        options.integrations(sentry_integrations::PanicIntegration::new())
+    }
+}
+
+#[cfg(not(feature = "panic"))]
+fn with_default_integrations(options: ClientOptions) -> ClientOptions {
+    options
+}
+
+/// Returned by [`init`]; dropping it flushes and closes the client (waiting at most
+/// `shutdown_timeout`). Keep it alive for as long as the program should report.
+#[must_use = "dropping the guard closes the SDK at once"]
+#[derive(Debug)]
+pub struct ClientInitGuard {
+    client: Option<Arc<Client>>,
+}
+
+impl ClientInitGuard {
+    /// Whether `init` started a client (a valid DSN was given).
+    pub fn is_enabled(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// The client `init` started.
+    pub fn client(&self) -> Option<&Arc<Client>> {
+        self.client.as_ref()
+    }
+}
+
+impl Drop for ClientInitGuard {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        // Unbind only if no later `init` replaced this client.
+        if sentry_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
+            sentry_core::unbind();
+        }
+        client.close(client.options().get_shutdown_timeout());
+    }
+}
