@@ -1,0 +1,286 @@
+//! A loopback HTTP receiver that accepts envelopes like a Sentry server, for tests and the
+//! quickstart. Std only (plus flate2 for gzip bodies): one thread accepts, one thread per
+//! connection, HTTP/1.1 keep-alive, `Content-Length` bodies.
+//!
+//! Each request is answered by a [`Reply`] chosen by a closure, so tests can inject faults
+//! (error statuses, headers, a server that accepts and never answers). With the environment
+//! variable `SENTRY_SDK_DUMP_DIR` set, every envelope received is also written there, so that
+//! `scripts/interop/relay_check.py` can run Relay's normaliser over everything the tests sent.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use sentry_sdk::transport::Envelope;
+
+/// How to answer one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A status code with extra headers.
+    Status(u16, Vec<(String, String)>),
+    /// Keep the connection open and never answer.
+    Hang,
+}
+
+/// One request as received (body decompressed).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn envelope(&self) -> Envelope {
+        Envelope::parse(&self.body).expect("the receiver got a malformed envelope")
+    }
+
+    /// The parsed `event` item, if any.
+    pub fn event(&self) -> Option<serde_json::Value> {
+        self.envelope()
+            .items()
+            .iter()
+            .find(|i| i.item_type() == "event")
+            .and_then(|i| i.payload_json())
+    }
+}
+
+type Responder = dyn Fn(&Request) -> Reply + Send + Sync;
+
+struct Shared {
+    requests: Mutex<Vec<Request>>,
+    arrived: Condvar,
+    stop: AtomicBool,
+    respond: Box<Responder>,
+}
+
+/// The running receiver; stops (and releases hung connections) when dropped.
+pub struct Receiver {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+static DUMPED: AtomicUsize = AtomicUsize::new(0);
+
+impl Receiver {
+    /// Answers every request with 200.
+    pub fn start() -> Receiver {
+        Receiver::start_with(|_| Reply::Status(200, Vec::new()))
+    }
+
+    /// Answers each request with what `respond` says.
+    pub fn start_with(respond: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let shared = Arc::new(Shared {
+            requests: Mutex::new(Vec::new()),
+            arrived: Condvar::new(),
+            stop: AtomicBool::new(false),
+            respond: Box::new(respond),
+        });
+        let accept_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("receiver-accept".into())
+            .spawn(move || accept_loop(listener, accept_shared))
+            .expect("spawn receiver");
+        Receiver { port, shared }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A DSN pointing here.
+    pub fn dsn(&self) -> String {
+        format!("http://public@127.0.0.1:{}/1", self.port)
+    }
+
+    /// Everything received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived or `timeout` passed; returns what arrived.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Request> {
+        let deadline = Instant::now() + timeout;
+        let mut requests = self.shared.requests.lock().unwrap();
+        while requests.len() < n {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            requests = self.shared.arrived.wait_timeout(requests, deadline - now).unwrap().0;
+        }
+        requests.clone()
+    }
+
+    /// The event payloads received so far, in arrival order.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.requests().iter().filter_map(Request::event).collect()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    while !shared.stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let shared = shared.clone();
+                let _ = std::thread::Builder::new()
+                    .name("receiver-conn".into())
+                    .spawn(move || serve(stream, shared));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+fn serve(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let request = match read_request(&mut reader, &shared) {
+            Some(r) => r,
+            None => return,
+        };
+        dump(&request);
+        let reply = (shared.respond)(&request);
+        shared.requests.lock().unwrap().push(request);
+        shared.arrived.notify_all();
+        match reply {
+            Reply::Hang => {
+                while !shared.stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                return;
+            }
+            Reply::Status(code, headers) => {
+                let mut head = format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n");
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                if writer.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Reads one request; `None` when the peer closed or the receiver stopped.
+fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Request> {
+    let mut line = String::new();
+    // The first line may take a while on a kept-alive connection: poll the stop flag.
+    loop {
+        match reader.read_line(&mut line) {
+            Ok(0) => return None,
+            Ok(_) => break,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if read_line_patiently(reader, &mut h, shared).is_none() {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let len: usize = find("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    let mut read = 0;
+    while read < len {
+        match reader.read(&mut body[read..]) {
+            Ok(0) => return None,
+            Ok(n) => read += n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    if find("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip")) {
+        let mut out = Vec::new();
+        if flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).is_ok() {
+            body = out;
+        }
+    }
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+        at: Instant::now(),
+    })
+}
+
+fn read_line_patiently(reader: &mut BufReader<TcpStream>, buf: &mut String, shared: &Shared) -> Option<()> {
+    loop {
+        match reader.read_line(buf) {
+            Ok(0) => return None,
+            Ok(_) => return Some(()),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+fn dump(request: &Request) {
+    let Some(dir) = std::env::var_os("SENTRY_SDK_DUMP_DIR") else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(&dir);
+    let n = DUMPED.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{}-{}-{n}.envelope", std::process::id(), request.at.elapsed().as_nanos());
+    let _ = std::fs::write(std::path::Path::new(&dir).join(name), &request.body);
+}
