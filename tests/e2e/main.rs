@@ -1,1 +1,15 @@
+//! End-to-end tests: the real HTTP transport against an in-process loopback receiver.
+//!
+//! `init` binds a process-wide client, so every test that calls it holds `support::serial()`.
 
+#[path = "../support/receiver.rs"]
+mod receiver;
+mod support;
+
+mod callbacks_can_capture_without_deadlock;
+mod close_is_bounded_with_a_hung_server;
+mod drops_are_reported_as_client_reports;
+mod init_never_panics_on_bad_input;
+mod panics_are_reported_as_fatal_events;
+mod scopes_reach_events;
+mod wire_format_is_exact;

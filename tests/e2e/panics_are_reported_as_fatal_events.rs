@@ -1,0 +1,78 @@
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::*;
+
+#[inline(never)]
+fn explode(n: u32) -> u32 {
+    if n > 1 {
+        panic!("exploded with {n}");
+    }
+    n
+}
+
+#[test]
+fn a_panic_on_a_named_thread_becomes_a_fatal_unhandled_exception() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).default_integrations(true));
+    let result = std::thread::Builder::new()
+        .name("worker-7".into())
+        .spawn(|| explode(3))
+        .unwrap()
+        .join();
+    assert!(result.is_err());
+    drop(guard);
+
+    let events = receiver.events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let event = &events[0];
+    assert_eq!(event["level"], "fatal");
+    assert_eq!(event["sdk"]["integrations"][0], "panic");
+    let ex = &event["exception"]["values"][0];
+    assert_eq!(ex["type"], "panic");
+    assert_eq!(ex["value"], "exploded with 3");
+    assert_eq!(ex["mechanism"]["type"], "panic");
+    assert_eq!(ex["mechanism"]["handled"], false);
+    let location = ex["mechanism"]["data"]["location"].as_str().unwrap();
+    assert!(location.contains("panics_are_reported_as_fatal_events.rs:"), "{location}");
+    let thread = &event["threads"]["values"][0];
+    assert_eq!(thread["name"], "worker-7");
+    assert_eq!(thread["crashed"], true);
+    assert_eq!(thread["id"], ex["thread_id"]);
+    // The top frame is the user's function, not the panic machinery or the SDK.
+    let frames = ex["stacktrace"]["frames"].as_array().unwrap();
+    let top = frames.last().unwrap();
+    assert_eq!(top["function"], "e2e::panics_are_reported_as_fatal_events::explode", "{frames:#?}");
+    assert_eq!(top["in_app"], true);
+}
+
+/// Run as a child process by the test below: panics, then aborts right after the hooks ran,
+/// exactly what a `panic = "abort"` build does.
+#[test]
+fn child_that_panics_and_aborts() {
+    let Ok(dsn) = std::env::var("E2E_CHILD_DSN") else {
+        return; // only meaningful as a child
+    };
+    let _guard = sentry_sdk::init(sentry_sdk::ClientOptions::new().dsn(&dsn).shutdown_timeout(Duration::from_secs(5)));
+    let ours = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        ours(info);
+        std::process::abort();
+    }));
+    explode(9);
+}
+
+#[test]
+fn the_panic_event_is_delivered_before_an_abort() {
+    let receiver = Receiver::start();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "panics_are_reported_as_fatal_events::child_that_panics_and_aborts", "--nocapture", "--test-threads=1"])
+        .env("E2E_CHILD_DSN", receiver.dsn())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child aborted");
+    let events = receiver.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["exception"]["values"][0]["value"], "exploded with 9");
+}

@@ -1,0 +1,82 @@
+use std::sync::mpsc;
+
+use crate::support::*;
+use sentry_sdk::protocol::Level;
+
+#[test]
+fn with_scope_and_isolation_scope_keep_their_data_inside() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver));
+    sentry_sdk::set_tag("app", "shop");
+    sentry_sdk::with_scope(
+        |scope| scope.set_tag("job", "nightly"),
+        || sentry_sdk::capture_message("inside with_scope", Level::Info),
+    );
+    sentry_sdk::with_isolation_scope(|| {
+        sentry_sdk::set_tag("request", "r1");
+        sentry_sdk::capture_message("inside isolation", Level::Info);
+    });
+    sentry_sdk::capture_message("outside", Level::Info);
+    sentry_sdk::configure_global_scope(|s| s.set_tag("global", "yes"));
+    sentry_sdk::capture_message("after global", Level::Info);
+    sentry_sdk::configure_global_scope(|s| s.remove_tag("global"));
+    sentry_sdk::remove_tag("app");
+    drop(guard);
+
+    let events = receiver.events();
+    let by = |m: &str| events.iter().find(|e| e["logentry"]["formatted"] == m).unwrap().clone();
+    assert_eq!(by("inside with_scope")["tags"]["job"], "nightly");
+    assert_eq!(by("inside with_scope")["tags"]["app"], "shop");
+    assert_eq!(by("inside isolation")["tags"]["request"], "r1");
+    assert!(by("outside")["tags"].get("job").is_none());
+    assert!(by("outside")["tags"].get("request").is_none());
+    assert_eq!(by("after global")["tags"]["global"], "yes");
+}
+
+#[test]
+fn threads_started_before_init_and_re_init_reach_the_newest_client() {
+    let _serial = serial();
+    let first = Receiver::start();
+    let second = Receiver::start();
+    let (go, wait) = mpsc::channel::<()>();
+    let (done, finished) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        while wait.recv().is_ok() {
+            sentry_sdk::capture_message("from an old thread", Level::Info);
+            done.send(()).unwrap();
+        }
+    });
+    let guard = sentry_sdk::init(options(&first));
+    go.send(()).unwrap();
+    finished.recv().unwrap();
+    let guard2 = sentry_sdk::init(options(&second));
+    go.send(()).unwrap();
+    finished.recv().unwrap();
+    drop(go);
+    thread.join().unwrap();
+    drop(guard2);
+    drop(guard);
+    assert_eq!(first.wait_for(1, WAIT).len(), 1);
+    assert_eq!(second.wait_for(1, WAIT).len(), 1);
+    assert_eq!(second.events()[0]["logentry"]["formatted"], "from an old thread");
+}
+
+#[test]
+fn breadcrumbs_are_capped_at_max_breadcrumbs_keeping_the_newest() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).max_breadcrumbs(5));
+    for i in 0..20 {
+        sentry_sdk::add_breadcrumb(|| sentry_sdk::Breadcrumb { message: Some(i.to_string()), ..Default::default() });
+    }
+    sentry_sdk::capture_message("crumbs", Level::Info);
+    drop(guard);
+    let event = &receiver.events()[0];
+    let got: Vec<_> = event["breadcrumbs"]["values"].as_array().unwrap().iter().map(|c| c["message"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(got, ["15", "16", "17", "18", "19"]);
+    // Clean up the process default isolation scope for later tests.
+    let g = sentry_sdk::init(options(&receiver));
+    sentry_sdk::configure_scope(|s| s.clear_breadcrumbs());
+    drop(g);
+}

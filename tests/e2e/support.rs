@@ -1,0 +1,33 @@
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use sentry_sdk::ClientOptions;
+
+pub use crate::receiver::{Receiver, Reply};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Serialises tests that bind the process-wide client.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Options pointing at `receiver`, with the panic hook off unless a test wants it.
+pub fn options(receiver: &Receiver) -> ClientOptions {
+    ClientOptions::new()
+        .dsn(&receiver.dsn())
+        .release("e2e@1.0.0")
+        .environment("test")
+        .default_integrations(false)
+}
+
+/// Runs `f` on another thread and fails the test if it does not finish within `limit`.
+pub fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit).expect("deadlock or hang: did not finish in time")
+}
+
+pub const WAIT: Duration = Duration::from_secs(5);
