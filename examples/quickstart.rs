@@ -79,7 +79,8 @@ fn main() {
         ..Default::default()
     });
 
-    let message_id = sentry_sdk::capture_message("Hello from the sentry-sdk quickstart", Level::Info);
+    let message_id =
+        sentry_sdk::capture_message("Hello from the sentry-sdk quickstart", Level::Info);
     println!("sent message   {message_id}");
 
     if let Err(err) = load_config("app.toml") {
@@ -96,7 +97,11 @@ fn main() {
 
     if let Some(receiver) = local {
         let requests = receiver.wait_for(3, Duration::from_secs(5));
-        println!("\nThe local receiver on 127.0.0.1:{} got {} envelope(s):", receiver.port(), requests.len());
+        println!(
+            "\nThe local receiver on 127.0.0.1:{} got {} envelope(s):",
+            receiver.port(),
+            requests.len()
+        );
         for request in &requests {
             if let Some(event) = request.event() {
                 summarize(&event);
@@ -139,7 +144,9 @@ fn summarize(event: &serde_json::Value) {
         "  user {}, tags {}, {} breadcrumb(s), release {}",
         event["user"]["id"],
         event["tags"],
-        event["breadcrumbs"]["values"].as_array().map_or(0, Vec::len),
+        event["breadcrumbs"]["values"]
+            .as_array()
+            .map_or(0, Vec::len),
         event["release"],
     );
 }

@@ -48,7 +48,10 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
 
 #[cfg(feature = "panic")]
 fn with_default_integrations(options: ClientOptions) -> ClientOptions {
-    let has_panic = options.get_integrations().iter().any(|i| i.name() == "panic");
+    let has_panic = options
+        .get_integrations()
+        .iter()
+        .any(|i| i.name() == "panic");
     if has_panic {
         options
     } else {

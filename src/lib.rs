@@ -55,15 +55,15 @@
 mod init;
 
 pub use init::{init, ClientInitGuard};
+pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
 pub use sentry_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
     configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
     remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, transport,
-    with_isolation_scope, with_scope, AsError, BeforeBreadcrumb, BeforeSend, Client,
-    ClientOptions, Error, Integration, IntoBreadcrumb, IsolationExt, Isolated, RawStack, Scope,
-    TransportContext, TransportFactory, SDK_NAME, SDK_VERSION,
+    with_isolation_scope, with_scope, AsError, BeforeBreadcrumb, BeforeSend, Client, ClientOptions,
+    Error, Integration, IntoBreadcrumb, Isolated, IsolationExt, RawStack, Scope, TransportContext,
+    TransportFactory, SDK_NAME, SDK_VERSION,
 };
-pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
 
 /// Integrations that `init` can add.
 pub mod integrations {

@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
+use crate::callback;
 use crate::client::{self, current};
 use crate::error_chain::exceptions_from_error;
 use crate::protocol::{Breadcrumb, Event, EventId, Level, User, Value};
 use crate::scope::{stack, Scope};
 use crate::stacktrace::RawStack;
-use crate::callback;
 
 /// Something that yields a breadcrumb: a [`Breadcrumb`], or a closure that builds one only
 /// when a client will keep it.
@@ -50,7 +50,10 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
     let Some(client) = active_client() else {
         return EventId::NIL;
     };
-    let stack = client.options().get_attach_stacktrace().then(RawStack::capture);
+    let stack = client
+        .options()
+        .get_attach_stacktrace()
+        .then(RawStack::capture);
     let event = Event {
         message: Some(message.to_owned()),
         level,

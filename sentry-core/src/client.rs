@@ -10,9 +10,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use sentry_transport::{
+    ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions, HttpTransport, Item,
+    Outgoing, Transport,
+};
 use serde_json::json;
-use sentry_transport::{ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions,
-    HttpTransport, Item, Outgoing, Transport};
 
 use crate::options::{ClientOptions, TransportContext};
 use crate::protocol::{Event, EventId, Value};
@@ -68,7 +70,11 @@ impl Client {
                 Arc::new(HttpTransport::new(http))
             }
         };
-        let integrations: Vec<&str> = options.get_integrations().iter().map(|i| i.name()).collect();
+        let integrations: Vec<&str> = options
+            .get_integrations()
+            .iter()
+            .map(|i| i.name())
+            .collect();
         let sdk_info = json!({
             "name": SDK_NAME,
             "version": SDK_VERSION,
@@ -127,7 +133,8 @@ impl Client {
         }
         let rate = self.options.get_sample_rate();
         if rate < 1.0 && random::next_f64() >= f64::from(rate) {
-            self.reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            self.reports
+                .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             sentry_transport::sdk_debug!("event {} sampled out", event.event_id);
             return EventId::NIL;
         }
@@ -135,9 +142,11 @@ impl Client {
         let snapshot = scope::stack::snapshot();
         let size_hint = 2048 + event.message.as_ref().map_or(0, String::len);
         let client = self.clone();
-        self.transport.send(Outgoing::deferred(DataCategory::Error, size_hint, move || {
-            client.build_envelope(event, stack, &snapshot)
-        }));
+        self.transport.send(Outgoing::deferred(
+            DataCategory::Error,
+            size_hint,
+            move || client.build_envelope(event, stack, &snapshot),
+        ));
         set_last_event_id(id);
         id
     }
@@ -163,7 +172,12 @@ impl Client {
     }
 
     /// The worker's part: symbolicate, merge scopes, fill defaults, `before_send`, serialise.
-    pub(crate) fn build_envelope(&self, mut event: Event, stack: Option<RawStack>, snapshot: &Snapshot) -> Option<Envelope> {
+    pub(crate) fn build_envelope(
+        &self,
+        mut event: Event,
+        stack: Option<RawStack>,
+        snapshot: &Snapshot,
+    ) -> Option<Envelope> {
         if let Some(stacktrace) = stack.and_then(|s| s.resolve(&self.in_app)) {
             match event.exception.last_mut() {
                 Some(outermost) => outermost.stacktrace = Some(stacktrace),
@@ -184,7 +198,8 @@ impl Client {
             match callback::run("before_send", move || before_send(event)).flatten() {
                 Some(kept) => event = kept,
                 None => {
-                    self.reports.record(DiscardReason::BeforeSend, DataCategory::Error, 1);
+                    self.reports
+                        .record(DiscardReason::BeforeSend, DataCategory::Error, 1);
                     sentry_transport::sdk_debug!("event dropped by before_send");
                     return None;
                 }
@@ -217,7 +232,8 @@ impl Client {
             Ok(p) => p,
             Err(e) => {
                 sentry_transport::sdk_debug!("could not serialise event: {e}");
-                self.reports.record(DiscardReason::InternalSdkError, DataCategory::Error, 1);
+                self.reports
+                    .record(DiscardReason::InternalSdkError, DataCategory::Error, 1);
                 return None;
             }
         };
@@ -326,7 +342,11 @@ pub fn with_thread_client<R>(client: Arc<Client>, f: impl FnOnce() -> R) -> R {
         fn drop(&mut self) {
             let previous = self.0.take();
             let old = THREAD_CLIENT
-                .try_with(|c| c.try_borrow_mut().ok().map(|mut c| std::mem::replace(&mut *c, previous)))
+                .try_with(|c| {
+                    c.try_borrow_mut()
+                        .ok()
+                        .map(|mut c| std::mem::replace(&mut *c, previous))
+                })
                 .ok()
                 .flatten();
             THREAD_BOUND.fetch_sub(1, Ordering::Relaxed);
@@ -338,7 +358,9 @@ pub fn with_thread_client<R>(client: Arc<Client>, f: impl FnOnce() -> R) -> R {
 }
 
 pub(crate) fn current_max_breadcrumbs() -> usize {
-    current().map_or(scope::DEFAULT_MAX_BREADCRUMBS, |c| c.options.get_max_breadcrumbs())
+    current().map_or(scope::DEFAULT_MAX_BREADCRUMBS, |c| {
+        c.options.get_max_breadcrumbs()
+    })
 }
 
 fn set_last_event_id(id: EventId) {
@@ -347,5 +369,7 @@ fn set_last_event_id(id: EventId) {
 
 /// The id of the last event captured on this thread (nil if none).
 pub(crate) fn last_event_id() -> EventId {
-    LAST_EVENT_ID.try_with(std::cell::Cell::get).unwrap_or(EventId::NIL)
+    LAST_EVENT_ID
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(EventId::NIL)
 }

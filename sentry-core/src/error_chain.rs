@@ -10,7 +10,10 @@ const MAX_CHAIN: usize = 32;
 /// The chain of `err`, innermost cause first and `err` itself last (Sentry's order), with
 /// mechanism `generic`/handled on `err` and `chained` links pointing at their parent.
 /// `type_name` is `std::any::type_name` of `err`'s static type.
-pub(crate) fn exceptions_from_error(err: &(dyn StdError + 'static), type_name: &str) -> Vec<Exception> {
+pub(crate) fn exceptions_from_error(
+    err: &(dyn StdError + 'static),
+    type_name: &str,
+) -> Vec<Exception> {
     let mut chain = Vec::new();
     let mut next: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = next {
@@ -117,7 +120,10 @@ mod tests {
         assert_eq!(ex.len(), 2);
         assert_eq!(ex[0].ty, "ParseIntError");
         assert_eq!(ex[0].module.as_deref(), Some("core::num::error"));
-        assert_eq!(ex[0].value.as_deref(), Some("invalid digit found in string"));
+        assert_eq!(
+            ex[0].value.as_deref(),
+            Some("invalid digit found in string")
+        );
         assert_eq!(ex[0].mechanism.as_ref().unwrap().parent_id, Some(0));
         assert_eq!(ex[1].ty, "Outer");
         assert_eq!(ex[1].value.as_deref(), Some("bad config"));
@@ -130,6 +136,9 @@ mod tests {
         let err: Box<dyn StdError> = Box::new(Outer("x".parse::<u32>().unwrap_err()));
         let ex = exceptions_from_error(&*err, "dyn core::error::Error");
         assert_eq!(ex[1].ty, "Outer");
-        assert_eq!(split_type_name("a::b::C<d::E>"), ("C<d::E>".to_owned(), Some("a::b".to_owned())));
+        assert_eq!(
+            split_type_name("a::b::C<d::E>"),
+            ("C<d::E>".to_owned(), Some("a::b".to_owned()))
+        );
     }
 }

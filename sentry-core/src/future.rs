@@ -47,6 +47,8 @@ impl<F: Future> Future for Isolated<F> {
 
 impl<F> fmt::Debug for Isolated<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Isolated").field("scope", &self.scope).finish()
+        f.debug_struct("Isolated")
+            .field("scope", &self.scope)
+            .finish()
     }
 }

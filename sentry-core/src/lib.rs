@@ -13,7 +13,7 @@
 //! - `callback`: running user callbacks with re-entry disabled and panics caught.
 //! - [`protocol`]: the event payload types.
 //! - `options`: [`ClientOptions`].
-//! - [`test`] (feature `test`): capture events in your own tests.
+//! - `test` (feature `test`): capture events in your own tests.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -39,23 +39,28 @@ mod stacktrace;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_event, capture_exception, capture_message, close, configure_global_scope,
-    configure_scope, flush, last_event_id, remove_tag, set_context, set_extra, set_fingerprint,
-    set_level, set_tag, set_user, with_isolation_scope, with_scope, AsError, IntoBreadcrumb,
+    add_breadcrumb, capture_event, capture_exception, capture_message, close,
+    configure_global_scope, configure_scope, flush, last_event_id, remove_tag, set_context,
+    set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope, with_scope,
+    AsError, IntoBreadcrumb,
 };
-pub use client::{current as current_client, unbind, with_thread_client, Client, SDK_NAME, SDK_VERSION};
+pub use client::{
+    current as current_client, unbind, with_thread_client, Client, SDK_NAME, SDK_VERSION,
+};
 pub use error::Error;
-pub use future::{IsolationExt, Isolated};
+pub use future::{Isolated, IsolationExt};
 pub use integration::Integration;
-pub use options::{BeforeBreadcrumb, BeforeSend, ClientOptions, TransportContext, TransportFactory};
+pub use options::{
+    BeforeBreadcrumb, BeforeSend, ClientOptions, TransportContext, TransportFactory,
+};
 pub use scope::Scope;
 pub use stacktrace::RawStack;
 
 /// The transport layer, re-exported for custom transports.
 pub mod transport {
     pub use sentry_transport::{
-        ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport, Item,
-        Outgoing, Transport,
+        ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport,
+        Item, Outgoing, Transport,
     };
 }
 

@@ -205,7 +205,10 @@ impl ClientOptions {
     /// It runs on the SDK's background thread for ordinary captures and inline for panics. It
     /// may call back into the SDK: captures from inside it are ignored rather than recursing. A
     /// panic inside it drops the event and is reported on stderr; it never reaches your program.
-    pub fn before_send(mut self, f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static) -> Self {
+    pub fn before_send(
+        mut self,
+        f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) -> Self {
         self.before_send = Some(Arc::new(f));
         self
     }
@@ -301,7 +304,8 @@ impl ClientOptions {
             self.environment = var("SENTRY_ENVIRONMENT").map(Cow::Owned);
         }
         if self.debug.is_none() {
-            self.debug = var("SENTRY_DEBUG").map(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes"));
+            self.debug = var("SENTRY_DEBUG")
+                .map(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes"));
         }
         self
     }
@@ -386,7 +390,7 @@ impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `Dsn`'s Display leaves out the keys; callbacks print as present/absent only.
         f.debug_struct("ClientOptions")
-            .field("dsn", &self.dsn.as_ref().map(|d| d.to_string()))
+            .field("dsn", &self.dsn)
             .field("release", &self.release)
             .field("environment", &self.get_environment())
             .field("dist", &self.dist)
@@ -402,7 +406,14 @@ impl fmt::Debug for ClientOptions {
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)
             .field("default_integrations", &self.default_integrations)
-            .field("integrations", &self.integrations.iter().map(|i| i.name()).collect::<Vec<_>>())
+            .field(
+                "integrations",
+                &self
+                    .integrations
+                    .iter()
+                    .map(|i| i.name())
+                    .collect::<Vec<_>>(),
+            )
             .field("transport", &self.transport.is_some())
             .field("problem", &self.problem)
             .finish()

@@ -68,7 +68,10 @@ impl DiscardReason {
     }
 
     fn index(self) -> usize {
-        DiscardReason::ALL.iter().position(|r| *r == self).unwrap_or(0)
+        DiscardReason::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(0)
     }
 }
 

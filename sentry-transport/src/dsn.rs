@@ -69,7 +69,10 @@ impl Dsn {
         let mut labels = self.host.split('.');
         let first = labels.next()?;
         let rest: Vec<&str> = labels.collect();
-        let saas = matches!(rest.as_slice(), ["ingest", "sentry", "io"] | ["ingest", _, "sentry", "io"]);
+        let saas = matches!(
+            rest.as_slice(),
+            ["ingest", "sentry", "io"] | ["ingest", _, "sentry", "io"]
+        );
         if !saas {
             return None;
         }
@@ -257,7 +260,10 @@ mod tests {
         assert_eq!(dsn.port(), 8888);
         assert_eq!(dsn.path(), "/");
         assert_eq!(dsn.project_id(), "23%21");
-        assert_eq!(dsn.envelope_url(), "https://domain:8888/api/23%21/envelope/");
+        assert_eq!(
+            dsn.envelope_url(),
+            "https://domain:8888/api/23%21/envelope/"
+        );
     }
 
     #[test]
@@ -282,10 +288,25 @@ mod tests {
 
     #[test]
     fn org_id_only_from_saas_ingest_hosts() {
-        assert_eq!(parse("https://u@o123.ingest.de.sentry.io/42").org_id(), Some(123));
-        assert_eq!(parse("https://u@o123.ingest.sentry.io/42").org_id(), Some(123));
-        for host in ["o123.sentry.io", "blah.ingest.sentry.io", "oabc.ingest.sentry.io", "localhost"] {
-            assert_eq!(parse(&format!("https://u@{host}/42")).org_id(), None, "{host}");
+        assert_eq!(
+            parse("https://u@o123.ingest.de.sentry.io/42").org_id(),
+            Some(123)
+        );
+        assert_eq!(
+            parse("https://u@o123.ingest.sentry.io/42").org_id(),
+            Some(123)
+        );
+        for host in [
+            "o123.sentry.io",
+            "blah.ingest.sentry.io",
+            "oabc.ingest.sentry.io",
+            "localhost",
+        ] {
+            assert_eq!(
+                parse(&format!("https://u@{host}/42")).org_id(),
+                None,
+                "{host}"
+            );
         }
     }
 
@@ -298,8 +319,14 @@ mod tests {
 
     #[test]
     fn default_port_is_omitted_and_explicit_default_port_normalised() {
-        assert_eq!(parse("http://k@h:80/1").envelope_url(), "http://h/api/1/envelope/");
-        assert_eq!(parse("http://k@127.0.0.1:9000/1").envelope_url(), "http://127.0.0.1:9000/api/1/envelope/");
+        assert_eq!(
+            parse("http://k@h:80/1").envelope_url(),
+            "http://h/api/1/envelope/"
+        );
+        assert_eq!(
+            parse("http://k@127.0.0.1:9000/1").envelope_url(),
+            "http://127.0.0.1:9000/api/1/envelope/"
+        );
         assert_eq!(parse("http://k@[::1]:9000/1").host(), "[::1]");
     }
 
@@ -309,7 +336,10 @@ mod tests {
         assert_eq!(kind("https://h/1"), ErrorKind::DsnMissingPublicKey);
         assert_eq!(kind("https://:secret@h/1"), ErrorKind::DsnMissingPublicKey);
         assert_eq!(kind("https://k@/1"), ErrorKind::DsnMissingHost);
-        assert_eq!(kind("https://k@h:99999/1"), ErrorKind::DsnPort("99999".into()));
+        assert_eq!(
+            kind("https://k@h:99999/1"),
+            ErrorKind::DsnPort("99999".into())
+        );
         assert_eq!(kind("https://k@h:abc/1"), ErrorKind::DsnPort("abc".into()));
         assert_eq!(kind("https://k@h"), ErrorKind::DsnMissingProjectId);
         assert_eq!(kind("https://k@h/"), ErrorKind::DsnMissingProjectId);
@@ -323,7 +353,9 @@ mod tests {
         assert!(!format!("{dsn}").contains("topsecret"));
         assert!(!format!("{dsn:?}").contains("topsecret"));
         assert!(!format!("{dsn:?}").contains("public"));
-        let err = "https://public:topsecret@h:bad/1".parse::<Dsn>().unwrap_err();
+        let err = "https://public:topsecret@h:bad/1"
+            .parse::<Dsn>()
+            .unwrap_err();
         assert!(!err.to_string().contains("topsecret"));
     }
 

@@ -83,7 +83,10 @@ impl fmt::Display for Error {
             ErrorKind::DsnPort(p) => write!(f, "invalid DSN: port {p:?} is not a valid port"),
             ErrorKind::DsnMissingProjectId => write!(f, "invalid DSN: missing project id"),
             ErrorKind::DsnSyntax => {
-                write!(f, "invalid DSN: expected scheme://public_key@host/project_id")
+                write!(
+                    f,
+                    "invalid DSN: expected scheme://public_key@host/project_id"
+                )
             }
             ErrorKind::MalformedEnvelope { offset, reason } => {
                 write!(f, "malformed envelope at byte {offset}: {reason}")

@@ -19,7 +19,9 @@ impl<T> Mutex<T> {
 
     /// Locks, ignoring poisoning.
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits on `condvar` for at most `timeout`, ignoring poisoning.

@@ -32,7 +32,11 @@ impl Outgoing {
             .first()
             .map(|i| i.category())
             .unwrap_or(DataCategory::Default);
-        let size_hint = envelope.items().iter().map(|i| i.payload().len() + 64).sum();
+        let size_hint = envelope
+            .items()
+            .iter()
+            .map(|i| i.payload().len() + 64)
+            .sum();
         Outgoing {
             kind: Kind::Ready(envelope),
             category,

@@ -28,7 +28,10 @@ fn capture_and_breadcrumb_from_inside_before_send_and_before_breadcrumb_do_not_d
         });
     let guard = sentry_sdk::init(opts);
     let id = within(Duration::from_secs(10), || {
-        sentry_sdk::add_breadcrumb(Breadcrumb { message: Some("outer".into()), ..Default::default() });
+        sentry_sdk::add_breadcrumb(Breadcrumb {
+            message: Some("outer".into()),
+            ..Default::default()
+        });
         let id = sentry_sdk::capture_message("outer", Level::Error);
         sentry_sdk::flush(WAIT);
         id
@@ -37,7 +40,10 @@ fn capture_and_breadcrumb_from_inside_before_send_and_before_breadcrumb_do_not_d
     let events = receiver.events();
     assert_eq!(events.len(), 1, "nested captures are ignored: {events:#?}");
     assert_eq!(events[0]["event_id"], id.to_string());
-    assert_eq!(events[0]["breadcrumbs"]["values"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        events[0]["breadcrumbs"]["values"].as_array().unwrap().len(),
+        1
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2, "each callback ran once");
 }
 

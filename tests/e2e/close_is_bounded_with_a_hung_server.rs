@@ -20,9 +20,15 @@ fn close_returns_within_its_timeout_with_1000_events_queued_and_a_server_that_ne
     drop(guard);
     let took = start.elapsed();
     assert!(took <= Duration::from_millis(2200), "close took {took:?}");
-    assert!(took >= Duration::from_millis(1900), "close gave up early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "close gave up early: {took:?}"
+    );
     // No capture waited on the network.
-    assert!(slowest < Duration::from_millis(50), "slowest capture {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(50),
+        "slowest capture {slowest:?}"
+    );
     eprintln!("close took {took:?}; slowest of 1000 captures {slowest:?}");
 }
 
@@ -43,7 +49,11 @@ fn flush_returns_within_its_timeout_when_the_server_port_is_closed() {
     }
     let start = Instant::now();
     sentry_sdk::flush(Duration::from_millis(500));
-    assert!(start.elapsed() <= Duration::from_millis(700), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() <= Duration::from_millis(700),
+        "{:?}",
+        start.elapsed()
+    );
     let start = Instant::now();
     drop(guard);
     assert!(start.elapsed() <= Duration::from_millis(2200));

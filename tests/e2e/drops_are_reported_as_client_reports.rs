@@ -9,7 +9,12 @@ fn discarded(receiver: &Receiver) -> Vec<Value> {
         .iter()
         .flat_map(|r| r.envelope().items().to_vec())
         .filter(|i| i.item_type() == "client_report")
-        .flat_map(|i| i.payload_json().unwrap()["discarded_events"].as_array().unwrap().clone())
+        .flat_map(|i| {
+            i.payload_json().unwrap()["discarded_events"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
         .collect()
 }
 
@@ -17,9 +22,9 @@ fn discarded(receiver: &Receiver) -> Vec<Value> {
 fn before_send_returning_none_drops_and_reports_before_send() {
     let _serial = serial();
     let receiver = Receiver::start();
-    let guard = sentry_sdk::init(options(&receiver).before_send(|e| {
-        (e.message.as_deref() != Some("drop me")).then_some(e)
-    }));
+    let guard = sentry_sdk::init(
+        options(&receiver).before_send(|e| (e.message.as_deref() != Some("drop me")).then_some(e)),
+    );
     sentry_sdk::capture_message("drop me", Level::Error);
     sentry_sdk::capture_message("drop me", Level::Error);
     assert!(sentry_sdk::flush(WAIT));

@@ -7,7 +7,13 @@ use sentry_sdk::transport::Dsn;
 #[test]
 fn an_invalid_dsn_disables_the_sdk_instead_of_panicking() {
     let _serial = serial();
-    for bad in ["not a dsn", "ftp://k@h/1", "https://h/1", "https://k@h:99999/1", "https://k@h/"] {
+    for bad in [
+        "not a dsn",
+        "ftp://k@h/1",
+        "https://h/1",
+        "https://k@h:99999/1",
+        "https://k@h/",
+    ] {
         let guard = sentry_sdk::init(bad);
         assert!(!guard.is_enabled(), "{bad}");
         assert!(sentry_sdk::capture_message("x", Level::Error).is_nil());
@@ -16,9 +22,14 @@ fn an_invalid_dsn_disables_the_sdk_instead_of_panicking() {
 
 #[test]
 fn fallible_constructors_name_the_bad_part_but_never_the_key() {
-    let err = sentry_sdk::ClientOptions::new().try_dsn("ftp://secretkey@h/1").unwrap_err();
+    let err = sentry_sdk::ClientOptions::new()
+        .try_dsn("ftp://secretkey@h/1")
+        .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("scheme") && !text.contains("secretkey"), "{text}");
+    assert!(
+        text.contains("scheme") && !text.contains("secretkey"),
+        "{text}"
+    );
     let err = Dsn::from_str("https://secretkey@h:x/1").unwrap_err();
     assert!(err.to_string().contains("port") && !err.to_string().contains("secretkey"));
     let err = Dsn::from_str("https://h/1").unwrap_err();

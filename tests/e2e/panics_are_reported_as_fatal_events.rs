@@ -35,7 +35,10 @@ fn a_panic_on_a_named_thread_becomes_a_fatal_unhandled_exception() {
     assert_eq!(ex["mechanism"]["type"], "panic");
     assert_eq!(ex["mechanism"]["handled"], false);
     let location = ex["mechanism"]["data"]["location"].as_str().unwrap();
-    assert!(location.contains("panics_are_reported_as_fatal_events.rs:"), "{location}");
+    assert!(
+        location.contains("panics_are_reported_as_fatal_events.rs:"),
+        "{location}"
+    );
     let thread = &event["threads"]["values"][0];
     assert_eq!(thread["name"], "worker-7");
     assert_eq!(thread["crashed"], true);
@@ -43,7 +46,10 @@ fn a_panic_on_a_named_thread_becomes_a_fatal_unhandled_exception() {
     // The top frame is the user's function, not the panic machinery or the SDK.
     let frames = ex["stacktrace"]["frames"].as_array().unwrap();
     let top = frames.last().unwrap();
-    assert_eq!(top["function"], "e2e::panics_are_reported_as_fatal_events::explode", "{frames:#?}");
+    assert_eq!(
+        top["function"], "e2e::panics_are_reported_as_fatal_events::explode",
+        "{frames:#?}"
+    );
     assert_eq!(top["in_app"], true);
 }
 
@@ -54,7 +60,11 @@ fn child_that_panics_and_aborts() {
     let Ok(dsn) = std::env::var("E2E_CHILD_DSN") else {
         return; // only meaningful as a child
     };
-    let _guard = sentry_sdk::init(sentry_sdk::ClientOptions::new().dsn(&dsn).shutdown_timeout(Duration::from_secs(5)));
+    let _guard = sentry_sdk::init(
+        sentry_sdk::ClientOptions::new()
+            .dsn(&dsn)
+            .shutdown_timeout(Duration::from_secs(5)),
+    );
     let ours = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         ours(info);
@@ -67,12 +77,20 @@ fn child_that_panics_and_aborts() {
 fn the_panic_event_is_delivered_before_an_abort() {
     let receiver = Receiver::start();
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "panics_are_reported_as_fatal_events::child_that_panics_and_aborts", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "panics_are_reported_as_fatal_events::child_that_panics_and_aborts",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("E2E_CHILD_DSN", receiver.dsn())
         .status()
         .unwrap();
     assert!(!status.success(), "the child aborted");
     let events = receiver.events();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["exception"]["values"][0]["value"], "exploded with 9");
+    assert_eq!(
+        events[0]["exception"]["values"][0]["value"],
+        "exploded with 9"
+    );
 }

@@ -25,7 +25,13 @@ fn with_scope_and_isolation_scope_keep_their_data_inside() {
     drop(guard);
 
     let events = receiver.events();
-    let by = |m: &str| events.iter().find(|e| e["logentry"]["formatted"] == m).unwrap().clone();
+    let by = |m: &str| {
+        events
+            .iter()
+            .find(|e| e["logentry"]["formatted"] == m)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by("inside with_scope")["tags"]["job"], "nightly");
     assert_eq!(by("inside with_scope")["tags"]["app"], "shop");
     assert_eq!(by("inside isolation")["tags"]["request"], "r1");
@@ -59,7 +65,10 @@ fn threads_started_before_init_and_re_init_reach_the_newest_client() {
     drop(guard);
     assert_eq!(first.wait_for(1, WAIT).len(), 1);
     assert_eq!(second.wait_for(1, WAIT).len(), 1);
-    assert_eq!(second.events()[0]["logentry"]["formatted"], "from an old thread");
+    assert_eq!(
+        second.events()[0]["logentry"]["formatted"],
+        "from an old thread"
+    );
 }
 
 #[test]
@@ -68,12 +77,20 @@ fn breadcrumbs_are_capped_at_max_breadcrumbs_keeping_the_newest() {
     let receiver = Receiver::start();
     let guard = sentry_sdk::init(options(&receiver).max_breadcrumbs(5));
     for i in 0..20 {
-        sentry_sdk::add_breadcrumb(|| sentry_sdk::Breadcrumb { message: Some(i.to_string()), ..Default::default() });
+        sentry_sdk::add_breadcrumb(|| sentry_sdk::Breadcrumb {
+            message: Some(i.to_string()),
+            ..Default::default()
+        });
     }
     sentry_sdk::capture_message("crumbs", Level::Info);
     drop(guard);
     let event = &receiver.events()[0];
-    let got: Vec<_> = event["breadcrumbs"]["values"].as_array().unwrap().iter().map(|c| c["message"].as_str().unwrap().to_owned()).collect();
+    let got: Vec<_> = event["breadcrumbs"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["message"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(got, ["15", "16", "17", "18", "19"]);
     // Clean up the process default isolation scope for later tests.
     let g = sentry_sdk::init(options(&receiver));

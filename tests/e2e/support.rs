@@ -27,7 +27,8 @@ pub fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send +
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(limit).expect("deadlock or hang: did not finish in time")
+    rx.recv_timeout(limit)
+        .expect("deadlock or hang: did not finish in time")
 }
 
 pub const WAIT: Duration = Duration::from_secs(5);

@@ -27,7 +27,9 @@ fn fail_checkout() -> sentry_sdk::EventId {
 }
 
 fn is_hex_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[test]
@@ -35,11 +37,17 @@ fn headers_envelope_and_event_fields_are_as_sentry_expects() {
     let _serial = serial();
     let receiver = Receiver::start();
     let guard = sentry_sdk::init(options(&receiver));
-    sentry_sdk::set_user(Some(User { id: Some("u1".into()), ..Default::default() }));
+    sentry_sdk::set_user(Some(User {
+        id: Some("u1".into()),
+        ..Default::default()
+    }));
     sentry_sdk::set_tag("tier", "gold");
     sentry_sdk::set_context("order", serde_json::json!({"id": 7}));
     sentry_sdk::set_extra("cart_size", 3);
-    sentry_sdk::add_breadcrumb(Breadcrumb { message: Some("clicked pay".into()), ..Default::default() });
+    sentry_sdk::add_breadcrumb(Breadcrumb {
+        message: Some("clicked pay".into()),
+        ..Default::default()
+    });
     let message_id = sentry_sdk::capture_message("paid", Level::Warning);
     let error_id = fail_checkout();
     assert!(sentry_sdk::flush(WAIT));
@@ -52,10 +60,22 @@ fn headers_envelope_and_event_fields_are_as_sentry_expects() {
         assert_eq!(r.path, "/api/1/envelope/");
         assert_eq!(
             r.header("x-sentry-auth"),
-            Some(format!("Sentry sentry_key=public, sentry_version=7, sentry_client=sentry.rust.sdk/{}", sentry_sdk::SDK_VERSION).as_str())
+            Some(
+                format!(
+                    "Sentry sentry_key=public, sentry_version=7, sentry_client=sentry.rust.sdk/{}",
+                    sentry_sdk::SDK_VERSION
+                )
+                .as_str()
+            )
         );
-        assert_eq!(r.header("content-type"), Some("application/x-sentry-envelope"));
-        assert!(r.header("user-agent").unwrap().starts_with("sentry.rust.sdk/"));
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/x-sentry-envelope")
+        );
+        assert!(r
+            .header("user-agent")
+            .unwrap()
+            .starts_with("sentry.rust.sdk/"));
 
         // Envelope framing: header line, item header with exact length, payload, newline.
         let body = &r.body;
@@ -88,11 +108,17 @@ fn headers_envelope_and_event_fields_are_as_sentry_expects() {
     }
 
     let events = receiver.events();
-    let message = events.iter().find(|e| e["event_id"] == message_id.to_string()).unwrap();
+    let message = events
+        .iter()
+        .find(|e| e["event_id"] == message_id.to_string())
+        .unwrap();
     assert_eq!(message["level"], "warning");
     assert_eq!(message["logentry"]["formatted"], "paid");
 
-    let error = events.iter().find(|e| e["event_id"] == error_id.to_string()).unwrap();
+    let error = events
+        .iter()
+        .find(|e| e["event_id"] == error_id.to_string())
+        .unwrap();
     assert_eq!(error["level"], "error");
     let values = error["exception"]["values"].as_array().unwrap();
     assert_eq!(values.len(), 2);
@@ -109,25 +135,35 @@ fn headers_envelope_and_event_fields_are_as_sentry_expects() {
     let top = frames.last().unwrap();
     assert_eq!(top["function"], "e2e::wire_format_is_exact::fail_checkout");
     assert_eq!(top["in_app"], true);
-    assert!(top["filename"].as_str().unwrap().ends_with("wire_format_is_exact.rs"));
+    assert!(top["filename"]
+        .as_str()
+        .unwrap()
+        .ends_with("wire_format_is_exact.rs"));
     assert!(top["lineno"].as_u64().unwrap() > 0);
     assert!(top["colno"].as_u64().unwrap() > 0);
     for f in frames {
         let function = f["function"].as_str().unwrap_or("");
-        assert!(!function.starts_with("sentry_"), "SDK frame left in: {function}");
+        assert!(
+            !function.starts_with("sentry_"),
+            "SDK frame left in: {function}"
+        );
         assert!(!has_hash_suffix(function), "hash left in {function}");
         assert!(f["instruction_addr"].as_str().unwrap().starts_with("0x"));
     }
-    let std_frame = frames.iter().find(|f| f["function"].as_str().is_some_and(|s| s.starts_with("std::")));
+    let std_frame = frames.iter().find(|f| {
+        f["function"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("std::"))
+    });
     if let Some(f) = std_frame {
         assert_eq!(f["in_app"], false);
     }
 }
 
-
 fn has_hash_suffix(function: &str) -> bool {
-    function
-        .rsplit("::")
-        .next()
-        .is_some_and(|last| last.len() == 17 && last.starts_with('h') && last[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+    function.rsplit("::").next().is_some_and(|last| {
+        last.len() == 17
+            && last.starts_with('h')
+            && last[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }

@@ -122,7 +122,12 @@ impl Receiver {
             if now >= deadline {
                 break;
             }
-            requests = self.shared.arrived.wait_timeout(requests, deadline - now).unwrap().0;
+            requests = self
+                .shared
+                .arrived
+                .wait_timeout(requests, deadline - now)
+                .unwrap()
+                .0;
         }
         requests.clone()
     }
@@ -199,7 +204,12 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
         match reader.read_line(&mut line) {
             Ok(0) => return None,
             Ok(_) => break,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
@@ -213,9 +223,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
-        if read_line_patiently(reader, &mut h, shared).is_none() {
-            return None;
-        }
+        read_line_patiently(reader, &mut h, shared)?;
         let h = h.trim_end();
         if h.is_empty() {
             break;
@@ -230,14 +238,21 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
             .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    let len: usize = find("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = find("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0; len];
     let mut read = 0;
     while read < len {
         match reader.read(&mut body[read..]) {
             Ok(0) => return None,
             Ok(n) => read += n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
@@ -247,7 +262,10 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
     }
     if find("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip")) {
         let mut out = Vec::new();
-        if flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).is_ok() {
+        if flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut out)
+            .is_ok()
+        {
             body = out;
         }
     }
@@ -260,12 +278,21 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
     })
 }
 
-fn read_line_patiently(reader: &mut BufReader<TcpStream>, buf: &mut String, shared: &Shared) -> Option<()> {
+fn read_line_patiently(
+    reader: &mut BufReader<TcpStream>,
+    buf: &mut String,
+    shared: &Shared,
+) -> Option<()> {
     loop {
         match reader.read_line(buf) {
             Ok(0) => return None,
             Ok(_) => return Some(()),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
@@ -281,6 +308,10 @@ fn dump(request: &Request) {
     };
     let _ = std::fs::create_dir_all(&dir);
     let n = DUMPED.fetch_add(1, Ordering::Relaxed);
-    let name = format!("{}-{}-{n}.envelope", std::process::id(), request.at.elapsed().as_nanos());
+    let name = format!(
+        "{}-{}-{n}.envelope",
+        std::process::id(),
+        request.at.elapsed().as_nanos()
+    );
     let _ = std::fs::write(std::path::Path::new(&dir).join(name), &request.body);
 }

@@ -77,7 +77,11 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
     /// A plain message (sent as `logentry`).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "logentry", rename = "logentry")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "logentry",
+        rename = "logentry"
+    )]
     pub message: Option<String>,
     /// The culprit / transaction name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,13 +114,22 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Breadcrumbs, oldest first.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::ser::values"
+    )]
     pub breadcrumbs: Vec<Breadcrumb>,
     /// Exception chain, innermost cause first, outermost last.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::ser::values"
+    )]
     pub exception: Vec<Exception>,
     /// Threads.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "super::ser::values")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::ser::values"
+    )]
     pub threads: Vec<Thread>,
     /// The SDK that sent it; filled in by the client.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -27,7 +27,10 @@ pub(crate) mod ser {
     use std::time::SystemTime;
 
     /// Writes a list as Sentry's `{"values": [...]}` wrapper.
-    pub(crate) fn values<S: Serializer, T: serde::Serialize>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn values<S: Serializer, T: serde::Serialize>(
+        v: &[T],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(1))?;
         map.serialize_entry("values", v)?;
         map.end()

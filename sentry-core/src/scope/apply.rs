@@ -30,11 +30,15 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
         }
     }
     if event.transaction.is_none() {
-        event.transaction = specific_first().find_map(|d| d.transaction.as_deref().map(str::to_owned));
+        event.transaction =
+            specific_first().find_map(|d| d.transaction.as_deref().map(str::to_owned));
     }
     merge_maps(&mut event.tags, scopes.iter().map(|s| &*s.data.tags));
     merge_maps(&mut event.extra, scopes.iter().map(|s| &*s.data.extra));
-    merge_maps(&mut event.contexts, scopes.iter().map(|s| &*s.data.contexts));
+    merge_maps(
+        &mut event.contexts,
+        scopes.iter().map(|s| &*s.data.contexts),
+    );
     merge_breadcrumbs(event, &scopes, max_breadcrumbs);
 }
 
@@ -55,7 +59,10 @@ fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item
 }
 
 fn merge_breadcrumbs(event: &mut Event, scopes: &[&Scope], max: usize) {
-    let non_empty = scopes.iter().filter(|s| !s.data.breadcrumbs.is_empty()).count();
+    let non_empty = scopes
+        .iter()
+        .filter(|s| !s.data.breadcrumbs.is_empty())
+        .count();
     if non_empty == 0 {
         return;
     }
@@ -92,7 +99,10 @@ mod tests {
         let mut global = Scope::new();
         global.set_tag("a", "global");
         global.set_tag("b", "global");
-        global.set_user(Some(User { id: Some("g".into()), ..Default::default() }));
+        global.set_user(Some(User {
+            id: Some("g".into()),
+            ..Default::default()
+        }));
         global.set_level(Some(Level::Debug));
         let mut isolation = Scope::new();
         isolation.set_tag("b", "isolation");
@@ -101,7 +111,11 @@ mod tests {
         let mut current = Scope::new();
         current.set_tag("c", "current");
         current.set_level(Some(Level::Warning));
-        let snap = Snapshot { global, isolation, current: Some(current) };
+        let snap = Snapshot {
+            global,
+            isolation,
+            current: Some(current),
+        };
 
         let mut event = Event::default();
         event.tags.insert("d".into(), "event".into());
@@ -125,10 +139,18 @@ mod tests {
         isolation.push_breadcrumb(crumb("i2", 2), 10);
         isolation.push_breadcrumb(crumb("i3", 3), 10);
         isolation.push_breadcrumb(crumb("i5", 5), 10);
-        let snap = Snapshot { global, isolation, current: None };
+        let snap = Snapshot {
+            global,
+            isolation,
+            current: None,
+        };
         let mut event = Event::default();
         apply_scopes(&mut event, &snap, 4);
-        let got: Vec<_> = event.breadcrumbs.iter().map(|c| c.message.clone().unwrap()).collect();
+        let got: Vec<_> = event
+            .breadcrumbs
+            .iter()
+            .map(|c| c.message.clone().unwrap())
+            .collect();
         assert_eq!(got, ["i2", "i3", "g4", "i5"]);
     }
 }

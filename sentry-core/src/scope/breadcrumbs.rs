@@ -109,7 +109,10 @@ mod tests {
     }
 
     fn messages(b: &Breadcrumbs, max: usize) -> Vec<String> {
-        b.newest(max).into_iter().map(|c| c.message.unwrap()).collect()
+        b.newest(max)
+            .into_iter()
+            .map(|c| c.message.unwrap())
+            .collect()
     }
 
     #[test]

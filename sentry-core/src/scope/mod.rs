@@ -223,12 +223,30 @@ mod tests {
     fn breadcrumb_after_fork_does_not_touch_the_original() {
         let mut a = Scope::new();
         for i in 0..100 {
-            a.push_breadcrumb(Breadcrumb { message: Some(i.to_string()), ..Default::default() }, 100);
+            a.push_breadcrumb(
+                Breadcrumb {
+                    message: Some(i.to_string()),
+                    ..Default::default()
+                },
+                100,
+            );
         }
         let mut b = a.clone();
-        b.push_breadcrumb(Breadcrumb { message: Some("new".into()), ..Default::default() }, 100);
-        assert_eq!(a.breadcrumbs(100).last().unwrap().message.as_deref(), Some("99"));
-        assert_eq!(b.breadcrumbs(100).last().unwrap().message.as_deref(), Some("new"));
+        b.push_breadcrumb(
+            Breadcrumb {
+                message: Some("new".into()),
+                ..Default::default()
+            },
+            100,
+        );
+        assert_eq!(
+            a.breadcrumbs(100).last().unwrap().message.as_deref(),
+            Some("99")
+        );
+        assert_eq!(
+            b.breadcrumbs(100).last().unwrap().message.as_deref(),
+            Some("new")
+        );
         assert_eq!(b.breadcrumbs(100).len(), 100);
     }
 }

@@ -165,7 +165,7 @@ pub(crate) fn with_isolation<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
         .try_with(|t| {
             t.try_borrow_mut()
                 .ok()
-                .map(|mut t| std::mem::replace(&mut t.isolation, Some(scope)))
+                .map(|mut t| t.isolation.replace(scope))
         })
         .ok()
         .flatten();
@@ -229,10 +229,4 @@ impl Drop for Restore {
             drop(old);
         }
     }
-}
-
-#[cfg(test)]
-pub(crate) fn reset_for_tests() {
-    *GLOBAL.lock() = Scope::default();
-    *DEFAULT_ISOLATION.lock() = Scope::default();
 }

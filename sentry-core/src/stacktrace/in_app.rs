@@ -7,13 +7,49 @@ use crate::protocol::Frame;
 
 /// Crates whose frames are never the application's (first path segment).
 const NOT_IN_APP_CRATES: &[&str] = &[
-    "std", "core", "alloc", "backtrace", "sentry_sdk", "sentry_core", "sentry_transport",
-    "sentry_integrations", "sentry", "tokio", "tokio_util", "futures", "futures_util",
-    "futures_core", "futures_executor", "hyper", "hyper_util", "h2", "reqwest", "tower", "axum",
-    "tracing", "tracing_core", "tracing_subscriber", "log", "anyhow", "eyre", "color_eyre",
-    "serde", "serde_json", "rayon", "rayon_core", "test", "criterion", "async_std",
-    "rust_begin_unwind", "main", "_start", "__libc_start_main", "__libc_start_call_main",
-    "start_thread", "clone3", "clone",
+    "std",
+    "core",
+    "alloc",
+    "backtrace",
+    "sentry_sdk",
+    "sentry_core",
+    "sentry_transport",
+    "sentry_integrations",
+    "sentry",
+    "tokio",
+    "tokio_util",
+    "futures",
+    "futures_util",
+    "futures_core",
+    "futures_executor",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "tower",
+    "axum",
+    "tracing",
+    "tracing_core",
+    "tracing_subscriber",
+    "log",
+    "anyhow",
+    "eyre",
+    "color_eyre",
+    "serde",
+    "serde_json",
+    "rayon",
+    "rayon_core",
+    "test",
+    "criterion",
+    "async_std",
+    "rust_begin_unwind",
+    "main",
+    "_start",
+    "__libc_start_main",
+    "__libc_start_call_main",
+    "start_thread",
+    "clone3",
+    "clone",
 ];
 
 /// Path prefixes of frames that sit on top of every captured stack without telling the user
@@ -83,7 +119,9 @@ pub(crate) fn trim_sdk_frames(frames: &mut Vec<Frame>) {
             None => false,
             Some(name) => {
                 let path = function_path(name);
-                !SDK_TOP_PREFIXES.iter().any(|p| path.starts_with(p) || name.starts_with(p))
+                !SDK_TOP_PREFIXES
+                    .iter()
+                    .any(|p| path.starts_with(p) || name.starts_with(p))
             }
         })
         .unwrap_or(frames.len());
@@ -113,11 +151,16 @@ mod tests {
         };
         assert_eq!(rules.is_in_app(&frame("myapp::run")), Some(true));
         assert_eq!(rules.is_in_app(&frame("myapp::vendored::x")), Some(false));
-        assert_eq!(rules.is_in_app(&frame("std::panicking::begin_panic")), Some(false));
+        assert_eq!(
+            rules.is_in_app(&frame("std::panicking::begin_panic")),
+            Some(false)
+        );
         assert_eq!(rules.is_in_app(&frame("tokio::runtime::park")), Some(false));
         assert_eq!(rules.is_in_app(&frame("tokio::my_fork::f")), Some(true));
         assert_eq!(
-            rules.is_in_app(&frame("<alloc::boxed::Box<F> as core::ops::function::FnOnce<A>>::call_once")),
+            rules.is_in_app(&frame(
+                "<alloc::boxed::Box<F> as core::ops::function::FnOnce<A>>::call_once"
+            )),
             Some(false)
         );
         assert_eq!(rules.is_in_app(&Frame::default()), None);
@@ -140,7 +183,10 @@ mod tests {
         ];
         trim_sdk_frames(&mut frames);
         let names: Vec<_> = frames.iter().map(|f| f.function.clone().unwrap()).collect();
-        assert_eq!(names, ["myapp::divide", "std::panicking::try", "myapp::main"]);
+        assert_eq!(
+            names,
+            ["myapp::divide", "std::panicking::try", "myapp::main"]
+        );
 
         let mut untouched = vec![frame("myapp::a"), frame("myapp::b")];
         trim_sdk_frames(&mut untouched);

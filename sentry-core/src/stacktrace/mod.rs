@@ -22,7 +22,7 @@ const MAX_FRAMES: usize = 250;
 /// The instruction pointers of a stack, innermost (most recent call) first, not yet resolved.
 ///
 /// Capturing one walks the stack but reads no debug information: a few microseconds. Turning it
-/// into frames is [`RawStack::resolve`], which the SDK does on its background thread.
+/// into frames is `RawStack::resolve`, which the SDK does on its background thread.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct RawStack {
     ips: Vec<usize>,

@@ -100,8 +100,11 @@ fn short_path(abs: &str) -> String {
 }
 
 fn current_dir() -> Option<&'static String> {
-    static CWD: Lazy<Option<String>> =
-        Lazy::new(|| std::env::current_dir().ok().map(|p| p.display().to_string()));
+    static CWD: Lazy<Option<String>> = Lazy::new(|| {
+        std::env::current_dir()
+            .ok()
+            .map(|p| p.display().to_string())
+    });
     CWD.as_ref()
 }
 
@@ -111,10 +114,15 @@ mod tests {
 
     #[test]
     fn module_and_path_of_functions() {
-        assert_eq!(module_of("app::orders::place").as_deref(), Some("app::orders"));
+        assert_eq!(
+            module_of("app::orders::place").as_deref(),
+            Some("app::orders")
+        );
         assert_eq!(module_of("main"), None);
         assert_eq!(
-            function_path("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"),
+            function_path(
+                "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"
+            ),
             "alloc::boxed::Box"
         );
         assert_eq!(function_path("app::run::{{closure}}"), "app::run");
@@ -127,7 +135,9 @@ mod tests {
             "library/std/src/panicking.rs"
         );
         assert_eq!(
-            short_path("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/tokio-1.0.0/src/lib.rs"),
+            short_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/tokio-1.0.0/src/lib.rs"
+            ),
             "tokio-1.0.0/src/lib.rs"
         );
     }

@@ -27,7 +27,10 @@ impl Item {
 
     /// The item type (`event`, `attachment`, ...); empty if the header lacks it.
     pub fn item_type(&self) -> &str {
-        self.headers.get("type").and_then(Value::as_str).unwrap_or("")
+        self.headers
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// The data category this item counts in.

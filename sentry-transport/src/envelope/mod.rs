@@ -65,7 +65,11 @@ impl Envelope {
     }
 
     /// Keeps only the items for which `keep` returns true, handing each removed item to `removed`.
-    pub fn retain_items(&mut self, mut keep: impl FnMut(&Item) -> bool, mut removed: impl FnMut(Item)) {
+    pub fn retain_items(
+        &mut self,
+        mut keep: impl FnMut(&Item) -> bool,
+        mut removed: impl FnMut(Item),
+    ) {
         let items = std::mem::take(&mut self.items);
         for item in items {
             if keep(&item) {

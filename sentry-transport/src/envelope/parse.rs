@@ -24,10 +24,9 @@ impl Envelope {
             }
             let (payload, next) = match item_headers.get("length") {
                 Some(len) => {
-                    let len = len
-                        .as_u64()
-                        .ok_or_else(|| malformed(pos, "item length is not a non-negative integer"))?
-                        as usize;
+                    let len = len.as_u64().ok_or_else(|| {
+                        malformed(pos, "item length is not a non-negative integer")
+                    })? as usize;
                     let end = after
                         .checked_add(len)
                         .filter(|&end| end <= bytes.len())
@@ -59,7 +58,11 @@ fn next_line(bytes: &[u8], pos: usize) -> (&[u8], usize) {
     }
 }
 
-fn parse_header(line: &[u8], offset: usize, reason: &'static str) -> Result<Map<String, Value>, Error> {
+fn parse_header(
+    line: &[u8],
+    offset: usize,
+    reason: &'static str,
+) -> Result<Map<String, Value>, Error> {
     match serde_json::from_slice::<Value>(line) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(malformed(offset, reason)),
@@ -82,7 +85,10 @@ mod tests {
         let env = Envelope::parse(EMPTY_ATTACHMENTS).unwrap();
         assert_eq!(env.event_id(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
         assert_eq!(env.items().len(), 2);
-        assert!(env.items().iter().all(|i| i.payload().is_empty() && i.item_type() == "attachment"));
+        assert!(env
+            .items()
+            .iter()
+            .all(|i| i.payload().is_empty() && i.item_type() == "attachment"));
         assert_eq!(env.to_bytes(), EMPTY_ATTACHMENTS);
 
         let mut built = Envelope::new();

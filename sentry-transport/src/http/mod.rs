@@ -71,17 +71,27 @@ impl Transport for HttpTransport {
         let size = outgoing.size_hint();
         let reports = &self.options.client_reports;
         // Reserve bytes first so concurrent senders cannot overshoot the budget together.
-        let before = self.progress.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        let before = self
+            .progress
+            .queued_bytes
+            .fetch_add(size, Ordering::Relaxed);
         if before + size > self.options.queue_max_bytes {
-            self.progress.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.progress
+                .queued_bytes
+                .fetch_sub(size, Ordering::Relaxed);
             reports.record(DiscardReason::QueueOverflow, outgoing.category(), 1);
-            crate::sdk_debug!("queue over its byte bound: dropped one {}", outgoing.category());
+            crate::sdk_debug!(
+                "queue over its byte bound: dropped one {}",
+                outgoing.category()
+            );
             return;
         }
         let category = outgoing.category();
         self.progress.begin();
         if self.enqueue(Job::Send(outgoing)).is_err() {
-            self.progress.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.progress
+                .queued_bytes
+                .fetch_sub(size, Ordering::Relaxed);
             self.progress.finish();
             reports.record(DiscardReason::QueueOverflow, category, 1);
             crate::sdk_debug!("queue full: dropped one {category}");

@@ -54,7 +54,12 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         Ok(rt) => rt,
         Err(e) => {
             crate::debug::always_log(format_args!("transport disabled: no runtime: {e}"));
-            return drain_dropping(&options, &progress, &mut rx, DiscardReason::InternalSdkError);
+            return drain_dropping(
+                &options,
+                &progress,
+                &mut rx,
+                DiscardReason::InternalSdkError,
+            );
         }
     };
     let client = match reqwest::Client::builder()
@@ -66,7 +71,12 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         Ok(c) => c,
         Err(e) => {
             crate::debug::always_log(format_args!("transport disabled: no HTTP client: {e}"));
-            return drain_dropping(&options, &progress, &mut rx, DiscardReason::InternalSdkError);
+            return drain_dropping(
+                &options,
+                &progress,
+                &mut rx,
+                DiscardReason::InternalSdkError,
+            );
         }
     };
     let url = options.dsn.envelope_url();
@@ -85,9 +95,11 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
                 Job::Send(outgoing) => {
                     let size = outgoing.size_hint();
                     if progress.is_closing() {
-                        options
-                            .client_reports
-                            .record(DiscardReason::NetworkError, outgoing.category(), 1);
+                        options.client_reports.record(
+                            DiscardReason::NetworkError,
+                            outgoing.category(),
+                            1,
+                        );
                     } else if let Some(envelope) = build(&options, outgoing) {
                         post(&client, &url, &auth, &options, envelope).await;
                     }
@@ -176,7 +188,9 @@ fn drain_dropping(
             progress
                 .queued_bytes
                 .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
-            options.client_reports.record(reason, outgoing.category(), 1);
+            options
+                .client_reports
+                .record(reason, outgoing.category(), 1);
         }
         progress.finish();
     }

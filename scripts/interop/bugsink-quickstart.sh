@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end check against a real Sentry-compatible server (Bugsink):
+#
+#   scripts/interop/bugsink-quickstart.sh target/debug/examples/quickstart [ARGS...]
+#
+# The command must send three events to $SENTRY_DSN and exit 0: a message, an error with a
+# source chain, and a caught panic. It is run TWICE, so that grouping gets tested too: the same
+# event sent twice must land in the same issue. Expected afterwards: 6 events in 3 issues, every
+# issue (in particular the chained error's) holding 2 events, and no complaints from Bugsink's
+# schema validation.
+#
+# Starts Bugsink (bugsink-up.sh), empties the project first and always stops the server at the
+# end. Last line: "bugsink: N passed, M failed"; exit 0 only if nothing failed.
+# Environment: see bugsink-up.sh; QUICKSTART_TIMEOUT (default 120 s) bounds each command run.
+#
+# Self-test of this script without building anything (fake_quickstart.py sends the same three
+# events with urllib; its --break MODE variants must make this script fail):
+#   scripts/interop/bugsink-quickstart.sh python3 scripts/interop/fake_quickstart.py
+#   scripts/interop/bugsink-quickstart.sh python3 scripts/interop/fake_quickstart.py --break grouping
+set -uo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/lib.sh"
+EXPECT_EVENTS=6
+EXPECT_ISSUES=3
+WAIT_SECS=15
+RUN_TIMEOUT="${QUICKSTART_TIMEOUT:-120}"
+
+if [ $# -eq 0 ]; then
+    echo "usage: $0 COMMAND [ARGS...]   (COMMAND sends 3 events to \$SENTRY_DSN)" >&2
+    exit 2
+fi
+
+passed=0
+failed=0
+check() {  # check <description> <command...>: runs the command, counts and reports the outcome
+    local what="$1"; shift
+    if "$@"; then
+        passed=$((passed + 1)); echo "PASS $what"
+    else
+        failed=$((failed + 1)); echo "FAIL $what"
+    fi
+}
+
+finish() {
+    local rc=$?
+    "$HERE/bugsink-down.sh"
+    echo "bugsink: $passed passed, $failed failed"
+    if [ "$rc" -gt 128 ]; then exit "$rc"; fi   # interrupted: keep 128+signal
+    if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then exit 0; else exit 1; fi
+}
+trap finish EXIT
+# An interrupted run must not look green; exiting still runs finish (and so stops the server).
+# The command runs in the background and we `wait` for it: bash runs a trap as soon as a signal
+# arrives during `wait`, whereas it would first wait for a foreground command to end (and a
+# command under `timeout` sits in its own process group, so it never sees the terminal's ^C).
+child=""
+interrupted() {  # interrupted <signal> <exit code>
+    trap - INT TERM HUP
+    failed=$((failed + 1)); echo "FAIL interrupted by SIG$1"
+    if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi
+    exit "$2"
+}
+trap 'interrupted INT 130' INT
+trap 'interrupted TERM 143' TERM
+trap 'interrupted HUP 129' HUP
+
+# --- server -------------------------------------------------------------------------------------
+DSN="$("$HERE/bugsink-up.sh" | tail -1)"
+check "bugsink started (DSN ${DSN:-none})" test -n "$DSN"
+[ -n "$DSN" ] || exit 1
+check "project reset" bugsink_admin reset
+
+# --- the command, twice -------------------------------------------------------------------------
+# `timeout` (coreutils) keeps a hanging SDK from hanging CI; not fatal if some image lacks it.
+TIMEOUT=(); command -v timeout >/dev/null 2>&1 && TIMEOUT=(timeout "$RUN_TIMEOUT")
+for run in 1 2; do
+    echo "--- run $run: $*"
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$@" &
+    child=$!
+    wait "$child"
+    rc=$?
+    child=""
+    note=""; [ "$rc" -eq 124 ] && [ ${#TIMEOUT[@]} -gt 0 ] && note=", timed out after ${RUN_TIMEOUT}s"
+    check "run $run exited 0 (got $rc$note)" test "$rc" -eq 0
+done
+
+# --- what Bugsink stored ------------------------------------------------------------------------
+# Digestion is synchronous by default, but BUGSINK_SNAPPEA=1 makes it lag: wait for the counts.
+echo "--- stored (waiting up to ${WAIT_SECS}s for events=$EXPECT_EVENTS issues=$EXPECT_ISSUES)"
+COUNTS="$(bugsink_admin count --json --expect-events "$EXPECT_EVENTS" --expect-issues "$EXPECT_ISSUES" \
+          --timeout "$WAIT_SECS" 2>/dev/null)"
+field() { "$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1] or "{}").get(sys.argv[2], -1))' "$COUNTS" "$1"; }
+events="$(field events)"
+issues="$(field issues)"
+check "events == $EXPECT_EVENTS (got $events)" test "$events" -eq "$EXPECT_EVENTS"
+check "issues == $EXPECT_ISSUES (got $issues)" test "$issues" -eq "$EXPECT_ISSUES"
+
+echo "--- issues"
+bugsink_admin issues
+ISSUES_JSON="$(bugsink_admin issues --json)"
+# The chained error is the issue whose events carry >= 2 exception values (error + sources).
+# If grouping were unstable across runs, it would show up as 2 issues of 1 event each.
+grouping="$("$PYTHON" - "$ISSUES_JSON" <<'PY'
+import json, sys
+issues = json.loads(sys.argv[1] or "[]")
+chained = [i["events"] for i in issues if i["chain"] >= 2]
+print("error_ok" if chained and all(n == 2 for n in chained) else "error_bad:%s" % chained)
+print("all_ok" if issues and all(i["events"] == 2 for i in issues) else
+      "all_bad:%s" % [i["events"] for i in issues])
+PY
+)"
+check "chained-error issue(s) hold 2 events each ($(echo "$grouping" | grep '^error' | sed 's/^error_//'))" \
+    grep -qx error_ok <<<"$grouping"
+check "every issue holds 2 events ($(echo "$grouping" | grep '^all' | sed 's/^all_//'))" \
+    grep -qx all_ok <<<"$grouping"
+
+echo "--- bugsink schema validation (BUGSINK_VALIDATE=${BUGSINK_VALIDATE:-warn})"
+VALIDATION="$(bugsink_admin validation)"
+echo "$VALIDATION"
+vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
+check "no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0

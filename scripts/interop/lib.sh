@@ -1,0 +1,43 @@
+# Shared settings for the interop shell scripts (sourced, not executed).
+#
+# Everything the scripts install or write lives under ${INTEROP_DIR:-target/interop}; a
+# relative INTEROP_DIR is taken from the repo root (parent of scripts/), like relay_check.py
+# does, so the scripts behave the same whatever directory CI calls them from.
+
+INTEROP_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "$INTEROP_HERE/../.." && pwd -P)"
+INTEROP_DIR="${INTEROP_DIR:-target/interop}"
+case "$INTEROP_DIR" in
+    /*) ;;
+    *) INTEROP_DIR="$REPO_ROOT/$INTEROP_DIR" ;;
+esac
+# canonical, so that bugsink-down.sh recognises our processes by their command lines
+mkdir -p "$INTEROP_DIR" && INTEROP_DIR="$(cd "$INTEROP_DIR" && pwd -P)"
+
+BUGSINK_REQUIREMENT="bugsink==2.6.1"
+BUGSINK_VENV="$INTEROP_DIR/bugsink-venv"
+BUGSINK_DATA="$INTEROP_DIR/bugsink"
+BUGSINK_PORT="${BUGSINK_PORT:-8765}"
+BUGSINK_URL="http://127.0.0.1:$BUGSINK_PORT"
+export INTEROP_DIR BUGSINK_DATA
+
+# A python to run our helpers with before the venv exists: CI images have python3, maybe not curl.
+PYTHON="${INTEROP_PYTHON:-python3}"
+
+# Is a Bugsink answering on our port? (curl when present, else python's urllib.)
+bugsink_healthy() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -m 2 "$BUGSINK_URL/health/ready" >/dev/null 2>&1
+    else
+        "$PYTHON" -c 'import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2).read()
+except Exception:
+    sys.exit(1)' "$BUGSINK_URL/health/ready" 2>/dev/null
+    fi
+}
+
+# Run bugsink_admin.py inside the Bugsink venv against our data dir.
+bugsink_admin() {
+    "$BUGSINK_VENV/bin/python" "$INTEROP_HERE/bugsink_admin.py" --data-dir "$BUGSINK_DATA" "$@"
+}
