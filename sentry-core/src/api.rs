@@ -247,3 +247,92 @@ pub fn close(timeout: Duration) -> bool {
         None => true,
     }
 }
+
+#[cfg(all(test, feature = "test"))]
+mod tests {
+    use super::*;
+    use crate::test::{with_captured_envelopes_options, with_captured_events, with_captured_events_options};
+    use crate::ClientOptions;
+
+    #[test]
+    fn message_exception_and_scope_data_reach_the_event() {
+        let events = with_captured_events(|| {
+            set_tag("t", "1");
+            set_user(Some(User { id: Some("7".into()), ..Default::default() }));
+            add_breadcrumb(Breadcrumb { message: Some("b".into()), ..Default::default() });
+            capture_message("m", Level::Warning);
+            let err = "x".parse::<u8>().unwrap_err();
+            capture_exception(&err);
+            let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+            capture_exception(&*boxed);
+        });
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0]["level"], "warning");
+        assert_eq!(events[0]["tags"]["t"], "1");
+        assert_eq!(events[0]["user"]["id"], "7");
+        assert_eq!(events[1]["exception"]["values"][0]["type"], "ParseIntError");
+        assert_eq!(events[2]["exception"]["values"][0]["type"], "ParseIntError");
+    }
+
+    #[test]
+    fn before_send_can_edit_and_drop() {
+        let options = ClientOptions::new().before_send(|mut e| {
+            if e.message.as_deref() == Some("drop") {
+                return None;
+            }
+            e.tags.insert("edited".into(), "yes".into());
+            Some(e)
+        });
+        let envelopes = with_captured_envelopes_options(options, || {
+            capture_message("drop", Level::Error);
+            capture_message("keep", Level::Error);
+        });
+        let events = crate::test::events_of(&envelopes);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["tags"]["edited"], "yes");
+    }
+
+    #[test]
+    fn sampling_keeps_the_configured_share() {
+        let none = with_captured_events_options(ClientOptions::new().sample_rate(0.0), || {
+            for _ in 0..50 {
+                capture_message("x", Level::Error);
+            }
+        });
+        assert!(none.is_empty());
+        let all = with_captured_events_options(ClientOptions::new().sample_rate(1.0), || {
+            for _ in 0..50 {
+                capture_message("x", Level::Error);
+            }
+        });
+        assert_eq!(all.len(), 50);
+        let some = with_captured_events_options(ClientOptions::new().sample_rate(0.25), || {
+            for _ in 0..2000 {
+                capture_message("x", Level::Error);
+            }
+        });
+        assert!((400..600).contains(&some.len()), "{}", some.len());
+    }
+
+    #[test]
+    fn without_a_client_everything_is_a_no_op() {
+        assert!(capture_message("x", Level::Error).is_nil());
+        let built = std::cell::Cell::new(false);
+        add_breadcrumb(|| {
+            built.set(true);
+            Breadcrumb::default()
+        });
+        assert!(!built.get(), "the closure is not even called");
+        assert_eq!(configure_scope(|_| 5), 0);
+        assert!(flush(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn attach_stacktrace_puts_a_stack_on_messages() {
+        let events = with_captured_events_options(ClientOptions::new().attach_stacktrace(true), || {
+            capture_message("with stack", Level::Info);
+        });
+        let frames = events[0]["threads"]["values"][0]["stacktrace"]["frames"].as_array().unwrap();
+        assert!(!frames.is_empty());
+    }
+}
