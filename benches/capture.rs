@@ -1,1 +1,290 @@
-fn main() {}
+//! Caller-thread cost of the capture API, ours and the official `sentry` crate side by side.
+//!
+//! Both SDKs get a transport that discards what it is handed, so what is measured is what the
+//! calling thread pays. For ours that is the scope snapshot, the raw stack walk and the
+//! enqueue: symbolication, scope merging and serialisation run later on the worker (the
+//! `ours_worker` group measures that part separately). The official crate merges scopes and
+//! symbolicates on the caller.
+//!
+//! ```text
+//! cargo bench --bench capture
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+const DSN: &str = "https://public@127.0.0.1:9/1";
+
+#[derive(Debug)]
+struct BenchError(std::num::ParseIntError);
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bench error")
+    }
+}
+impl std::error::Error for BenchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+fn bench_error() -> BenchError {
+    BenchError("x".parse::<u32>().unwrap_err())
+}
+
+// === ours ===
+
+mod ours {
+    use super::*;
+    use sentry_sdk::protocol::{Breadcrumb, Level, User};
+    use sentry_sdk::transport::{Outgoing, Transport};
+
+    /// Drops what it is handed (the deferred build never runs).
+    pub struct Discard;
+    impl Transport for Discard {
+        fn send(&self, outgoing: Outgoing) {
+            drop(black_box(outgoing));
+        }
+        fn flush(&self, _: Duration) -> bool {
+            true
+        }
+    }
+
+    /// Runs the worker's part too (symbolication, merge, serialisation), then drops it.
+    pub struct BuildAndDiscard;
+    impl Transport for BuildAndDiscard {
+        fn send(&self, outgoing: Outgoing) {
+            drop(black_box(outgoing.into_envelope()));
+        }
+        fn flush(&self, _: Duration) -> bool {
+            true
+        }
+    }
+
+    pub fn client(transport: Arc<dyn Transport>) -> Arc<sentry_sdk::Client> {
+        let options = sentry_sdk::ClientOptions::new()
+            .dsn(DSN)
+            .default_integrations(false)
+            .transport(move |_| transport.clone());
+        Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
+    }
+
+    pub fn fill_scope() {
+        sentry_sdk::with_isolation_scope(|| {});
+        for i in 0..100 {
+            sentry_sdk::add_breadcrumb(Breadcrumb {
+                message: Some(format!("breadcrumb {i}")),
+                category: Some("bench".into()),
+                ..Default::default()
+            });
+        }
+        for i in 0..10 {
+            sentry_sdk::set_tag(&format!("tag{i}"), i);
+        }
+        sentry_sdk::set_user(Some(User {
+            id: Some("42".into()),
+            email: Some("a@example.invalid".into()),
+            ..Default::default()
+        }));
+        for name in ["order", "cart", "feature"] {
+            sentry_sdk::set_context(name, serde_json::json!({"id": 1, "name": name}));
+        }
+    }
+
+    pub fn bench(c: &mut Criterion) {
+        let discard = client(Arc::new(Discard));
+        sentry_sdk::with_thread_client(discard.clone(), || {
+            sentry_sdk::with_isolation_scope(|| {
+                c.bench_function("ours/capture_message/empty_scope", |b| {
+                    b.iter(|| sentry_sdk::capture_message(black_box("hello"), Level::Info))
+                });
+            });
+            sentry_sdk::with_isolation_scope(|| {
+                fill_scope();
+                c.bench_function("ours/capture_message/full_scope", |b| {
+                    b.iter(|| sentry_sdk::capture_message(black_box("hello"), Level::Info))
+                });
+                c.bench_function("ours/add_breadcrumb/after_fork", |b| {
+                    b.iter(|| {
+                        sentry_sdk::with_isolation_scope(|| {
+                            sentry_sdk::add_breadcrumb(|| Breadcrumb {
+                                message: Some("after fork".into()),
+                                ..Default::default()
+                            })
+                        })
+                    })
+                });
+            });
+            let err = bench_error();
+            c.bench_function("ours/capture_exception/with_stacktrace", |b| {
+                b.iter(|| sentry_sdk::capture_exception(black_box(&err)))
+            });
+        });
+
+        let build = client(Arc::new(BuildAndDiscard));
+        sentry_sdk::with_thread_client(build, || {
+            sentry_sdk::with_isolation_scope(|| {
+                fill_scope();
+                let err = bench_error();
+                c.bench_function("ours_worker/capture_exception/full_pipeline_cached_symbols", |b| {
+                    b.iter(|| sentry_sdk::capture_exception(black_box(&err)))
+                });
+            });
+        });
+
+        no_client(c);
+    }
+
+    fn no_client(c: &mut Criterion) {
+        let err = bench_error();
+        c.bench_function("ours/no_client/capture_message", |b| {
+            b.iter(|| sentry_sdk::capture_message(black_box("hello"), Level::Info))
+        });
+        c.bench_function("ours/no_client/capture_exception", |b| {
+            b.iter(|| sentry_sdk::capture_exception(black_box(&err)))
+        });
+        c.bench_function("ours/no_client/add_breadcrumb", |b| {
+            b.iter(|| {
+                sentry_sdk::add_breadcrumb(|| Breadcrumb {
+                    message: Some("x".into()),
+                    ..Default::default()
+                })
+            })
+        });
+        c.bench_function("ours/no_client/set_tag", |b| b.iter(|| sentry_sdk::set_tag("k", black_box("v"))));
+    }
+}
+
+// === official ===
+
+mod official {
+    use super::*;
+    use sentry::protocol::{Breadcrumb, Map, User};
+    use sentry::{Envelope, Hub, Level, Transport};
+
+    pub struct Discard;
+    impl Transport for Discard {
+        fn send_envelope(&self, envelope: Envelope) {
+            drop(black_box(envelope));
+        }
+    }
+
+    fn hub() -> Arc<Hub> {
+        let options = sentry::ClientOptions::new()
+            .dsn(DSN)
+            .transport(Arc::new(Discard))
+            .attach_stacktrace(true);
+        let client = sentry::Client::from_config(options);
+        Arc::new(Hub::new(Some(Arc::new(client)), Arc::new(Default::default())))
+    }
+
+    fn fill_scope() {
+        for i in 0..100 {
+            sentry::add_breadcrumb(Breadcrumb {
+                message: Some(format!("breadcrumb {i}")),
+                category: Some("bench".into()),
+                ..Default::default()
+            });
+        }
+        sentry::configure_scope(|scope| {
+            for i in 0..10 {
+                scope.set_tag(&format!("tag{i}"), i);
+            }
+            scope.set_user(Some(User {
+                id: Some("42".into()),
+                email: Some("a@example.invalid".into()),
+                ..Default::default()
+            }));
+            for name in ["order", "cart", "feature"] {
+                let mut map = Map::new();
+                map.insert("id".into(), 1.into());
+                map.insert("name".into(), name.into());
+                scope.set_context(name, sentry::protocol::Context::Other(map));
+            }
+        });
+    }
+
+    pub fn bench(c: &mut Criterion) {
+        Hub::run(hub(), || {
+            c.bench_function("official/capture_message/empty_scope", |b| {
+                // attach_stacktrace would add a stack to messages: compare like with like.
+                b.iter(|| {
+                    sentry::with_scope(|_| {}, || ());
+                    sentry::capture_event(sentry::protocol::Event {
+                        message: Some(black_box("hello").into()),
+                        level: Level::Info,
+                        ..Default::default()
+                    })
+                })
+            });
+        });
+        Hub::run(hub(), || {
+            fill_scope();
+            c.bench_function("official/capture_message/full_scope", |b| {
+                b.iter(|| {
+                    sentry::capture_event(sentry::protocol::Event {
+                        message: Some(black_box("hello").into()),
+                        level: Level::Info,
+                        ..Default::default()
+                    })
+                })
+            });
+            c.bench_function("official/add_breadcrumb/after_fork", |b| {
+                b.iter(|| {
+                    sentry::with_scope(
+                        |_| {},
+                        || {
+                            sentry::add_breadcrumb(|| Breadcrumb {
+                                message: Some("after fork".into()),
+                                ..Default::default()
+                            })
+                        },
+                    )
+                })
+            });
+        });
+        Hub::run(hub(), || {
+            let err = bench_error();
+            c.bench_function("official/capture_exception/with_stacktrace", |b| {
+                b.iter(|| sentry::capture_error(black_box(&err)))
+            });
+        });
+
+        let err = bench_error();
+        Hub::run(Arc::new(Hub::new(None, Arc::new(Default::default()))), || {
+            c.bench_function("official/no_client/capture_message", |b| {
+                b.iter(|| sentry::capture_message(black_box("hello"), Level::Info))
+            });
+            c.bench_function("official/no_client/capture_exception", |b| {
+                b.iter(|| sentry::capture_error(black_box(&err)))
+            });
+            c.bench_function("official/no_client/add_breadcrumb", |b| {
+                b.iter(|| {
+                    sentry::add_breadcrumb(|| Breadcrumb {
+                        message: Some("x".into()),
+                        ..Default::default()
+                    })
+                })
+            });
+            c.bench_function("official/no_client/set_tag", |b| {
+                b.iter(|| sentry::configure_scope(|s| s.set_tag("k", black_box("v"))))
+            });
+        });
+    }
+}
+
+fn all(c: &mut Criterion) {
+    ours::bench(c);
+    official::bench(c);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    targets = all
+}
+criterion_main!(benches);
