@@ -63,8 +63,13 @@ mod ours {
     }
 
     pub fn client(transport: Arc<dyn Transport>) -> Arc<sentry_sdk::Client> {
+        client_with(transport, false)
+    }
+
+    pub fn client_with(transport: Arc<dyn Transport>, attach_stacktrace: bool) -> Arc<sentry_sdk::Client> {
         let options = sentry_sdk::ClientOptions::new()
             .dsn(DSN)
+            .attach_stacktrace(attach_stacktrace)
             .default_integrations(false)
             .transport(move |_| transport.clone());
         Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
@@ -122,6 +127,13 @@ mod ours {
             });
         });
 
+        let with_stack = client_with(Arc::new(Discard), true);
+        sentry_sdk::with_thread_client(with_stack, || {
+            c.bench_function("ours/capture_message/with_stacktrace", |b| {
+                b.iter(|| sentry_sdk::capture_message(black_box("hello"), Level::Info))
+            });
+        });
+
         let build = client(Arc::new(BuildAndDiscard));
         sentry_sdk::with_thread_client(build, || {
             sentry_sdk::with_isolation_scope(|| {
@@ -171,11 +183,16 @@ mod official {
     }
 
     fn hub() -> Arc<Hub> {
+        hub_with(false)
+    }
+
+    fn hub_with(attach_stacktrace: bool) -> Arc<Hub> {
         let options = sentry::ClientOptions::new()
             .dsn(DSN)
             .transport(Arc::new(Discard))
-            .attach_stacktrace(true);
-        let client = sentry::Client::from_config(options);
+            .attach_stacktrace(attach_stacktrace);
+        // `apply_defaults` adds the integrations `sentry::init` would (the stack trace ones).
+        let client = sentry::Client::from_config(sentry::apply_defaults(options));
         Arc::new(Hub::new(Some(Arc::new(client)), Arc::new(Default::default())))
     }
 
@@ -210,7 +227,6 @@ mod official {
             c.bench_function("official/capture_message/empty_scope", |b| {
                 // attach_stacktrace would add a stack to messages: compare like with like.
                 b.iter(|| {
-                    sentry::with_scope(|_| {}, || ());
                     sentry::capture_event(sentry::protocol::Event {
                         message: Some(black_box("hello").into()),
                         level: Level::Info,
@@ -244,9 +260,16 @@ mod official {
                 })
             });
         });
+        Hub::run(hub_with(true), || {
+            // `attach_stacktrace` walks and symbolicates the stack on the caller's thread.
+            c.bench_function("official/capture_message/with_stacktrace", |b| {
+                b.iter(|| sentry::capture_message(black_box("hello"), Level::Info))
+            });
+        });
         Hub::run(hub(), || {
+            // The official crate attaches no stack to `capture_error` (nothing to compare).
             let err = bench_error();
-            c.bench_function("official/capture_exception/with_stacktrace", |b| {
+            c.bench_function("official/capture_exception/no_stacktrace", |b| {
                 b.iter(|| sentry::capture_error(black_box(&err)))
             });
         });

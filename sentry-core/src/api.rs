@@ -46,7 +46,16 @@ fn active_client() -> Option<std::sync::Arc<client::Client>> {
 /// let id = sentry_core::capture_message("cache warmed", sentry_core::protocol::Level::Info);
 /// assert!(id.is_nil()); // no client bound in this example
 /// ```
+#[inline]
 pub fn capture_message(message: &str, level: Level) -> EventId {
+    if !client::maybe_bound() {
+        return EventId::NIL;
+    }
+    capture_message_bound(message, level)
+}
+
+#[inline(never)]
+fn capture_message_bound(message: &str, level: Level) -> EventId {
     let Some(client) = active_client() else {
         return EventId::NIL;
     };
@@ -72,8 +81,16 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 /// let err = "x".parse::<u32>().unwrap_err();
 /// sentry_core::capture_exception(&err);
 /// ```
-#[inline(never)]
+#[inline]
 pub fn capture_exception<E: AsError + ?Sized>(error: &E) -> EventId {
+    if !client::maybe_bound() {
+        return EventId::NIL;
+    }
+    capture_exception_bound(error)
+}
+
+#[inline(never)]
+fn capture_exception_bound<E: AsError + ?Sized>(error: &E) -> EventId {
     let Some(client) = active_client() else {
         return EventId::NIL;
     };
