@@ -66,7 +66,10 @@ mod ours {
         client_with(transport, false)
     }
 
-    pub fn client_with(transport: Arc<dyn Transport>, attach_stacktrace: bool) -> Arc<sentry_sdk::Client> {
+    pub fn client_with(
+        transport: Arc<dyn Transport>,
+        attach_stacktrace: bool,
+    ) -> Arc<sentry_sdk::Client> {
         let options = sentry_sdk::ClientOptions::new()
             .dsn(DSN)
             .attach_stacktrace(attach_stacktrace)
@@ -139,9 +142,10 @@ mod ours {
             sentry_sdk::with_isolation_scope(|| {
                 fill_scope();
                 let err = bench_error();
-                c.bench_function("ours_worker/capture_exception/full_pipeline_cached_symbols", |b| {
-                    b.iter(|| sentry_sdk::capture_exception(black_box(&err)))
-                });
+                c.bench_function(
+                    "ours_worker/capture_exception/full_pipeline_cached_symbols",
+                    |b| b.iter(|| sentry_sdk::capture_exception(black_box(&err))),
+                );
             });
         });
 
@@ -164,7 +168,9 @@ mod ours {
                 })
             })
         });
-        c.bench_function("ours/no_client/set_tag", |b| b.iter(|| sentry_sdk::set_tag("k", black_box("v"))));
+        c.bench_function("ours/no_client/set_tag", |b| {
+            b.iter(|| sentry_sdk::set_tag("k", black_box("v")))
+        });
     }
 }
 
@@ -193,7 +199,10 @@ mod official {
             .attach_stacktrace(attach_stacktrace);
         // `apply_defaults` adds the integrations `sentry::init` would (the stack trace ones).
         let client = sentry::Client::from_config(sentry::apply_defaults(options));
-        Arc::new(Hub::new(Some(Arc::new(client)), Arc::new(Default::default())))
+        Arc::new(Hub::new(
+            Some(Arc::new(client)),
+            Arc::new(Default::default()),
+        ))
     }
 
     fn fill_scope() {
@@ -275,25 +284,28 @@ mod official {
         });
 
         let err = bench_error();
-        Hub::run(Arc::new(Hub::new(None, Arc::new(Default::default()))), || {
-            c.bench_function("official/no_client/capture_message", |b| {
-                b.iter(|| sentry::capture_message(black_box("hello"), Level::Info))
-            });
-            c.bench_function("official/no_client/capture_exception", |b| {
-                b.iter(|| sentry::capture_error(black_box(&err)))
-            });
-            c.bench_function("official/no_client/add_breadcrumb", |b| {
-                b.iter(|| {
-                    sentry::add_breadcrumb(|| Breadcrumb {
-                        message: Some("x".into()),
-                        ..Default::default()
+        Hub::run(
+            Arc::new(Hub::new(None, Arc::new(Default::default()))),
+            || {
+                c.bench_function("official/no_client/capture_message", |b| {
+                    b.iter(|| sentry::capture_message(black_box("hello"), Level::Info))
+                });
+                c.bench_function("official/no_client/capture_exception", |b| {
+                    b.iter(|| sentry::capture_error(black_box(&err)))
+                });
+                c.bench_function("official/no_client/add_breadcrumb", |b| {
+                    b.iter(|| {
+                        sentry::add_breadcrumb(|| Breadcrumb {
+                            message: Some("x".into()),
+                            ..Default::default()
+                        })
                     })
-                })
-            });
-            c.bench_function("official/no_client/set_tag", |b| {
-                b.iter(|| sentry::configure_scope(|s| s.set_tag("k", black_box("v"))))
-            });
-        });
+                });
+                c.bench_function("official/no_client/set_tag", |b| {
+                    b.iter(|| sentry::configure_scope(|s| s.set_tag("k", black_box("v"))))
+                });
+            },
+        );
     }
 }
 

@@ -268,15 +268,23 @@ pub fn close(timeout: Duration) -> bool {
 #[cfg(all(test, feature = "test"))]
 mod tests {
     use super::*;
-    use crate::test::{with_captured_envelopes_options, with_captured_events, with_captured_events_options};
+    use crate::test::{
+        with_captured_envelopes_options, with_captured_events, with_captured_events_options,
+    };
     use crate::ClientOptions;
 
     #[test]
     fn message_exception_and_scope_data_reach_the_event() {
         let events = with_captured_events(|| {
             set_tag("t", "1");
-            set_user(Some(User { id: Some("7".into()), ..Default::default() }));
-            add_breadcrumb(Breadcrumb { message: Some("b".into()), ..Default::default() });
+            set_user(Some(User {
+                id: Some("7".into()),
+                ..Default::default()
+            }));
+            add_breadcrumb(Breadcrumb {
+                message: Some("b".into()),
+                ..Default::default()
+            });
             capture_message("m", Level::Warning);
             let err = "x".parse::<u8>().unwrap_err();
             capture_exception(&err);
@@ -346,10 +354,13 @@ mod tests {
 
     #[test]
     fn attach_stacktrace_puts_a_stack_on_messages() {
-        let events = with_captured_events_options(ClientOptions::new().attach_stacktrace(true), || {
-            capture_message("with stack", Level::Info);
-        });
-        let frames = events[0]["threads"]["values"][0]["stacktrace"]["frames"].as_array().unwrap();
+        let events =
+            with_captured_events_options(ClientOptions::new().attach_stacktrace(true), || {
+                capture_message("with stack", Level::Info);
+            });
+        let frames = events[0]["threads"]["values"][0]["stacktrace"]["frames"]
+            .as_array()
+            .unwrap();
         assert!(!frames.is_empty());
     }
 }
