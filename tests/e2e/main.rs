@@ -12,4 +12,5 @@ mod drops_are_reported_as_client_reports;
 mod init_never_panics_on_bad_input;
 mod panics_are_reported_as_fatal_events;
 mod scopes_reach_events;
+mod shutdown_says_what_it_waits_for;
 mod wire_format_is_exact;
