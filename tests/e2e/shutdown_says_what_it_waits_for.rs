@@ -8,7 +8,10 @@ use sentry_sdk::protocol::Level;
 /// guard with a short shutdown timeout.
 #[test]
 fn child_that_closes_with_events_pending() {
-    let (Ok(dsn), Ok(n)) = (std::env::var("E2E_SHUTDOWN_DSN"), std::env::var("E2E_SHUTDOWN_EVENTS")) else {
+    let (Ok(dsn), Ok(n)) = (
+        std::env::var("E2E_SHUTDOWN_DSN"),
+        std::env::var("E2E_SHUTDOWN_EVENTS"),
+    ) else {
         return; // only meaningful as a child
     };
     let guard = sentry_sdk::init(
@@ -26,7 +29,11 @@ fn child_that_closes_with_events_pending() {
 
 fn child_stderr(receiver: &Receiver, events: usize) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "shutdown_says_what_it_waits_for::child_that_closes_with_events_pending", "--nocapture"])
+        .args([
+            "--exact",
+            "shutdown_says_what_it_waits_for::child_that_closes_with_events_pending",
+            "--nocapture",
+        ])
         .env("E2E_SHUTDOWN_DSN", receiver.dsn())
         .env("E2E_SHUTDOWN_EVENTS", events.to_string())
         .output()
@@ -39,8 +46,15 @@ fn child_stderr(receiver: &Receiver, events: usize) -> String {
 fn close_prints_one_line_with_the_pending_count_and_the_wait() {
     let receiver = Receiver::start_with(|_| Reply::Hang);
     let stderr = child_stderr(&receiver, 3);
-    let lines: Vec<_> = stderr.lines().filter(|l| l.starts_with("[sentry]")).collect();
-    assert_eq!(lines, ["[sentry] 3 envelopes pending; waiting up to 0.3 s to send"], "{stderr}");
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.starts_with("[sentry]"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["[sentry] 3 envelopes pending; waiting up to 0.3 s to send"],
+        "{stderr}"
+    );
 }
 
 #[test]
