@@ -11,8 +11,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sentry_transport::{
-    ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions, HttpTransport, Item,
-    Outgoing, Transport,
+    CacheOptions, ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions, HttpTransport,
+    Item, Outgoing, Transport,
 };
 use serde_json::json;
 
@@ -56,7 +56,7 @@ impl Client {
                 reason: "no DSN set (the SDK stays disabled)".into(),
             });
         };
-        let reports = Arc::new(ClientReports::new(true));
+        let reports = Arc::new(ClientReports::new(options.get_send_client_reports()));
         let sdk_client = format!("{SDK_NAME}/{SDK_VERSION}");
         let transport: Arc<dyn Transport> = match options.transport_factory() {
             Some(factory) => factory(&TransportContext {
@@ -67,6 +67,17 @@ impl Client {
             None => {
                 let mut http = HttpOptions::new(dsn, sdk_client);
                 http.client_reports = reports.clone();
+                http.queue_capacity = options.get_transport_queue_size().max(1);
+                let (http_proxy, https_proxy, roots, accept_invalid) = options.http_settings();
+                http.http_proxy = http_proxy.map(str::to_owned);
+                http.https_proxy = https_proxy.map(str::to_owned);
+                http.root_certificates = roots.to_vec();
+                http.accept_invalid_certs = accept_invalid;
+                http.cache = options.get_cache_dir().map(|dir| {
+                    let mut cache = CacheOptions::new(dir);
+                    cache.max_items = options.get_cache_max_items();
+                    cache
+                });
                 Arc::new(HttpTransport::new(http))
             }
         };
@@ -162,7 +173,7 @@ impl Client {
         let id = event.event_id;
         let snapshot = scope::stack::snapshot();
         if let Some(envelope) = self.build_envelope(event, stack, &snapshot) {
-            self.transport.send(Outgoing::ready(envelope));
+            self.transport.send_crash(envelope);
             set_last_event_id(id);
             self.transport.flush(self.options.get_shutdown_timeout());
             id

@@ -59,8 +59,9 @@ pub use stacktrace::RawStack;
 /// The transport layer, re-exported for custom transports.
 pub mod transport {
     pub use sentry_transport::{
-        ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport,
-        Item, Outgoing, Transport,
+        parse_rate_limits, parse_retry_after, CacheOptions, ClientReports, DataCategory,
+        DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, RateLimits,
+        Transport,
     };
 }
 

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,14 @@ pub struct ClientOptions {
     default_integrations: bool,
     integrations: Vec<Arc<dyn Integration>>,
     transport: Option<TransportFactory>,
+    send_client_reports: bool,
+    cache_dir: Option<PathBuf>,
+    cache_max_items: usize,
+    http_proxy: Option<String>,
+    https_proxy: Option<String>,
+    root_certificates: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    transport_queue_size: usize,
     problem: Option<Error>,
 }
 
@@ -95,6 +104,14 @@ impl Default for ClientOptions {
             default_integrations: true,
             integrations: Vec::new(),
             transport: None,
+            send_client_reports: true,
+            cache_dir: None,
+            cache_max_items: 30,
+            http_proxy: None,
+            https_proxy: None,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
+            transport_queue_size: 10_000,
             problem: None,
         }
     }
@@ -288,6 +305,65 @@ impl ClientOptions {
         self
     }
 
+    /// Send client reports: counts of what the SDK dropped and why (default `true`).
+    pub fn send_client_reports(mut self, on: bool) -> Self {
+        self.send_client_reports = on;
+        self
+    }
+
+    /// Turns on the offline cache in `dir` (default off): envelopes that could not be
+    /// delivered (server down, network gone, process ending) are kept there and sent on the
+    /// next start or when the server is back. Crash reports are written there before the
+    /// panic hook waits, so they survive `panic = "abort"`.
+    ///
+    /// ```
+    /// let options = sentry_core::ClientOptions::new().cache_dir(std::env::temp_dir().join("my-app-sentry"));
+    /// # let _ = options;
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Most envelopes the offline cache keeps; the oldest are dropped first (counted as
+    /// `cache_overflow`). Default 30, as sentry-native.
+    pub fn cache_max_items(mut self, max: usize) -> Self {
+        self.cache_max_items = max;
+        self
+    }
+
+    /// Proxy for `http://` DSNs (default: the `HTTP_PROXY` environment variable).
+    pub fn http_proxy(mut self, url: impl Into<String>) -> Self {
+        self.http_proxy = Some(url.into());
+        self
+    }
+
+    /// Proxy for `https://` DSNs (default: the `HTTPS_PROXY` environment variable).
+    pub fn https_proxy(mut self, url: impl Into<String>) -> Self {
+        self.https_proxy = Some(url.into());
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM) besides the webpki roots, e.g. for a
+    /// self-hosted server with a private CA.
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Accepts any TLS certificate (default `false`). Only for testing.
+    pub fn accept_invalid_certs(mut self, on: bool) -> Self {
+        self.accept_invalid_certs = on;
+        self
+    }
+
+    /// Most envelopes waiting to be sent (default 10,000; the queue is also bounded to 32 MiB).
+    /// Beyond it events are dropped and counted as `queue_overflow`, never waited for.
+    pub fn transport_queue_size(mut self, size: usize) -> Self {
+        self.transport_queue_size = size;
+        self
+    }
+
     /// Fills what code left unset from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and
     /// `SENTRY_DEBUG`. `init` calls this; call it yourself only when building a client by hand.
     pub fn apply_env(mut self) -> Self {
@@ -375,6 +451,30 @@ impl ClientOptions {
     pub fn get_integrations(&self) -> &[Arc<dyn Integration>] {
         &self.integrations
     }
+    /// Whether client reports are sent.
+    pub fn get_send_client_reports(&self) -> bool {
+        self.send_client_reports
+    }
+    /// The offline cache directory, if on.
+    pub fn get_cache_dir(&self) -> Option<&std::path::Path> {
+        self.cache_dir.as_deref()
+    }
+    /// The offline cache's item bound.
+    pub fn get_cache_max_items(&self) -> usize {
+        self.cache_max_items
+    }
+    /// The transport queue's bound.
+    pub fn get_transport_queue_size(&self) -> usize {
+        self.transport_queue_size
+    }
+    pub(crate) fn http_settings(&self) -> (Option<&str>, Option<&str>, &[Vec<u8>], bool) {
+        (
+            self.http_proxy.as_deref(),
+            self.https_proxy.as_deref(),
+            &self.root_certificates,
+            self.accept_invalid_certs,
+        )
+    }
     pub(crate) fn before_send_fn(&self) -> Option<&BeforeSend> {
         self.before_send.as_ref()
     }
@@ -415,6 +515,14 @@ impl fmt::Debug for ClientOptions {
                     .collect::<Vec<_>>(),
             )
             .field("transport", &self.transport.is_some())
+            .field("send_client_reports", &self.send_client_reports)
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_max_items", &self.cache_max_items)
+            .field("http_proxy", &self.http_proxy.is_some())
+            .field("https_proxy", &self.https_proxy.is_some())
+            .field("root_certificates", &self.root_certificates.len())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("transport_queue_size", &self.transport_queue_size)
             .field("problem", &self.problem)
             .finish()
     }

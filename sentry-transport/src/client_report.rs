@@ -67,6 +67,11 @@ impl DiscardReason {
         }
     }
 
+    /// The reason with wire name `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        DiscardReason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     fn index(self) -> usize {
         DiscardReason::ALL
             .iter()
@@ -122,6 +127,25 @@ impl ClientReports {
     pub fn record_envelope(&self, reason: DiscardReason, envelope: &crate::Envelope) {
         for item in envelope.items() {
             self.record(reason, item.category(), item.quantity());
+        }
+    }
+
+    /// Puts the counts of a `client_report` item that could not be sent back into the counters.
+    pub fn restore(&self, item: &Item) {
+        let Some(payload) = item.payload_json() else {
+            return;
+        };
+        let Some(entries) = payload["discarded_events"].as_array() else {
+            return;
+        };
+        for entry in entries {
+            let reason = entry["reason"].as_str().and_then(DiscardReason::from_name);
+            let category = entry["category"].as_str().and_then(DataCategory::from_name);
+            if let (Some(reason), Some(category), Some(n)) =
+                (reason, category, entry["quantity"].as_u64())
+            {
+                self.record(reason, category, n);
+            }
         }
     }
 
@@ -196,6 +220,19 @@ mod tests {
             ]
         );
         assert!(r.take().is_empty());
+    }
+
+    #[test]
+    fn restore_puts_counts_back() {
+        let r = ClientReports::new(true);
+        r.record(DiscardReason::QueueOverflow, DataCategory::Error, 3);
+        let item = r.take_item().unwrap();
+        assert!(r.take().is_empty());
+        r.restore(&item);
+        assert_eq!(
+            r.take(),
+            vec![(DiscardReason::QueueOverflow, DataCategory::Error, 3)]
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! - `category`: [`DataCategory`] and the item-type mapping.
 //! - `client_report`: [`ClientReports`], lock-free drop counters.
 //! - `transport`: the [`Transport`] trait and [`Outgoing`].
-//! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest.
+//! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest; `request` is
+//!   one POST (gzip, response matrix), `worker` the queue, retries and concurrency.
+//! - `rate_limit`: [`RateLimits`], where a 429 and `X-Sentry-Rate-Limits` are handled.
+//! - `cache`: the offline cache ([`CacheOptions`]): envelopes kept on disk until delivered.
 //! - [`debug`]: the SDK's own diagnostic output.
 //! - [`time`]: RFC 3339 timestamps.
 //! - [`sync`]: a mutex that ignores poisoning.
@@ -21,6 +24,7 @@
 #![warn(unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod category;
 mod client_report;
 pub mod debug;
@@ -28,16 +32,19 @@ mod dsn;
 mod envelope;
 mod error;
 mod http;
+mod rate_limit;
 pub mod sync;
 pub mod time;
 mod transport;
 
+pub use cache::CacheOptions;
 pub use category::DataCategory;
 pub use client_report::{ClientReports, DiscardReason};
 pub use dsn::Dsn;
 pub use envelope::{Envelope, Item};
 pub use error::{Error, ErrorKind};
 pub use http::{HttpOptions, HttpTransport};
+pub use rate_limit::{parse_rate_limits, parse_retry_after, RateLimits};
 pub use transport::{Outgoing, Transport};
 
 #[allow(dead_code)]

@@ -95,6 +95,13 @@ pub trait Transport: Send + Sync + 'static {
     /// Queues `outgoing` for delivery without blocking; a full queue drops it (and counts it).
     fn send(&self, outgoing: Outgoing);
 
+    /// Queues an envelope the process may not outlive (a crash report). Transports with an
+    /// offline cache write it to disk first, so it is sent on the next start if the process
+    /// ends before delivery. Defaults to [`send`](Transport::send).
+    fn send_crash(&self, envelope: Envelope) {
+        self.send(Outgoing::ready(envelope));
+    }
+
     /// Waits at most `timeout` until everything queued so far is delivered (or given up on).
     /// Returns true if everything was.
     fn flush(&self, timeout: Duration) -> bool;

@@ -8,6 +8,7 @@
 
 mod options;
 mod progress;
+mod request;
 mod worker;
 
 pub use options::HttpOptions;
@@ -95,6 +96,24 @@ impl Transport for HttpTransport {
             self.progress.finish();
             reports.record(DiscardReason::QueueOverflow, category, 1);
             crate::sdk_debug!("queue full: dropped one {category}");
+        }
+    }
+
+    fn send_crash(&self, envelope: crate::Envelope) {
+        // Written to the cache first: under `panic = "abort"` the process may end before the
+        // worker gets to it, and the next start sends it.
+        let stored = self.options.cache.as_ref().and_then(|options| {
+            let cache = crate::cache::Cache::open(options.clone()).ok()?;
+            cache.store(&envelope, &self.options.client_reports).ok()
+        });
+        match stored {
+            Some(path) => {
+                self.progress.begin();
+                if self.enqueue(Job::SendStored(path)).is_err() {
+                    self.progress.finish(); // stays in the cache for the next start
+                }
+            }
+            None => self.send(Outgoing::ready(envelope)),
         }
     }
 

@@ -1,10 +1,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::CacheOptions;
 use crate::client_report::ClientReports;
 use crate::dsn::Dsn;
 
-/// Settings of the [`HttpTransport`](super::HttpTransport).
+/// Settings of the [`HttpTransport`](super::HttpTransport). Every field has a documented
+/// default; build with [`HttpOptions::new`] and change what you need.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Where to send.
@@ -13,14 +15,35 @@ pub struct HttpOptions {
     pub sdk_client: String,
     /// Where drops are counted; shared with the client.
     pub client_reports: Arc<ClientReports>,
-    /// Most envelopes queued at once. Default 10,000.
+    /// Most envelopes queued at once. Default 10,000 (a burst of 10,000 small events fits).
     pub queue_capacity: usize,
     /// Most (estimated) bytes queued at once. Default 32 MiB.
     pub queue_max_bytes: usize,
+    /// Most requests in flight at once, on kept-alive connections. Default 8.
+    pub max_in_flight: usize,
     /// TCP connect timeout. Default 5 s.
     pub connect_timeout: Duration,
     /// Whole-request timeout. Default 30 s.
     pub request_timeout: Duration,
+    /// How often a network error is retried before the envelope is cached or dropped.
+    /// Default 3.
+    pub max_retries: u32,
+    /// The first retry's delay; each next one doubles, with ±25 % jitter. Default 500 ms.
+    pub retry_base_delay: Duration,
+    /// Bodies larger than this are sent gzip-compressed. Default 1 KiB.
+    pub gzip_threshold: usize,
+    /// Pending client reports are sent on their own at least this often. Default 60 s.
+    pub client_report_interval: Duration,
+    /// The offline cache; `None` (default) keeps nothing on disk.
+    pub cache: Option<CacheOptions>,
+    /// Proxy for `http://` DSNs. Default: `HTTP_PROXY` from the environment.
+    pub http_proxy: Option<String>,
+    /// Proxy for `https://` DSNs. Default: `HTTPS_PROXY` from the environment.
+    pub https_proxy: Option<String>,
+    /// Extra PEM root certificates trusted besides the webpki roots.
+    pub root_certificates: Vec<Vec<u8>>,
+    /// Accept any TLS certificate. Default `false`; only for testing.
+    pub accept_invalid_certs: bool,
 }
 
 impl HttpOptions {
@@ -32,8 +55,18 @@ impl HttpOptions {
             client_reports: Arc::new(ClientReports::new(true)),
             queue_capacity: 10_000,
             queue_max_bytes: 32 * 1024 * 1024,
+            max_in_flight: 8,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+            gzip_threshold: 1024,
+            client_report_interval: Duration::from_secs(60),
+            cache: None,
+            http_proxy: None,
+            https_proxy: None,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
         }
     }
 }

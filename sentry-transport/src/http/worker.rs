@@ -1,37 +1,44 @@
-//! The background thread: receives jobs, builds envelopes, POSTs them, records the outcome.
+//! The background thread: receives jobs, builds envelopes, drops what is rate limited, POSTs
+//! with bounded concurrency, retries network errors, and keeps what it could not deliver in
+//! the offline cache.
+//!
+//! Everything runs on one thread: a current-thread tokio runtime whose tasks are the requests
+//! in flight (at most `max_in_flight`), the cache drain and two timers (standalone client
+//! reports, cache retries).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::options::HttpOptions;
 use super::progress::Progress;
+use super::request::{Outcome, Poster};
+use crate::cache::{Cache, Claimed};
 use crate::client_report::DiscardReason;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind};
+use crate::rate_limit::RateLimits;
+use crate::sync::Mutex;
 use crate::transport::Outgoing;
+
+/// Pause between two envelopes sent from the cache, so a backlog does not hammer a server
+/// that just came back.
+const CACHE_PACING: Duration = Duration::from_millis(100);
+/// How often the cache is retried while it holds envelopes.
+const CACHE_RETRY: Duration = Duration::from_secs(30);
 
 /// What callers put in the queue.
 pub(super) enum Job {
     /// An envelope (or its builder) to send.
     Send(Outgoing),
+    /// An envelope already written to the cache (a crash report) to send now.
+    SendStored(PathBuf),
     /// Send pending client reports now (queued by `flush`).
     FlushReports,
-}
-
-/// How one POST ended, from the SDK's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Delivered,
-    /// 429: the server counted it already, so no client report.
-    RateLimited,
-    /// Any other error status: dropped, `send_error`.
-    Rejected(u16),
-    /// No answer (refused, reset, timeout, DNS): `network_error`.
-    NetworkError,
 }
 
 pub(super) fn spawn(
@@ -46,6 +53,20 @@ pub(super) fn spawn(
         .map_err(|e| Error::with_source(ErrorKind::WorkerStart, e))
 }
 
+/// The state the worker's tasks share.
+struct Worker {
+    options: Arc<HttpOptions>,
+    progress: Arc<Progress>,
+    poster: Poster,
+    limits: Mutex<RateLimits>,
+    cache: Option<Cache>,
+    permits: Arc<Semaphore>,
+    draining: AtomicBool,
+    /// Asks the main loop to start a cache drain (tasks cannot spawn one of their own: the
+    /// drain's future would contain itself).
+    drain_wanted: Notify,
+}
+
 fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receiver<Job>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -54,135 +75,288 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         Ok(rt) => rt,
         Err(e) => {
             crate::debug::always_log(format_args!("transport disabled: no runtime: {e}"));
-            return drain_dropping(
-                &options,
-                &progress,
-                &mut rx,
-                DiscardReason::InternalSdkError,
-            );
+            return drain_dropping(&options, &progress, &mut rx);
         }
     };
-    let client = match reqwest::Client::builder()
-        .connect_timeout(options.connect_timeout)
-        .timeout(options.request_timeout)
-        .user_agent(options.sdk_client.clone())
-        .build()
-    {
-        Ok(c) => c,
+    let poster = match Poster::new(&options) {
+        Ok(p) => p,
         Err(e) => {
             crate::debug::always_log(format_args!("transport disabled: no HTTP client: {e}"));
-            return drain_dropping(
-                &options,
-                &progress,
-                &mut rx,
-                DiscardReason::InternalSdkError,
-            );
+            return drain_dropping(&options, &progress, &mut rx);
         }
     };
-    let url = options.dsn.envelope_url();
-    let auth = options.dsn.auth_header(&options.sdk_client);
+    let cache = options.cache.clone().and_then(|c| match Cache::open(c) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            crate::debug::always_log(format_args!("offline cache disabled: {e}"));
+            None
+        }
+    });
+    let worker = Arc::new(Worker {
+        permits: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
+        options,
+        progress,
+        poster,
+        limits: Mutex::new(RateLimits::new()),
+        cache,
+        draining: AtomicBool::new(false),
+        drain_wanted: Notify::new(),
+    });
 
-    runtime.block_on(async {
-        while let Some(job) = rx.recv().await {
-            match job {
-                Job::FlushReports => {
-                    if let Some(item) = options.client_reports.take_item() {
-                        let mut envelope = Envelope::new();
-                        envelope.add_item(item);
-                        post(&client, &url, &auth, &options, envelope).await;
+    runtime.block_on(async move {
+        if let Some(cache) = &worker.cache {
+            cache.sweep(&worker.options.client_reports);
+            if !cache.is_empty() {
+                tokio::spawn(worker.clone().drain());
+            }
+        }
+        let start = tokio::time::Instant::now();
+        let every = worker.options.client_report_interval;
+        let mut report_timer = tokio::time::interval_at(start + every, every);
+        let mut cache_timer = tokio::time::interval_at(start + CACHE_RETRY, CACHE_RETRY);
+        loop {
+            tokio::select! {
+                job = rx.recv() => match job {
+                    Some(job) => worker.clone().handle(job).await,
+                    None => break,
+                },
+                _ = report_timer.tick() => {
+                    if worker.options.client_reports.has_pending() {
+                        worker.progress.begin();
+                        worker.clone().send_reports().await;
                     }
                 }
-                Job::Send(outgoing) => {
-                    let size = outgoing.size_hint();
-                    if progress.is_closing() {
-                        options.client_reports.record(
-                            DiscardReason::NetworkError,
-                            outgoing.category(),
-                            1,
-                        );
-                    } else if let Some(envelope) = build(&options, outgoing) {
-                        post(&client, &url, &auth, &options, envelope).await;
+                _ = cache_timer.tick() => {
+                    if worker.cache.as_ref().is_some_and(|c| !c.is_empty()) {
+                        tokio::spawn(worker.clone().drain());
                     }
-                    progress.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+                }
+                _ = worker.drain_wanted.notified() => {
+                    tokio::spawn(worker.clone().drain());
                 }
             }
-            progress.finish();
         }
     });
 }
 
-/// Builds a deferred envelope; a panic inside (user callbacks run here) drops it and is counted.
-fn build(options: &HttpOptions, outgoing: Outgoing) -> Option<Envelope> {
-    let category = outgoing.category();
-    match std::panic::catch_unwind(AssertUnwindSafe(|| outgoing.into_envelope())) {
-        Ok(envelope) => envelope.filter(|e| !e.is_empty()),
-        Err(_) => {
-            crate::sdk_debug!("building an envelope panicked; dropped");
-            options
-                .client_reports
-                .record(DiscardReason::InternalSdkError, category, 1);
-            None
+impl Worker {
+    async fn handle(self: Arc<Self>, job: Job) {
+        match job {
+            Job::FlushReports => self.send_reports().await,
+            Job::Send(outgoing) => {
+                self.progress
+                    .queued_bytes
+                    .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
+                match self.build(outgoing) {
+                    Some(envelope) => self.dispatch(envelope, None).await,
+                    None => self.progress.finish(),
+                }
+            }
+            Job::SendStored(path) => {
+                let stored = self.cache.as_ref().and_then(|cache| {
+                    let claimed = cache.claim(&path)?;
+                    cache.read(claimed, &self.options.client_reports)
+                });
+                match stored {
+                    Some((envelope, claimed)) => self.dispatch(envelope, Some(claimed)).await,
+                    // Already sent by another process, or by the drain.
+                    None => self.progress.finish(),
+                }
+            }
         }
+    }
+
+    /// Sends pending client reports in an envelope of their own.
+    async fn send_reports(self: Arc<Self>) {
+        match self.options.client_reports.take_item() {
+            Some(item) => {
+                let mut envelope = Envelope::new();
+                envelope.add_item(item);
+                self.dispatch(envelope, None).await;
+            }
+            None => self.progress.finish(),
+        }
+    }
+
+    /// Waits for a free request slot, then delivers in a task of its own. Finishes one unit of
+    /// `progress` when done.
+    async fn dispatch(self: Arc<Self>, envelope: Envelope, stored: Option<Claimed>) {
+        if self.progress.is_closing() {
+            self.give_up(envelope, stored);
+            self.progress.finish();
+            return;
+        }
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            self.give_up(envelope, stored);
+            self.progress.finish();
+            return;
+        };
+        tokio::spawn(async move {
+            self.deliver(envelope, stored).await;
+            drop(permit);
+            self.progress.finish();
+        });
+    }
+
+    /// Builds a deferred envelope; a panic inside (user callbacks run here) drops it and is
+    /// counted.
+    fn build(&self, outgoing: Outgoing) -> Option<Envelope> {
+        let category = outgoing.category();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| outgoing.into_envelope())) {
+            Ok(envelope) => envelope.filter(|e| !e.is_empty()),
+            Err(_) => {
+                crate::sdk_debug!("building an envelope panicked; dropped");
+                self.options
+                    .client_reports
+                    .record(DiscardReason::InternalSdkError, category, 1);
+                None
+            }
+        }
+    }
+
+    /// One envelope through the response matrix, retrying network errors with backoff.
+    async fn deliver(&self, mut envelope: Envelope, stored: Option<Claimed>) {
+        let reports = &self.options.client_reports;
+        // Client reports ride along with whatever goes out next.
+        if let Some(report) = reports.take_item() {
+            envelope.add_item(report);
+        }
+        let mut attempt = 0;
+        loop {
+            let filtered = self.limits.lock().filter(envelope, reports, Instant::now());
+            let Some(mut sendable) = filtered else {
+                stored.map(Claimed::remove);
+                return;
+            };
+            let outcome = self.poster.post(&mut sendable, &self.limits).await;
+            crate::sdk_debug!("envelope {:?}: {outcome:?}", sendable.event_id());
+            match outcome {
+                Outcome::Delivered => {
+                    stored.map(Claimed::remove);
+                    self.after_delivery();
+                    return;
+                }
+                Outcome::RateLimited => {
+                    // The server counted it already: no client report.
+                    stored.map(Claimed::remove);
+                    return;
+                }
+                Outcome::Rejected(_) => {
+                    reports.record_envelope(DiscardReason::SendError, &sendable);
+                    stored.map(Claimed::remove);
+                    return;
+                }
+                Outcome::NetworkError => {
+                    if attempt >= self.options.max_retries || self.progress.is_closing() {
+                        self.give_up(sendable, stored);
+                        return;
+                    }
+                    tokio::time::sleep(backoff(self.options.retry_base_delay, attempt)).await;
+                    attempt += 1;
+                    envelope = sendable;
+                }
+            }
+        }
+    }
+
+    /// What could not be delivered: back to (or into) the cache if there is one, else counted
+    /// as `network_error`.
+    fn give_up(&self, mut envelope: Envelope, stored: Option<Claimed>) {
+        let reports = &self.options.client_reports;
+        if let Some(claimed) = stored {
+            claimed.release();
+            return;
+        }
+        let Some(cache) = &self.cache else {
+            reports.record_envelope(DiscardReason::NetworkError, &envelope);
+            return;
+        };
+        // Client reports are never cached: their counts go back to the counters instead.
+        envelope.retain_items(
+            |i| i.item_type() != "client_report",
+            |i| reports.restore(&i),
+        );
+        if envelope.is_empty() {
+            return;
+        }
+        if let Err(e) = cache.store(&envelope, reports) {
+            crate::sdk_debug!("could not write to the offline cache: {e}");
+            reports.record_envelope(DiscardReason::NetworkError, &envelope);
+        }
+    }
+
+    /// The server answered: if the cache holds envelopes, send them now.
+    fn after_delivery(&self) {
+        if let Some(cache) = &self.cache {
+            if !self.draining.load(Ordering::Relaxed) && !cache.is_empty() {
+                self.drain_wanted.notify_one();
+            }
+        }
+    }
+
+    /// Sends the cached envelopes oldest first, paced, until the server fails or limits us.
+    async fn drain(self: Arc<Self>) {
+        let Some(cache) = &self.cache else { return };
+        if self.draining.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let reports = &self.options.client_reports;
+        for path in cache.pending() {
+            if self.progress.is_closing() {
+                break;
+            }
+            let Some(claimed) = cache.claim(&path) else {
+                continue;
+            };
+            let Some((mut envelope, claimed)) = cache.read(claimed, reports) else {
+                continue;
+            };
+            if let Some(until) = self
+                .limits
+                .lock()
+                .envelope_limited_until(&envelope, Instant::now())
+            {
+                // Paused while rate limited: try again when the limit ends.
+                claimed.release();
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(until.into()).await;
+                    worker.drain_wanted.notify_one();
+                });
+                break;
+            }
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                break;
+            };
+            let outcome = self.poster.post(&mut envelope, &self.limits).await;
+            drop(permit);
+            crate::sdk_debug!("cached envelope {:?}: {outcome:?}", envelope.event_id());
+            match outcome {
+                Outcome::Delivered | Outcome::RateLimited => claimed.remove(),
+                Outcome::Rejected(_) => {
+                    reports.record_envelope(DiscardReason::SendError, &envelope);
+                    claimed.remove();
+                }
+                Outcome::NetworkError => {
+                    claimed.release();
+                    break; // the server is still away: the cache timer tries again
+                }
+            }
+            tokio::time::sleep(CACHE_PACING).await;
+        }
+        self.draining.store(false, Ordering::Relaxed);
     }
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    auth: &str,
-    options: &HttpOptions,
-    mut envelope: Envelope,
-) {
-    // Client reports ride along with whatever goes out next.
-    if let Some(report) = options.client_reports.take_item() {
-        envelope.add_item(report);
-    }
-    // `sent_at` is written at send time only, never into anything stored.
-    envelope.set_header("sent_at", crate::time::rfc3339(SystemTime::now()));
-    let body = envelope.to_bytes();
-    let request = client
-        .post(url)
-        .header("X-Sentry-Auth", auth)
-        .header("Content-Type", "application/x-sentry-envelope")
-        .body(body);
-    let outcome = match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            // Read the body so the connection can be reused.
-            let _ = response.bytes().await;
-            match status {
-                200..=299 => Outcome::Delivered,
-                429 => Outcome::RateLimited,
-                other => Outcome::Rejected(other),
-            }
-        }
-        Err(e) => {
-            crate::sdk_debug!("sending failed: {e}");
-            Outcome::NetworkError
-        }
-    };
-    crate::sdk_debug!("envelope {:?}: {outcome:?}", envelope.event_id());
-    let reports = &options.client_reports;
-    match outcome {
-        Outcome::Delivered | Outcome::RateLimited => {}
-        Outcome::Rejected(413) => {
-            crate::debug::always_log(format_args!(
-                "envelope rejected as too large (HTTP 413); dropped"
-            ));
-            reports.record_envelope(DiscardReason::SendError, &envelope);
-        }
-        Outcome::Rejected(_) => reports.record_envelope(DiscardReason::SendError, &envelope),
-        Outcome::NetworkError => reports.record_envelope(DiscardReason::NetworkError, &envelope),
-    }
+/// `base * 2^attempt`, with ±25 % jitter so that many clients do not retry in step.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1 << attempt.min(16));
+    let jitter = 0.75 + (uuid::Uuid::new_v4().as_u64_pair().0 % 1000) as f64 / 2000.0;
+    exp.mul_f64(jitter)
 }
 
 /// Without a runtime nothing can be sent: count and release every job so flushes return.
-fn drain_dropping(
-    options: &HttpOptions,
-    progress: &Progress,
-    rx: &mut mpsc::Receiver<Job>,
-    reason: DiscardReason,
-) {
+fn drain_dropping(options: &HttpOptions, progress: &Progress, rx: &mut mpsc::Receiver<Job>) {
     while let Some(job) = rx.blocking_recv() {
         if let Job::Send(outgoing) = job {
             progress
@@ -190,8 +364,27 @@ fn drain_dropping(
                 .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
             options
                 .client_reports
-                .record(reason, outgoing.category(), 1);
+                .record(DiscardReason::InternalSdkError, outgoing.category(), 1);
         }
         progress.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 0..4 {
+            let d = backoff(base, attempt);
+            let nominal = 100.0 * f64::from(1u32 << attempt);
+            let ms = d.as_secs_f64() * 1000.0;
+            assert!(
+                ms >= nominal * 0.75 - 0.01 && ms <= nominal * 1.25 + 0.01,
+                "{attempt}: {ms}"
+            );
+        }
     }
 }

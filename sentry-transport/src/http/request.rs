@@ -1,0 +1,145 @@
+//! One POST of one envelope: gzip, headers, and what the response means.
+
+use std::io::Write;
+use std::time::{Instant, SystemTime};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::options::HttpOptions;
+use crate::envelope::Envelope;
+use crate::rate_limit::RateLimits;
+use crate::sync::Mutex;
+
+/// How one POST ended, from the SDK's point of view (PROTOCOL.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Delivered,
+    /// 429: the server counted it already, so no client report and no retry.
+    RateLimited,
+    /// Any other error status: dropped, `send_error`, never retried.
+    Rejected(u16),
+    /// No answer (refused, reset, timeout, DNS): retried, then cached or `network_error`.
+    NetworkError,
+}
+
+/// The HTTP side of the worker: client, URL and auth header, built once.
+#[derive(Debug)]
+pub(super) struct Poster {
+    client: reqwest::Client,
+    url: String,
+    auth: String,
+    gzip_threshold: usize,
+}
+
+impl Poster {
+    pub(super) fn new(options: &HttpOptions) -> Result<Poster, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .user_agent(options.sdk_client.clone())
+            .pool_max_idle_per_host(options.max_in_flight.max(1))
+            .danger_accept_invalid_certs(options.accept_invalid_certs);
+        if let Some(proxy) = &options.http_proxy {
+            builder = builder.proxy(reqwest::Proxy::http(proxy)?);
+        }
+        if let Some(proxy) = &options.https_proxy {
+            builder = builder.proxy(reqwest::Proxy::https(proxy)?);
+        }
+        for pem in &options.root_certificates {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+        }
+        Ok(Poster {
+            client: builder.build()?,
+            url: options.dsn.envelope_url(),
+            auth: options.dsn.auth_header(&options.sdk_client),
+            gzip_threshold: options.gzip_threshold,
+        })
+    }
+
+    /// Sends `envelope` with a fresh `sent_at`, updating `limits` from the response headers.
+    pub(super) async fn post(
+        &self,
+        envelope: &mut Envelope,
+        limits: &Mutex<RateLimits>,
+    ) -> Outcome {
+        // `sent_at` is written at send time only, never into anything stored.
+        envelope.set_header("sent_at", crate::time::rfc3339(SystemTime::now()));
+        let body = envelope.to_bytes();
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("X-Sentry-Auth", &self.auth)
+            .header("Content-Type", "application/x-sentry-envelope");
+        request = match gzip(&body, self.gzip_threshold) {
+            Some(compressed) => request.header("Content-Encoding", "gzip").body(compressed),
+            None => request.body(body),
+        };
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                crate::sdk_debug!("sending failed: {e}");
+                return Outcome::NetworkError;
+            }
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (rate_limits, retry_after) = (header("x-sentry-rate-limits"), header("retry-after"));
+        limits.lock().update(
+            Instant::now(),
+            status,
+            rate_limits.as_deref(),
+            retry_after.as_deref(),
+        );
+        // Read the body so the connection can be reused; for a 413 it says why.
+        let text = response.text().await.unwrap_or_default();
+        match status {
+            200..=299 => Outcome::Delivered,
+            429 => Outcome::RateLimited,
+            413 => {
+                crate::debug::always_log(format_args!(
+                    "envelope {} rejected as too large (HTTP 413) and dropped: {}",
+                    envelope.event_id().unwrap_or("-"),
+                    text.chars().take(200).collect::<String>()
+                ));
+                Outcome::Rejected(413)
+            }
+            other => Outcome::Rejected(other),
+        }
+    }
+}
+
+/// Gzip at the fast level when the body is worth it.
+fn gzip(body: &[u8], threshold: usize) -> Option<Vec<u8>> {
+    if body.len() <= threshold {
+        return None;
+    }
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 3), Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn gzip_only_above_threshold_and_round_trips() {
+        assert!(gzip(b"small", 1024).is_none());
+        let body = vec![b'a'; 5000];
+        let packed = gzip(&body, 1024).unwrap();
+        assert!(packed.len() < 200);
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+    }
+}

@@ -1,0 +1,352 @@
+//! Where a 429 is handled: the server's rate limits, one deadline per data category plus one
+//! for all (PROTOCOL.md §2).
+//!
+//! Read on every response: `X-Sentry-Rate-Limits` if present (even on 200), else on a 429
+//! `Retry-After` (seconds or an HTTP date), else 60 s for everything. Deadlines are `Instant`s
+//! (monotonic); the longest deadline for a category wins.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::category::DataCategory;
+use crate::client_report::{ClientReports, DiscardReason};
+use crate::envelope::Envelope;
+
+/// A bare 429 limits everything for this long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// No limit is kept longer than a day (as sentry-native caps it), whatever the server says.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// The rate limits in force for one transport.
+#[derive(Debug, Clone, Default)]
+pub struct RateLimits {
+    all: Option<Instant>,
+    by_category: Vec<(DataCategory, Instant)>,
+}
+
+impl RateLimits {
+    /// No limits.
+    pub fn new() -> Self {
+        RateLimits::default()
+    }
+
+    /// Updates the limits from one response: its status and its `X-Sentry-Rate-Limits` and
+    /// `Retry-After` header values.
+    pub fn update(
+        &mut self,
+        now: Instant,
+        status: u16,
+        rate_limits: Option<&str>,
+        retry_after: Option<&str>,
+    ) {
+        if let Some(header) = rate_limits {
+            for (secs, categories) in parse_rate_limits(header) {
+                let until = now + secs;
+                match categories {
+                    None => self.limit_all(until),
+                    Some(list) => list.into_iter().for_each(|c| self.limit(c, until)),
+                }
+            }
+        } else if status == 429 {
+            let secs = retry_after
+                .and_then(|v| parse_retry_after(v, SystemTime::now()))
+                .unwrap_or(DEFAULT_RETRY_AFTER);
+            self.limit_all(now + secs.min(MAX_RETRY_AFTER));
+        }
+    }
+
+    fn limit_all(&mut self, until: Instant) {
+        self.all = Some(self.all.map_or(until, |old| old.max(until)));
+    }
+
+    fn limit(&mut self, category: DataCategory, until: Instant) {
+        match self.by_category.iter_mut().find(|(c, _)| *c == category) {
+            Some((_, old)) => *old = (*old).max(until),
+            None => self.by_category.push((category, until)),
+        }
+    }
+
+    /// When `category` may be sent again; `None` if it may be sent now.
+    pub fn limited_until(&self, category: DataCategory, now: Instant) -> Option<Instant> {
+        if category == DataCategory::Internal {
+            return None; // client reports are never rate limited
+        }
+        let own = self
+            .by_category
+            .iter()
+            .find(|(c, _)| *c == category)
+            .map(|(_, t)| *t);
+        [self.all, own]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .max()
+    }
+
+    /// Whether `category` is limited now.
+    pub fn is_limited(&self, category: DataCategory, now: Instant) -> bool {
+        self.limited_until(category, now).is_some()
+    }
+
+    /// The latest deadline among the categories in `envelope`'s items, if any is limited.
+    pub fn envelope_limited_until(&self, envelope: &Envelope, now: Instant) -> Option<Instant> {
+        envelope
+            .items()
+            .iter()
+            .filter_map(|i| self.limited_until(i.category(), now))
+            .max()
+    }
+
+    /// Removes the items whose category is limited, counting them as `ratelimit_backoff`.
+    /// Returns `None` when nothing worth sending is left: no items, or only client reports
+    /// that were riding along with items now removed.
+    pub fn filter(
+        &self,
+        mut envelope: Envelope,
+        reports: &ClientReports,
+        now: Instant,
+    ) -> Option<Envelope> {
+        let had_data = envelope
+            .items()
+            .iter()
+            .any(|i| i.category() != DataCategory::Internal);
+        envelope.retain_items(
+            |item| !self.is_limited(item.category(), now),
+            |item| {
+                reports.record(
+                    DiscardReason::RatelimitBackoff,
+                    item.category(),
+                    item.quantity(),
+                )
+            },
+        );
+        let has_data = envelope
+            .items()
+            .iter()
+            .any(|i| i.category() != DataCategory::Internal);
+        let worth_sending = has_data || (!had_data && !envelope.is_empty());
+        worth_sending.then_some(envelope)
+    }
+}
+
+/// Parses `X-Sentry-Rate-Limits`: `retry_after:categories:scope[:reason[:namespaces]]`,
+/// comma separated. `None` categories = all. Limits naming only unknown categories, or with an
+/// unreadable `retry_after`, are left out.
+pub fn parse_rate_limits(header: &str) -> Vec<(Duration, Option<Vec<DataCategory>>)> {
+    let mut out = Vec::new();
+    for limit in header.split(',') {
+        let mut fields = limit.trim().split(':');
+        let Some(secs) = fields.next().and_then(|s| s.trim().parse::<f64>().ok()) else {
+            continue;
+        };
+        if !secs.is_finite() || secs < 0.0 {
+            continue;
+        }
+        let secs = Duration::from_secs(secs.ceil() as u64).min(MAX_RETRY_AFTER);
+        let names: Vec<&str> = fields
+            .next()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if names.is_empty() {
+            out.push((secs, None));
+            continue;
+        }
+        let known: Vec<DataCategory> = names
+            .into_iter()
+            .filter_map(DataCategory::from_name)
+            .collect();
+        if !known.is_empty() {
+            out.push((secs, Some(known)));
+        }
+    }
+    out
+}
+
+/// Parses `Retry-After`: delay seconds (integer or float, rounded up) or an HTTP date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`), relative to `now`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs(secs.ceil() as u64));
+    }
+    let at = parse_http_date(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form servers send.
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.split_once(", ").map_or(s, |(_, r)| r);
+    let mut parts = rest.split_whitespace();
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day as i64);
+    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + sec;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::Item;
+
+    fn cats(header: &str) -> Vec<(u64, Option<Vec<&'static str>>)> {
+        parse_rate_limits(header)
+            .into_iter()
+            .map(|(d, c)| {
+                (
+                    d.as_secs(),
+                    c.map(|v| v.into_iter().map(DataCategory::as_str).collect()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn header_grammar() {
+        assert_eq!(cats("60::organization"), vec![(60, None)]);
+        assert_eq!(cats("60.5:error"), vec![(61, Some(vec!["error"]))]);
+        assert_eq!(
+            cats("60:transaction:key, 2700:default;error;security:organization"),
+            vec![
+                (60, Some(vec!["transaction"])),
+                (2700, Some(vec!["default", "error", "security"]))
+            ]
+        );
+        // Unknown categories are ignored; a limit with only unknown ones is dropped entirely.
+        assert_eq!(cats("10:foobar;error:key"), vec![(10, Some(vec!["error"]))]);
+        assert_eq!(cats("10:foobar:key"), vec![]);
+        // Extra fields, spaces, empty entries and junk are tolerated.
+        assert_eq!(
+            cats(" 5 : log_item ; span : org : quota : ns , ,x:error"),
+            vec![(5, Some(vec!["log_item", "span"]))]
+        );
+        assert_eq!(
+            cats("2700:metric_bucket:organization:quota_exceeded:custom"),
+            vec![]
+        );
+        assert_eq!(cats("-1:error, nan:error"), vec![]);
+    }
+
+    #[test]
+    fn max_deadline_wins_and_all_covers_every_category() {
+        let now = Instant::now();
+        let mut limits = RateLimits::new();
+        limits.update(now, 200, Some("100:error"), None);
+        limits.update(now, 200, Some("10:error"), None);
+        assert_eq!(
+            limits.limited_until(DataCategory::Error, now),
+            Some(now + Duration::from_secs(100))
+        );
+        assert!(!limits.is_limited(DataCategory::Transaction, now));
+        limits.update(now, 429, Some("30::key"), None);
+        assert!(limits.is_limited(DataCategory::Transaction, now));
+        assert!(!limits.is_limited(DataCategory::Transaction, now + Duration::from_secs(31)));
+        assert!(limits.is_limited(DataCategory::Error, now + Duration::from_secs(31)));
+        assert!(
+            !limits.is_limited(DataCategory::Internal, now),
+            "client reports always go"
+        );
+    }
+
+    #[test]
+    fn retry_after_forms_and_bare_429() {
+        let now = Instant::now();
+        let mut limits = RateLimits::new();
+        limits.update(now, 429, None, Some("7"));
+        assert_eq!(
+            limits.limited_until(DataCategory::Error, now),
+            Some(now + Duration::from_secs(7))
+        );
+        let mut limits = RateLimits::new();
+        limits.update(now, 429, None, None);
+        assert_eq!(
+            limits.limited_until(DataCategory::Session, now),
+            Some(now + Duration::from_secs(60))
+        );
+        let mut limits = RateLimits::new();
+        limits.update(now, 503, None, Some("7"));
+        assert!(
+            !limits.is_limited(DataCategory::Error, now),
+            "Retry-After only counts on 429"
+        );
+
+        let base = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // 2015-10-21T07:28:00Z
+        assert_eq!(parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT"), Some(base));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", base),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after("1.2", base), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("soon", base), None);
+    }
+
+    #[test]
+    fn filter_drops_limited_items_and_counts_them() {
+        let now = Instant::now();
+        let mut limits = RateLimits::new();
+        limits.update(now, 200, Some("60:transaction"), None);
+        let reports = ClientReports::new(true);
+        let mut env = Envelope::new();
+        env.add_item(Item::new("transaction", b"{}".to_vec()));
+        env.add_item(Item::new("client_report", b"{}".to_vec()));
+        assert!(
+            limits.filter(env, &reports, now).is_none(),
+            "only a client report left"
+        );
+        assert_eq!(
+            reports.take(),
+            vec![(
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Transaction,
+                1
+            )]
+        );
+
+        let mut env = Envelope::new();
+        env.add_item(Item::new("event", b"{}".to_vec()));
+        env.add_item(Item::new("transaction", b"{}".to_vec()));
+        let kept = limits.filter(env, &reports, now).unwrap();
+        assert_eq!(kept.items().len(), 1);
+        assert_eq!(kept.items()[0].item_type(), "event");
+
+        let mut reports_only = Envelope::new();
+        reports_only.add_item(Item::new("client_report", b"{}".to_vec()));
+        assert!(
+            limits.filter(reports_only, &reports, now).is_some(),
+            "client reports alone go"
+        );
+    }
+}
