@@ -28,8 +28,17 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
             let client = Arc::new(client);
             let previous = client.bind();
             if let Some(previous) = previous {
-                // Re-init: the old client finishes what it has, without blocking `init` long.
-                previous.close(std::time::Duration::ZERO);
+                // Re-init: the old client finishes what it has (within its own shutdown
+                // timeout) on a thread of its own, so `init` does not wait for it.
+                let timeout = previous.options().get_shutdown_timeout();
+                let closer = std::thread::Builder::new()
+                    .name("sentry-close".into())
+                    .spawn(move || previous.close(timeout));
+                if closer.is_err() {
+                    sentry_transport::debug::debug_log(format_args!(
+                        "could not start a thread to close the previous client"
+                    ));
+                }
             }
             ClientInitGuard {
                 client: Some(client),

@@ -346,7 +346,10 @@ mod tests {
         let cache = Cache::open(CacheOptions::new(&dir)).unwrap();
         let reports = ClientReports::new(true);
         let sub = dir.join(SUBDIR);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         let corrupt = format!("{now:016}-{}{SUFFIX}", "a".repeat(32));
         fs::write(sub.join(corrupt), b"not an envelope\n[").unwrap();
         // Too old to keep: removed by the sweep.

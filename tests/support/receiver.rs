@@ -23,6 +23,12 @@ pub enum Reply {
     Status(u16, Vec<(String, String)>),
     /// Keep the connection open and never answer.
     Hang,
+    /// Close the connection before reading the body: the peer sees a reset.
+    Reset,
+    /// Read the whole request, then close without answering.
+    Close,
+    /// Wait, then answer with the status.
+    Slow(Duration, u16),
 }
 
 /// One request as received (body decompressed).
@@ -167,56 +173,50 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
     };
     let mut reader = BufReader::new(stream);
     loop {
-        let request = match read_request(&mut reader, &shared) {
-            Some(r) => r,
-            None => return,
+        let Some(mut request) = read_head(&mut reader, &shared) else {
+            return;
         };
-        dump(&request);
+        // Decided before the body is read, so that `Reset` can leave it unread.
         let reply = (shared.respond)(&request);
+        if matches!(reply, Reply::Reset) {
+            // Closing with unread data in the receive buffer makes the kernel send a RST.
+            return;
+        }
+        if read_body(&mut reader, &shared, &mut request).is_none() {
+            return;
+        }
+        dump(&request);
         shared.requests.lock().unwrap().push(request);
         shared.arrived.notify_all();
-        match reply {
+        let (code, headers) = match reply {
+            Reply::Reset | Reply::Close => return,
             Reply::Hang => {
                 while !shared.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 return;
             }
-            Reply::Status(code, headers) => {
-                let mut head = format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n");
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                if writer.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
+            Reply::Slow(delay, code) => {
+                std::thread::sleep(delay);
+                (code, Vec::new())
             }
+            Reply::Status(code, headers) => (code, headers),
+        };
+        let mut head = format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n");
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        if writer.write_all(head.as_bytes()).is_err() {
+            return;
         }
     }
 }
 
-/// Reads one request; `None` when the peer closed or the receiver stopped.
-fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Request> {
+/// Reads the request line and headers; `None` when the peer closed or the receiver stopped.
+fn read_head(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Request> {
     let mut line = String::new();
-    // The first line may take a while on a kept-alive connection: poll the stop flag.
-    loop {
-        match reader.read_line(&mut line) {
-            Ok(0) => return None,
-            Ok(_) => break,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                if shared.stop.load(Ordering::Relaxed) {
-                    return None;
-                }
-            }
-            Err(_) => return None,
-        }
-    }
+    read_line_patiently(reader, &mut line, shared)?;
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_owned();
     let path = parts.next()?.to_owned();
@@ -232,13 +232,23 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
             headers.push((k.trim().to_owned(), v.trim().to_owned()));
         }
     }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let len: usize = find("content-length")
+    Some(Request {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+        at: Instant::now(),
+    })
+}
+
+/// Reads the body (`Content-Length`), gunzipping it if needed.
+fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    shared: &Shared,
+    request: &mut Request,
+) -> Option<()> {
+    let len: usize = request
+        .header("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let mut body = vec![0; len];
@@ -247,12 +257,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
         match reader.read(&mut body[read..]) {
             Ok(0) => return None,
             Ok(n) => read += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
@@ -260,7 +265,10 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
             Err(_) => return None,
         }
     }
-    if find("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip")) {
+    if request
+        .header("content-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"))
+    {
         let mut out = Vec::new();
         if flate2::read::GzDecoder::new(&body[..])
             .read_to_end(&mut out)
@@ -269,13 +277,16 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
             body = out;
         }
     }
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-        at: Instant::now(),
-    })
+    request.body = body;
+    request.at = Instant::now();
+    Some(())
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 fn read_line_patiently(

@@ -128,9 +128,19 @@ impl Transport for HttpTransport {
     }
 
     fn close(&self, timeout: Duration) -> bool {
-        let flushed = self.flush(timeout);
+        // With an offline cache, the last part of the timeout is kept for spilling what is
+        // still queued or in flight to disk, so that a hung server loses nothing.
+        let spill = if self.options.cache.is_some() {
+            (timeout / 4).min(Duration::from_millis(250))
+        } else {
+            Duration::ZERO
+        };
+        let flushed = self.flush(timeout - spill);
+        self.progress.start_closing();
+        if !flushed && !spill.is_zero() {
+            self.progress.wait_idle(spill);
+        }
         // Dropping the sender ends the worker once it has drained the channel; nothing joins it.
-        self.progress.closing.store(true, Ordering::Relaxed);
         drop(self.sender.lock().take());
         flushed
     }

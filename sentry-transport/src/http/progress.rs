@@ -14,8 +14,12 @@ pub(super) struct Progress {
     idle: Condvar,
     /// Bytes (estimated) held by queued jobs; the byte bound of the queue.
     pub(super) queued_bytes: AtomicUsize,
-    /// Set by `close`: the worker drops what is still queued instead of sending it.
+    /// Set by `close`: the worker stops waiting on the network and spills what it holds into
+    /// the offline cache (or counts it as dropped).
     pub(super) closing: AtomicBool,
+    /// Woken when `closing` is set, so that tasks waiting for a request slot or a response
+    /// give up at once.
+    pub(super) closed: tokio::sync::Notify,
 }
 
 impl Progress {
@@ -50,7 +54,23 @@ impl Progress {
         true
     }
 
+    /// Sets `closing` and wakes every task waiting on `closed`.
+    pub(super) fn start_closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.closed.notify_waiters();
+    }
+
+    /// Resolves once `closing` is set (at once if it already is).
+    pub(super) async fn wait_closing(&self) {
+        let notified = self.closed.notified();
+        // Checked after creating the waiter: a `start_closing` in between is not missed.
+        if self.is_closing() {
+            return;
+        }
+        notified.await;
+    }
+
     pub(super) fn is_closing(&self) -> bool {
-        self.closing.load(Ordering::Relaxed)
+        self.closing.load(Ordering::SeqCst)
     }
 }

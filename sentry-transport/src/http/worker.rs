@@ -186,7 +186,11 @@ impl Worker {
             self.progress.finish();
             return;
         }
-        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+        let permit = tokio::select! {
+            permit = self.permits.clone().acquire_owned() => permit.ok(),
+            _ = self.progress.wait_closing() => None,
+        };
+        let Some(permit) = permit else {
             self.give_up(envelope, stored);
             self.progress.finish();
             return;
@@ -228,7 +232,11 @@ impl Worker {
                 stored.map(Claimed::remove);
                 return;
             };
-            let outcome = self.poster.post(&mut sendable, &self.limits).await;
+            let outcome = tokio::select! {
+                outcome = self.poster.post(&mut sendable, &self.limits) => outcome,
+                // Closing: stop waiting for this server and keep the envelope if we can.
+                _ = self.progress.wait_closing() => Outcome::NetworkError,
+            };
             crate::sdk_debug!("envelope {:?}: {outcome:?}", sendable.event_id());
             match outcome {
                 Outcome::Delivered => {
@@ -247,11 +255,17 @@ impl Worker {
                     return;
                 }
                 Outcome::NetworkError => {
-                    if attempt >= self.options.max_retries || self.progress.is_closing() {
+                    // With a cache the cache is the retry: it survives the process and is
+                    // retried with backoff and whenever the server answers again.
+                    let out_of_tries = attempt >= self.options.max_retries || self.cache.is_some();
+                    if out_of_tries || self.progress.is_closing() {
                         self.give_up(sendable, stored);
                         return;
                     }
-                    tokio::time::sleep(backoff(self.options.retry_base_delay, attempt)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff(self.options.retry_base_delay, attempt)) => {}
+                        _ = self.progress.wait_closing() => {}
+                    }
                     attempt += 1;
                     envelope = sendable;
                 }
