@@ -11,6 +11,7 @@ mod close_is_bounded_with_a_hung_server;
 mod drops_are_reported_as_client_reports;
 mod init_never_panics_on_bad_input;
 mod panics_are_reported_as_fatal_events;
+mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod shutdown_says_what_it_waits_for;
 mod wire_format_is_exact;

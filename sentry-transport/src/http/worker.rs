@@ -221,10 +221,6 @@ impl Worker {
     /// One envelope through the response matrix, retrying network errors with backoff.
     async fn deliver(&self, mut envelope: Envelope, stored: Option<Claimed>) {
         let reports = &self.options.client_reports;
-        // Client reports ride along with whatever goes out next.
-        if let Some(report) = reports.take_item() {
-            envelope.add_item(report);
-        }
         let mut attempt = 0;
         loop {
             let filtered = self.limits.lock().filter(envelope, reports, Instant::now());
@@ -232,6 +228,13 @@ impl Worker {
                 stored.map(Claimed::remove);
                 return;
             };
+            // Client reports ride along with whatever goes out next (after the filter, so
+            // that they are never removed with the limited items).
+            if attempt == 0 {
+                if let Some(report) = reports.take_item() {
+                    sendable.add_item(report);
+                }
+            }
             let outcome = tokio::select! {
                 outcome = self.poster.post(&mut sendable, &self.limits) => outcome,
                 // Closing: stop waiting for this server and keep the envelope if we can.
@@ -277,22 +280,22 @@ impl Worker {
     /// as `network_error`.
     fn give_up(&self, mut envelope: Envelope, stored: Option<Claimed>) {
         let reports = &self.options.client_reports;
+        // Client reports are never cached or lost: their counts go back to the counters.
+        envelope.retain_items(
+            |i| i.item_type() != "client_report",
+            |i| reports.restore(&i),
+        );
         if let Some(claimed) = stored {
             claimed.release();
+            return;
+        }
+        if envelope.is_empty() {
             return;
         }
         let Some(cache) = &self.cache else {
             reports.record_envelope(DiscardReason::NetworkError, &envelope);
             return;
         };
-        // Client reports are never cached: their counts go back to the counters instead.
-        envelope.retain_items(
-            |i| i.item_type() != "client_report",
-            |i| reports.restore(&i),
-        );
-        if envelope.is_empty() {
-            return;
-        }
         if let Err(e) = cache.store(&envelope, reports) {
             crate::sdk_debug!("could not write to the offline cache: {e}");
             reports.record_envelope(DiscardReason::NetworkError, &envelope);

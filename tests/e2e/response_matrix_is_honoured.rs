@@ -1,0 +1,407 @@
+//! One test per row of the response matrix (PROTOCOL.md §2), against the HTTP transport
+//! itself: what reached the server, what was retried, the client reports that arrived
+//! afterwards, that the caller never blocked and that `close` stayed within its timeout.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+use sentry_sdk::transport::{
+    ClientReports, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, Transport,
+};
+
+struct Setup {
+    transport: HttpTransport,
+    reports: Arc<ClientReports>,
+    slowest_send: Duration,
+}
+
+fn transport(dsn: &str, tweak: impl FnOnce(&mut HttpOptions)) -> Setup {
+    let mut options = HttpOptions::new(dsn.parse::<Dsn>().unwrap(), "sentry.rust.sdk/test");
+    options.retry_base_delay = Duration::from_millis(20);
+    options.max_retries = 2;
+    options.request_timeout = Duration::from_millis(500);
+    tweak(&mut options);
+    let reports = options.client_reports.clone();
+    Setup {
+        transport: HttpTransport::new(options),
+        reports,
+        slowest_send: Duration::ZERO,
+    }
+}
+
+impl Setup {
+    fn send(&mut self, envelope: Envelope) {
+        let start = Instant::now();
+        self.transport.send(Outgoing::ready(envelope));
+        self.slowest_send = self.slowest_send.max(start.elapsed());
+    }
+
+    /// Flushes (client reports go out standalone), closes, and checks both were bounded.
+    fn finish(self) -> Arc<ClientReports> {
+        self.transport.flush(Duration::from_secs(3));
+        let start = Instant::now();
+        self.transport.close(Duration::from_secs(2));
+        assert!(
+            start.elapsed() <= Duration::from_millis(2200),
+            "close took {:?}",
+            start.elapsed()
+        );
+        assert!(
+            self.slowest_send < Duration::from_millis(20),
+            "send blocked for {:?}",
+            self.slowest_send
+        );
+        self.reports
+    }
+}
+
+fn event(n: u32) -> Envelope {
+    let mut e = Envelope::new();
+    let id = format!("{n:032x}");
+    e.set_header("event_id", id.as_str());
+    let payload = json!({"event_id": id, "message": format!("event {n}"), "platform": "native"});
+    e.add_item(Item::new("event", payload.to_string().into_bytes()));
+    e
+}
+
+fn transaction() -> Envelope {
+    let mut e = Envelope::new();
+    e.add_item(Item::new("transaction", b"{}".to_vec()));
+    e
+}
+
+/// Client-report entries that reached the server, as (reason, category, quantity).
+fn reported(receiver: &Receiver) -> Vec<(String, String, u64)> {
+    let mut out: Vec<_> = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .filter(|i| i.item_type() == "client_report")
+        .flat_map(|i| {
+            i.payload_json().unwrap()["discarded_events"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|v: Value| {
+            (
+                v["reason"].as_str().unwrap().to_owned(),
+                v["category"].as_str().unwrap().to_owned(),
+                v["quantity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn data_requests(receiver: &Receiver) -> usize {
+    receiver
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.envelope()
+                .items()
+                .iter()
+                .any(|i| i.item_type() != "client_report")
+        })
+        .count()
+}
+
+/// Answers the first `n` requests with `first`, then 200.
+fn first_n(n: usize, first: Reply) -> impl Fn(&Request) -> Reply + Send + Sync {
+    let seen = AtomicUsize::new(0);
+    move |_| {
+        if seen.fetch_add(1, Ordering::SeqCst) < n {
+            first.clone()
+        } else {
+            Reply::Status(200, Vec::new())
+        }
+    }
+}
+
+use crate::receiver::Request;
+
+#[test]
+fn ok_2xx_is_delivered_once_and_nothing_is_reported() {
+    let receiver = Receiver::start();
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.finish();
+    assert_eq!(data_requests(&receiver), 1);
+    assert!(reported(&receiver).is_empty());
+}
+
+#[test]
+fn a_413_is_dropped_without_retry_and_reported_as_send_error() {
+    let receiver = Receiver::start_with(first_n(1, Reply::Status(413, Vec::new())));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.finish();
+    assert_eq!(data_requests(&receiver), 1, "never retried");
+    assert_eq!(
+        reported(&receiver),
+        [("send_error".into(), "error".into(), 1)]
+    );
+}
+
+#[test]
+fn a_500_or_503_is_dropped_without_retry_and_reported_as_send_error() {
+    for status in [500, 503, 400] {
+        let receiver = Receiver::start_with(first_n(1, Reply::Status(status, Vec::new())));
+        let mut t = transport(&receiver.dsn(), |_| {});
+        t.send(event(1));
+        t.finish();
+        assert_eq!(data_requests(&receiver), 1, "{status}: never retried");
+        assert_eq!(
+            reported(&receiver),
+            [("send_error".into(), "error".into(), 1)],
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn a_429_with_rate_limit_header_limits_only_its_categories_and_is_not_reported() {
+    let limited = vec![(
+        "X-Sentry-Rate-Limits".to_owned(),
+        "60:error:key, 1:foo:org".to_owned(),
+    )];
+    let receiver = Receiver::start_with(first_n(1, Reply::Status(429, limited)));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.transport.flush(Duration::from_secs(2));
+    for n in 2..5 {
+        t.send(event(n)); // limited: never requested
+    }
+    t.send(transaction()); // another category: still sent
+    let reports = t.finish();
+    let requests = receiver.requests();
+    let events_sent = requests
+        .iter()
+        .filter(|r| {
+            r.envelope()
+                .items()
+                .iter()
+                .any(|i| i.item_type() == "event")
+        })
+        .count();
+    assert_eq!(events_sent, 1, "no event request while error is limited");
+    assert!(requests
+        .iter()
+        .any(|r| r.envelope().items()[0].item_type() == "transaction"));
+    // The 429'd envelope is not reported (the server counted it); the limited ones are.
+    assert_eq!(
+        reported(&receiver),
+        [("ratelimit_backoff".into(), "error".into(), 3)]
+    );
+    assert!(reports.take().is_empty());
+}
+
+#[test]
+fn a_429_with_retry_after_or_nothing_limits_everything() {
+    let forms: Vec<Vec<(String, String)>> = vec![
+        vec![("Retry-After".into(), "30".into())],
+        vec![("Retry-After".into(), "Wed, 21 Oct 2099 07:28:00 GMT".into())],
+        vec![],
+    ];
+    for headers in forms {
+        let receiver = Receiver::start_with(move |_| Reply::Status(429, headers.clone()));
+        let mut t = transport(&receiver.dsn(), |_| {});
+        t.send(event(1));
+        t.transport.flush(Duration::from_secs(2));
+        t.send(event(2));
+        t.send(transaction());
+        let reports = t.finish();
+        assert_eq!(
+            data_requests(&receiver),
+            1,
+            "everything limited after the 429"
+        );
+        // Client reports are never limited: the drops are reported, the 429'd event is not.
+        let mut got = reported(&receiver);
+        got.extend(as_strings(reports.take()));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("ratelimit_backoff".into(), "error".into(), 1),
+                ("ratelimit_backoff".into(), "transaction".into(), 1)
+            ]
+        );
+    }
+}
+
+#[test]
+fn rate_limits_on_a_200_are_honoured_too() {
+    let header = vec![(
+        "X-Sentry-Rate-Limits".to_owned(),
+        "60:transaction:organization".to_owned(),
+    )];
+    let receiver = Receiver::start_with(move |_| Reply::Status(200, header.clone()));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.transport.flush(Duration::from_secs(2));
+    t.send(transaction());
+    t.send(event(2));
+    t.finish();
+    assert_eq!(data_requests(&receiver), 2, "both events, no transaction");
+    assert_eq!(
+        reported(&receiver),
+        [("ratelimit_backoff".into(), "transaction".into(), 1)]
+    );
+}
+
+fn network_failure_is_retried_then_reported(reply: Reply) {
+    // Fails every attempt (1 + 2 retries), then answers: the report arrives afterwards.
+    let receiver = Receiver::start_with(first_n(3, reply.clone()));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.transport.flush(Duration::from_secs(5));
+    t.send(event(2));
+    t.finish();
+    let attempts = receiver
+        .requests()
+        .iter()
+        .filter(|r| r.envelope().event_id() == Some(format!("{:032x}", 1).as_str()))
+        .count();
+    if !matches!(reply, Reply::Reset) {
+        assert_eq!(
+            attempts, 3,
+            "{reply:?}: first try and two retries reached the server"
+        );
+    }
+    assert_eq!(
+        reported(&receiver),
+        [("network_error".into(), "error".into(), 1)],
+        "{reply:?}"
+    );
+    let delivered: Vec<_> = receiver
+        .events()
+        .iter()
+        .map(|e| e["message"].clone())
+        .collect();
+    assert!(delivered.contains(&json!("event 2")));
+}
+
+#[test]
+fn a_connection_closed_mid_request_is_retried_then_reported_as_network_error() {
+    network_failure_is_retried_then_reported(Reply::Close);
+}
+
+#[test]
+fn a_reset_connection_is_retried_then_reported_as_network_error() {
+    network_failure_is_retried_then_reported(Reply::Reset);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_is_retried_then_reported() {
+    network_failure_is_retried_then_reported(Reply::Hang);
+}
+
+#[test]
+fn a_slow_server_is_waited_for() {
+    let receiver = Receiver::start_with(|_| Reply::Slow(Duration::from_millis(200), 200));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1));
+    t.finish();
+    assert_eq!(data_requests(&receiver), 1);
+    assert!(reported(&receiver).is_empty());
+}
+
+#[test]
+fn a_refused_connection_is_retried_then_counted_as_network_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut t = transport(&format!("http://public@127.0.0.1:{port}/1"), |_| {});
+    t.send(event(1));
+    t.send(event(2));
+    let reports = t.finish();
+    let counted = reports.take();
+    assert_eq!(counted.len(), 1, "{counted:?}");
+    assert_eq!(
+        (counted[0].0.as_str(), counted[0].1.as_str(), counted[0].2),
+        ("network_error", "error", 2)
+    );
+}
+
+#[test]
+fn a_full_queue_drops_and_counts_queue_overflow_without_blocking() {
+    let receiver = Receiver::start_with(|_| Reply::Hang);
+    let mut t = transport(&receiver.dsn(), |o| {
+        o.queue_capacity = 5;
+        o.max_in_flight = 1;
+        o.request_timeout = Duration::from_secs(30);
+    });
+    t.send(event(0));
+    receiver.wait_for(1, WAIT); // one request in flight, hung
+    for n in 1..50 {
+        t.send(event(n));
+    }
+    let reports = t.reports.clone();
+    let slowest = t.slowest_send;
+    let start = Instant::now();
+    t.transport.close(Duration::from_millis(300));
+    assert!(start.elapsed() < Duration::from_millis(500));
+    assert!(slowest < Duration::from_millis(20));
+    // Counted drops ride along with the next request (here the hung one) or stay counted.
+    let overflow = |v: Vec<(String, String, u64)>| -> u64 {
+        v.iter()
+            .filter(|(r, _, _)| r == "queue_overflow")
+            .map(|(_, _, q)| q)
+            .sum()
+    };
+    let counted = overflow(as_strings(reports.take())) + overflow(reported(&receiver));
+    // One in flight, 5 queued, and one more if the worker took it off the queue to wait for
+    // a request slot before the burst ended: 43 or 44 of the 49 are dropped.
+    assert!((43..=44).contains(&counted), "{counted}");
+}
+
+fn as_strings(
+    v: Vec<(
+        sentry_sdk::transport::DiscardReason,
+        sentry_sdk::transport::DataCategory,
+        u64,
+    )>,
+) -> Vec<(String, String, u64)> {
+    v.into_iter()
+        .map(|(r, c, q)| (r.as_str().to_owned(), c.as_str().to_owned(), q))
+        .collect()
+}
+
+#[test]
+fn bodies_above_the_threshold_are_gzipped() {
+    let receiver = Receiver::start();
+    let mut t = transport(&receiver.dsn(), |_| {});
+    let mut big = Envelope::new();
+    big.add_item(Item::new("attachment", vec![b'x'; 10_000]).with_header("filename", "x.txt"));
+    t.send(big);
+    t.send(event(1));
+    t.finish();
+    let requests = receiver.requests();
+    let encodings: Vec<_> = requests
+        .iter()
+        .map(|r| r.header("content-encoding").map(str::to_owned))
+        .collect();
+    assert!(encodings.contains(&Some("gzip".to_owned())));
+    assert!(encodings.contains(&None), "small bodies go as they are");
+    let big = requests
+        .iter()
+        .find(|r| r.header("content-encoding").is_some())
+        .unwrap();
+    assert!(
+        big.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+            < 1000
+    );
+    assert_eq!(big.envelope().items()[0].payload().len(), 10_000);
+}
