@@ -225,7 +225,7 @@ impl Worker {
         loop {
             let filtered = self.limits.lock().filter(envelope, reports, Instant::now());
             let Some(mut sendable) = filtered else {
-                stored.map(Claimed::remove);
+                remove_stored(stored);
                 return;
             };
             // Client reports ride along with whatever goes out next (after the filter, so
@@ -243,18 +243,18 @@ impl Worker {
             crate::sdk_debug!("envelope {:?}: {outcome:?}", sendable.event_id());
             match outcome {
                 Outcome::Delivered => {
-                    stored.map(Claimed::remove);
+                    remove_stored(stored);
                     self.after_delivery();
                     return;
                 }
                 Outcome::RateLimited => {
                     // The server counted it already: no client report.
-                    stored.map(Claimed::remove);
+                    remove_stored(stored);
                     return;
                 }
                 Outcome::Rejected(_) => {
                     reports.record_envelope(DiscardReason::SendError, &sendable);
-                    stored.map(Claimed::remove);
+                    remove_stored(stored);
                     return;
                 }
                 Outcome::NetworkError => {
@@ -362,6 +362,13 @@ impl Worker {
             tokio::time::sleep(CACHE_PACING).await;
         }
         self.draining.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A cached envelope that was delivered (or is given up on) leaves the cache.
+fn remove_stored(stored: Option<Claimed>) {
+    if let Some(claimed) = stored {
+        claimed.remove();
     }
 }
 
