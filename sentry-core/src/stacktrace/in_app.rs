@@ -110,20 +110,55 @@ impl InAppRules {
     }
 }
 
+/// Frames of the panic machinery: everything between the panic site and the hooks.
+const PANIC_PREFIXES: &[&str] = &[
+    "std::panicking::",
+    "core::panicking::",
+    "std::sys::backtrace::",
+    "std::sys_common::backtrace::",
+    "std::rt::begin_panic",
+    "rust_begin_unwind",
+    "__rustc::rust_begin_unwind",
+    // `unwrap`/`expect` failures: the caller's line is the useful top frame.
+    "core::result::unwrap_failed",
+    "core::option::unwrap_failed",
+    "core::option::expect_failed",
+];
+
+fn matches(frame: &Frame, prefixes: &[&str]) -> bool {
+    frame.function.as_deref().is_some_and(|name| {
+        let path = function_path(name);
+        prefixes
+            .iter()
+            .any(|p| path.starts_with(p) || name.starts_with(p))
+    })
+}
+
 /// Removes the SDK's, the stack walker's and the panic machinery's frames from the top of an
 /// innermost-first frame list, and unnamed frames among them.
+///
+/// For a panic, everything above the panic machinery goes too: those are panic hooks (ours,
+/// and any the program chained around it), not where the program failed.
 pub(crate) fn trim_sdk_frames(frames: &mut Vec<Frame>) {
+    // Only these run during a panic (`std::panicking::try` and friends also run without one).
+    const PANIC_ENTRY: &[&str] = &[
+        "std::panicking::rust_panic_with_hook",
+        "std::panicking::begin_panic_handler",
+        "std::panicking::panic_with_hook",
+    ];
+    if let Some(first_panic) = frames.iter().position(|f| matches(f, PANIC_ENTRY)) {
+        let rest = frames[first_panic..]
+            .iter()
+            .take_while(|f| {
+                f.function.is_none() || matches(f, PANIC_PREFIXES) || matches(f, SDK_TOP_PREFIXES)
+            })
+            .count();
+        frames.drain(..first_panic + rest);
+        return;
+    }
     let top = frames
         .iter()
-        .position(|f| match f.function.as_deref() {
-            None => false,
-            Some(name) => {
-                let path = function_path(name);
-                !SDK_TOP_PREFIXES
-                    .iter()
-                    .any(|p| path.starts_with(p) || name.starts_with(p))
-            }
-        })
+        .position(|f| f.function.is_some() && !matches(f, SDK_TOP_PREFIXES))
         .unwrap_or(frames.len());
     // Only trim when the top really is SDK code: a stack captured elsewhere keeps every frame.
     let sdk_on_top = frames[..top].iter().any(|f| f.function.is_some());
