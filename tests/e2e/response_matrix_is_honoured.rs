@@ -405,3 +405,50 @@ fn bodies_above_the_threshold_are_gzipped() {
     );
     assert_eq!(big.envelope().items()[0].payload().len(), 10_000);
 }
+
+#[test]
+fn client_reports_go_out_on_their_own_at_the_interval() {
+    let receiver = Receiver::start();
+    let t = transport(&receiver.dsn(), |o| {
+        o.client_report_interval = Duration::from_millis(200)
+    });
+    t.reports.record(
+        sentry_sdk::transport::DiscardReason::SampleRate,
+        sentry_sdk::transport::DataCategory::Error,
+        2,
+    );
+    // No flush, no other envelope: only the timer can send it.
+    let requests = receiver.wait_for(1, WAIT);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        reported(&receiver),
+        [("sample_rate".into(), "error".into(), 2)]
+    );
+    t.transport.close(Duration::from_secs(1));
+}
+
+#[test]
+fn an_http_proxy_carries_the_request() {
+    let proxy = Receiver::start();
+    let mut t = transport("http://public@sentry.invalid/1", |o| {
+        o.http_proxy = Some(format!("http://127.0.0.1:{}", proxy.port()))
+    });
+    t.send(event(1));
+    t.finish();
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "http://sentry.invalid/api/1/envelope/");
+}
+
+#[test]
+fn an_unusable_root_certificate_disables_the_transport_without_panicking() {
+    let mut t = transport("https://public@127.0.0.1:9/1", |o| {
+        o.root_certificates = vec![b"not a certificate".to_vec()]
+    });
+    t.send(event(1));
+    let reports = t.finish();
+    assert_eq!(
+        as_strings(reports.take()),
+        [("internal_sdk_error".into(), "error".into(), 1)]
+    );
+}

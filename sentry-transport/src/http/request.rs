@@ -33,7 +33,7 @@ pub(super) struct Poster {
 }
 
 impl Poster {
-    pub(super) fn new(options: &HttpOptions) -> Result<Poster, reqwest::Error> {
+    pub(super) fn new(options: &HttpOptions) -> Result<Poster, String> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
@@ -41,16 +41,25 @@ impl Poster {
             .pool_max_idle_per_host(options.max_in_flight.max(1))
             .danger_accept_invalid_certs(options.accept_invalid_certs);
         if let Some(proxy) = &options.http_proxy {
-            builder = builder.proxy(reqwest::Proxy::http(proxy)?);
+            builder =
+                builder.proxy(reqwest::Proxy::http(proxy).map_err(|e| format!("http_proxy: {e}"))?);
         }
         if let Some(proxy) = &options.https_proxy {
-            builder = builder.proxy(reqwest::Proxy::https(proxy)?);
+            builder = builder
+                .proxy(reqwest::Proxy::https(proxy).map_err(|e| format!("https_proxy: {e}"))?);
         }
         for pem in &options.root_certificates {
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+            let certificates =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())?;
+            if certificates.is_empty() {
+                return Err("a root certificate holds no PEM certificate".to_owned());
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
         }
         Ok(Poster {
-            client: builder.build()?,
+            client: builder.build().map_err(|e| e.to_string())?,
             url: options.dsn.envelope_url(),
             auth: options.dsn.auth_header(&options.sdk_client),
             gzip_threshold: options.gzip_threshold,
