@@ -10,6 +10,7 @@ mod callbacks_can_capture_without_deadlock;
 mod close_is_bounded_with_a_hung_server;
 mod drops_are_reported_as_client_reports;
 mod init_never_panics_on_bad_input;
+mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
 mod panics_are_reported_as_fatal_events;
 mod response_matrix_is_honoured;
