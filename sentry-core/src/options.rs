@@ -111,7 +111,7 @@ impl Default for ClientOptions {
             https_proxy: None,
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
-            transport_queue_size: 10_000,
+            transport_queue_size: 30_000,
             problem: None,
         }
     }
@@ -357,7 +357,7 @@ impl ClientOptions {
         self
     }
 
-    /// Most envelopes waiting to be sent (default 10,000; the queue is also bounded to 32 MiB).
+    /// Most envelopes waiting to be sent (default 30,000; the queue is also bounded to 32 MiB).
     /// Beyond it events are dropped and counted as `queue_overflow`, never waited for.
     pub fn transport_queue_size(mut self, size: usize) -> Self {
         self.transport_queue_size = size;

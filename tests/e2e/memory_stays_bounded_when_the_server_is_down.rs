@@ -90,10 +90,10 @@ fn a_flood_of_100000_events_at_a_dead_server_keeps_memory_within_the_queue_bound
             .parse()
             .unwrap()
     };
-    // The queue holds at most 10,000 events (32 MiB estimated); everything else is dropped
+    // The queue holds at most 30,000 events (32 MiB estimated); everything else is dropped
     // and counted. 100,000 unbounded events would take several hundred MiB.
     assert!(field("rss_growth_kib") < 64 * 1024, "{line}");
     assert!(field("slowest_us") < 50_000, "a capture blocked: {line}");
     // What did not fit was dropped and counted, not kept.
-    assert!(field("dropped") >= 89_000, "{line}");
+    assert!(field("dropped") >= 65_000, "{line}");
 }

@@ -15,7 +15,7 @@ pub struct HttpOptions {
     pub sdk_client: String,
     /// Where drops are counted; shared with the client.
     pub client_reports: Arc<ClientReports>,
-    /// Most envelopes queued at once. Default 10,000 (a burst of 10,000 small events fits).
+    /// Most envelopes queued at once. Default 30,000: a burst of 20,000 small events fits.
     pub queue_capacity: usize,
     /// Most (estimated) bytes queued at once. Default 32 MiB.
     pub queue_max_bytes: usize,
@@ -54,7 +54,7 @@ impl HttpOptions {
             dsn,
             sdk_client: sdk_client.into(),
             client_reports: Arc::new(ClientReports::new(true)),
-            queue_capacity: 10_000,
+            queue_capacity: 30_000,
             queue_max_bytes: 32 * 1024 * 1024,
             max_in_flight: 8,
             connect_timeout: Duration::from_secs(5),

@@ -27,7 +27,8 @@ pub(super) enum Outcome {
 #[derive(Debug)]
 pub(super) struct Poster {
     client: reqwest::Client,
-    url: String,
+    /// Parsed once: parsing per request showed up in profiles.
+    url: reqwest::Url,
     auth: String,
     gzip_threshold: usize,
 }
@@ -60,7 +61,8 @@ impl Poster {
         }
         Ok(Poster {
             client: builder.build().map_err(|e| e.to_string())?,
-            url: options.dsn.envelope_url(),
+            url: reqwest::Url::parse(&options.dsn.envelope_url())
+                .map_err(|e| format!("envelope URL: {e}"))?,
             auth: options.dsn.auth_header(&options.sdk_client),
             gzip_threshold: options.gzip_threshold,
         })
@@ -77,7 +79,7 @@ impl Poster {
         let body = envelope.to_bytes();
         let mut request = self
             .client
-            .post(&self.url)
+            .post(self.url.clone())
             .header("X-Sentry-Auth", &self.auth)
             .header("Content-Type", "application/x-sentry-envelope");
         request = match gzip(&body, self.gzip_threshold) {
