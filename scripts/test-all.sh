@@ -33,6 +33,9 @@ unset SENTRY_SDK_DUMP_DIR
 step "Relay's normaliser over every envelope the tests sent"
 python3 scripts/interop/relay_check.py --strict "$ROOT/target/interop/envelopes"
 
-step "quickstart against a real Bugsink (run twice: grouping)"
+step "quickstart against a real Bugsink (twice: grouping), then a panic=abort crash via the cache"
 cargo build --quiet --example quickstart
-scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"
+# examples/crash.rs built the way a `panic = "abort"` program runs (only this crate changes).
+cargo rustc --quiet --example crash -- -C panic=abort
+CRASH_BIN="$ROOT/target/debug/examples/crash" \
+    scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"

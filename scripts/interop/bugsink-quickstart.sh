@@ -120,3 +120,38 @@ VALIDATION="$(bugsink_admin validation)"
 echo "$VALIDATION"
 vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
 check "no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+
+# --- optional: a real `panic = "abort"` crash, cached while the server is down -----------------
+# CRASH_BIN is examples/crash.rs built with `-C panic=abort`. Run 1 points at a closed port: the
+# process must abort (134) with the crash envelope in the cache. Run 2 points at Bugsink with
+# `--deliver`: the next start must send it, and Bugsink must hold exactly that one crash.
+if [ -n "${CRASH_BIN:-}" ]; then
+    echo "--- crash under panic=abort with the server down, delivered by the next start"
+    check "project reset for the crash" bugsink_admin reset
+    CRASH_CACHE="$INTEROP_DIR/crash-cache"
+    rm -rf "$CRASH_CACHE"
+    DEAD_PORT="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    SENTRY_DSN="http://public@127.0.0.1:$DEAD_PORT/1" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$CRASH_BIN" "$CRASH_CACHE" 2>/dev/null
+    rc=$?
+    check "crash run aborted (got $rc, want 134)" test "$rc" -eq 134
+    cached="$(ls "$CRASH_CACHE/envelopes-v1" 2>/dev/null | wc -l)"
+    check "crash envelope left in the cache (got $cached)" test "$cached" -eq 1
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$CRASH_BIN" "$CRASH_CACHE" --deliver
+    rc=$?
+    check "next start delivered the cache (got $rc)" test "$rc" -eq 0
+    COUNTS="$(bugsink_admin count --json --expect-events 1 --expect-issues 1 --timeout "$WAIT_SECS" 2>/dev/null)"
+    check "bugsink holds the one crash (events $(field events))" test "$(field events)" -eq 1
+    LATEST="$(bugsink_admin latest-event 2>/dev/null)"
+    crash_ok="$("$PYTHON" - "$LATEST" <<'PY'
+import json, sys
+try:
+    event = json.loads(sys.argv[1])
+except ValueError:
+    print("unparsable"); sys.exit()
+ex = ((event.get("exception") or {}).get("values") or [{}])[-1]
+ok = ex.get("value") == "card declined for 250" and (ex.get("mechanism") or {}).get("handled") is False
+print("ok" if ok else "bad: %s" % json.dumps(ex)[:300])
+PY
+)"
+    check "the crash event is the panic, unhandled ($crash_ok)" test "$crash_ok" = ok
+fi
