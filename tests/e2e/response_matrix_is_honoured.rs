@@ -59,18 +59,50 @@ impl Setup {
     }
 }
 
+/// Seconds since the epoch, for payload timestamps Relay accepts.
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A small but complete error event, as the SDK would send it.
 fn event(n: u32) -> Envelope {
     let mut e = Envelope::new();
-    let id = format!("{n:032x}");
+    let id = format!(
+        "{:032x}",
+        u128::from(n) + 0xe2e0_0000_0000_0000_0000_0000_0000_0000
+    );
     e.set_header("event_id", id.as_str());
-    let payload = json!({"event_id": id, "message": format!("event {n}"), "platform": "native"});
+    let payload = json!({
+        "event_id": id,
+        "timestamp": now(),
+        "platform": "native",
+        "level": "error",
+        "logentry": {"formatted": format!("event {n}")},
+    });
     e.add_item(Item::new("event", payload.to_string().into_bytes()));
     e
 }
 
+/// A minimal valid transaction (another data category than events).
 fn transaction() -> Envelope {
     let mut e = Envelope::new();
-    e.add_item(Item::new("transaction", b"{}".to_vec()));
+    let id = format!("{:032x}", now().to_bits());
+    e.set_header("event_id", id.as_str());
+    let payload = json!({
+        "event_id": id,
+        "type": "transaction",
+        "transaction": "checkout",
+        "transaction_info": {"source": "custom"},
+        "start_timestamp": now() - 0.5,
+        "timestamp": now(),
+        "platform": "native",
+        "contexts": {"trace": {"trace_id": "4c79f60c11214eb38604f4ae0781bfb2", "span_id": "fa90fdead5f74052", "op": "task"}},
+        "spans": [],
+    });
+    e.add_item(Item::new("transaction", payload.to_string().into_bytes()));
     e
 }
 
@@ -267,7 +299,7 @@ fn network_failure_is_retried_then_reported(reply: Reply) {
     let attempts = receiver
         .requests()
         .iter()
-        .filter(|r| r.envelope().event_id() == Some(format!("{:032x}", 1).as_str()))
+        .filter(|r| r.envelope().event_id() == event(1).event_id())
         .count();
     if !matches!(reply, Reply::Reset) {
         assert_eq!(
@@ -283,7 +315,7 @@ fn network_failure_is_retried_then_reported(reply: Reply) {
     let delivered: Vec<_> = receiver
         .events()
         .iter()
-        .map(|e| e["message"].clone())
+        .map(|e| e["logentry"]["formatted"].clone())
         .collect();
     assert!(delivered.contains(&json!("event 2")));
 }
@@ -381,6 +413,7 @@ fn bodies_above_the_threshold_are_gzipped() {
     let receiver = Receiver::start();
     let mut t = transport(&receiver.dsn(), |_| {});
     let mut big = Envelope::new();
+    big.set_header("event_id", event(1).event_id().unwrap());
     big.add_item(Item::new("attachment", vec![b'x'; 10_000]).with_header("filename", "x.txt"));
     t.send(big);
     t.send(event(1));
