@@ -181,3 +181,129 @@ fn two_processes_sharing_a_cache_send_each_envelope_once() {
     assert_eq!((total, ids.len()), (10, 10), "ten events, none twice");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+mod in_process {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::cache_dir;
+    use crate::support::*;
+    use sentry_sdk::transport::{
+        CacheOptions, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, Transport,
+    };
+
+    fn event(n: u32) -> Envelope {
+        let mut e = Envelope::new();
+        let id = format!("{:032x}", 0xcac4e_u128 << 64 | u128::from(n));
+        e.set_header("event_id", id.as_str());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let payload = json!({"event_id": id, "timestamp": now, "platform": "native", "logentry": {"formatted": format!("cached {n}")}});
+        e.add_item(Item::new("event", payload.to_string().into_bytes()));
+        e
+    }
+
+    fn transport(dsn: &str, dir: &std::path::Path) -> HttpTransport {
+        let mut options = HttpOptions::new(dsn.parse::<Dsn>().unwrap(), "sentry.rust.sdk/test");
+        options.cache = Some(CacheOptions::new(dir));
+        HttpTransport::new(options)
+    }
+
+    /// Fails the first `n` requests with a reset, then answers with `then`.
+    fn reset_first(n: usize, then: Reply) -> impl Fn(&Request) -> Reply + Send + Sync {
+        let seen = AtomicUsize::new(0);
+        move |_| {
+            if seen.fetch_add(1, Ordering::SeqCst) < n {
+                Reply::Reset
+            } else {
+                then.clone()
+            }
+        }
+    }
+
+    use crate::receiver::Request;
+
+    #[test]
+    fn cached_envelopes_go_out_as_soon_as_the_server_answers_again() {
+        let dir = cache_dir("reachable");
+        let receiver = Receiver::start_with(reset_first(2, Reply::Status(200, Vec::new())));
+        let t = transport(&receiver.dsn(), &dir);
+        t.send(Outgoing::ready(event(1)));
+        t.send(Outgoing::ready(event(2)));
+        assert!(t.flush(WAIT));
+        assert_eq!(
+            super::cached_files(&dir),
+            2,
+            "network errors went to the cache"
+        );
+        // A live envelope gets through: the cache follows it without waiting for the timer.
+        t.send(Outgoing::ready(event(3)));
+        let got = receiver.wait_for(3, WAIT);
+        let mut ids: Vec<_> = got
+            .iter()
+            .filter(|r| !r.body.is_empty())
+            .filter_map(|r| r.event())
+            .map(|e| e["logentry"]["formatted"].clone())
+            .collect();
+        ids.sort_by_key(|v| v.to_string());
+        assert_eq!(
+            ids,
+            [json!("cached 1"), json!("cached 2"), json!("cached 3")]
+        );
+        // The file goes once the response is read, a moment after the sink recorded it.
+        let deadline = std::time::Instant::now() + WAIT;
+        while super::cached_files(&dir) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(super::cached_files(&dir), 0);
+        t.close(Duration::from_secs(1));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_cache_waits_while_the_server_rate_limits_its_categories() {
+        let dir = cache_dir("limited");
+        let limited = vec![("X-Sentry-Rate-Limits".to_owned(), "60:error:key".to_owned())];
+        let seen = AtomicUsize::new(0);
+        let receiver = Receiver::start_with(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::Reset,
+            1 => Reply::Status(429, limited.clone()),
+            _ => Reply::Status(200, Vec::new()),
+        });
+        let t = transport(&receiver.dsn(), &dir);
+        t.send(Outgoing::ready(event(1))); // reset: cached
+        assert!(t.flush(WAIT));
+        assert_eq!(super::cached_files(&dir), 1);
+        t.send(Outgoing::ready(event(2))); // 429: errors limited for 60 s
+        assert!(t.flush(WAIT));
+        t.send(Outgoing::ready(event(3))); // limited: dropped before any request
+                                           // Another category is not limited: its delivery wakes the cache drain, which must
+                                           // leave the cached error alone while errors are limited.
+        let mut session = Envelope::new();
+        session.add_item(Item::new("session", br#"{"sid":"x"}"#.to_vec()));
+        t.send(Outgoing::ready(session));
+        assert!(t.flush(WAIT));
+        std::thread::sleep(Duration::from_millis(300)); // time for a (wrong) drain to show
+        t.close(Duration::from_millis(500));
+        let requests = receiver.requests();
+        assert!(requests
+            .iter()
+            .any(|r| r.envelope().items()[0].item_type() == "session"));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.envelope().event_id() != event(1).event_id()),
+            "nothing sent from the cache while errors are limited"
+        );
+        assert_eq!(
+            super::cached_files(&dir),
+            1,
+            "the cached error waits for the limit to end"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
