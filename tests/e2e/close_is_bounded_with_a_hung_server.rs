@@ -35,13 +35,9 @@ fn close_returns_within_its_timeout_with_1000_events_queued_and_a_server_that_ne
 #[test]
 fn flush_returns_within_its_timeout_when_the_server_port_is_closed() {
     let _serial = serial();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
     let guard = sentry_sdk::init(
         sentry_sdk::ClientOptions::new()
-            .dsn(&format!("http://public@127.0.0.1:{port}/1"))
+            .dsn(&closed_port_dsn())
             .default_integrations(false),
     );
     for _ in 0..10 {

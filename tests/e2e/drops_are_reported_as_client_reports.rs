@@ -1,22 +1,5 @@
-use serde_json::Value;
-
 use crate::support::*;
 use sentry_sdk::protocol::Level;
-
-fn discarded(receiver: &Receiver) -> Vec<Value> {
-    receiver
-        .requests()
-        .iter()
-        .flat_map(|r| r.envelope().items().to_vec())
-        .filter(|i| i.item_type() == "client_report")
-        .flat_map(|i| {
-            i.payload_json().unwrap()["discarded_events"]
-                .as_array()
-                .unwrap()
-                .clone()
-        })
-        .collect()
-}
 
 #[test]
 fn before_send_returning_none_drops_and_reports_before_send() {
@@ -30,11 +13,10 @@ fn before_send_returning_none_drops_and_reports_before_send() {
     assert!(sentry_sdk::flush(WAIT));
     drop(guard);
     assert!(receiver.events().is_empty());
-    let reports = discarded(&receiver);
-    assert_eq!(reports.len(), 1, "{reports:?}");
-    assert_eq!(reports[0]["reason"], "before_send");
-    assert_eq!(reports[0]["category"], "error");
-    assert_eq!(reports[0]["quantity"], 2);
+    assert_eq!(
+        receiver.client_reports(),
+        [("before_send".into(), "error".into(), 2)]
+    );
 }
 
 #[test]
@@ -48,10 +30,10 @@ fn sample_rate_zero_sends_nothing_and_reports_sample_rate() {
     assert!(sentry_sdk::flush(WAIT));
     drop(guard);
     assert!(receiver.events().is_empty());
-    let reports = discarded(&receiver);
-    assert_eq!(reports.len(), 1, "{reports:?}");
-    assert_eq!(reports[0]["reason"], "sample_rate");
-    assert_eq!(reports[0]["quantity"], 3);
+    assert_eq!(
+        receiver.client_reports(),
+        [("sample_rate".into(), "error".into(), 3)]
+    );
 }
 
 #[test]

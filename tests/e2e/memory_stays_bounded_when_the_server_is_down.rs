@@ -63,18 +63,13 @@ fn a_flood_of_100000_events_at_a_dead_server_keeps_memory_within_the_queue_bound
         eprintln!("no /proc: memory cannot be measured on this platform");
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "memory_stays_bounded_when_the_server_is_down::child_floods_a_dead_server",
             "--nocapture",
         ])
-        .env("E2E_FLOOD_DSN", format!("http://public@127.0.0.1:{port}/1"))
+        .env("E2E_FLOOD_DSN", crate::support::closed_port_dsn())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

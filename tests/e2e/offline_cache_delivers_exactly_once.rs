@@ -8,15 +8,6 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 use sentry_sdk::protocol::Level;
 
-fn closed_port_dsn() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://public@127.0.0.1:{port}/1")
-}
-
 fn cache_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sentry-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

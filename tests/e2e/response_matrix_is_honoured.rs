@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::*;
 use sentry_sdk::transport::{
@@ -106,31 +106,6 @@ fn transaction() -> Envelope {
     e
 }
 
-/// Client-report entries that reached the server, as (reason, category, quantity).
-fn reported(receiver: &Receiver) -> Vec<(String, String, u64)> {
-    let mut out: Vec<_> = receiver
-        .requests()
-        .iter()
-        .flat_map(|r| r.envelope().items().to_vec())
-        .filter(|i| i.item_type() == "client_report")
-        .flat_map(|i| {
-            i.payload_json().unwrap()["discarded_events"]
-                .as_array()
-                .unwrap()
-                .clone()
-        })
-        .map(|v: Value| {
-            (
-                v["reason"].as_str().unwrap().to_owned(),
-                v["category"].as_str().unwrap().to_owned(),
-                v["quantity"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 fn data_requests(receiver: &Receiver) -> usize {
     receiver
         .requests()
@@ -165,7 +140,7 @@ fn ok_2xx_is_delivered_once_and_nothing_is_reported() {
     t.send(event(1));
     t.finish();
     assert_eq!(data_requests(&receiver), 1);
-    assert!(reported(&receiver).is_empty());
+    assert!(receiver.client_reports().is_empty());
 }
 
 #[test]
@@ -176,7 +151,7 @@ fn a_413_is_dropped_without_retry_and_reported_as_send_error() {
     t.finish();
     assert_eq!(data_requests(&receiver), 1, "never retried");
     assert_eq!(
-        reported(&receiver),
+        receiver.client_reports(),
         [("send_error".into(), "error".into(), 1)]
     );
 }
@@ -190,7 +165,7 @@ fn a_500_or_503_is_dropped_without_retry_and_reported_as_send_error() {
         t.finish();
         assert_eq!(data_requests(&receiver), 1, "{status}: never retried");
         assert_eq!(
-            reported(&receiver),
+            receiver.client_reports(),
             [("send_error".into(), "error".into(), 1)],
             "{status}"
         );
@@ -228,7 +203,7 @@ fn a_429_with_rate_limit_header_limits_only_its_categories_and_is_not_reported()
         .any(|r| r.envelope().items()[0].item_type() == "transaction"));
     // The 429'd envelope is not reported (the server counted it); the limited ones are.
     assert_eq!(
-        reported(&receiver),
+        receiver.client_reports(),
         [("ratelimit_backoff".into(), "error".into(), 3)]
     );
     assert!(reports.take().is_empty());
@@ -255,7 +230,7 @@ fn a_429_with_retry_after_or_nothing_limits_everything() {
             "everything limited after the 429"
         );
         // Client reports are never limited: the drops are reported, the 429'd event is not.
-        let mut got = reported(&receiver);
+        let mut got = receiver.client_reports();
         got.extend(as_strings(reports.take()));
         got.sort();
         assert_eq!(
@@ -283,7 +258,7 @@ fn rate_limits_on_a_200_are_honoured_too() {
     t.finish();
     assert_eq!(data_requests(&receiver), 2, "both events, no transaction");
     assert_eq!(
-        reported(&receiver),
+        receiver.client_reports(),
         [("ratelimit_backoff".into(), "transaction".into(), 1)]
     );
 }
@@ -308,7 +283,7 @@ fn network_failure_is_retried_then_reported(reply: Reply) {
         );
     }
     assert_eq!(
-        reported(&receiver),
+        receiver.client_reports(),
         [("network_error".into(), "error".into(), 1)],
         "{reply:?}"
     );
@@ -342,17 +317,12 @@ fn a_slow_server_is_waited_for() {
     t.send(event(1));
     t.finish();
     assert_eq!(data_requests(&receiver), 1);
-    assert!(reported(&receiver).is_empty());
+    assert!(receiver.client_reports().is_empty());
 }
 
 #[test]
 fn a_refused_connection_is_retried_then_counted_as_network_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut t = transport(&format!("http://public@127.0.0.1:{port}/1"), |_| {});
+    let mut t = transport(&closed_port_dsn(), |_| {});
     t.send(event(1));
     t.send(event(2));
     let reports = t.finish();
@@ -390,7 +360,7 @@ fn a_full_queue_drops_and_counts_queue_overflow_without_blocking() {
             .map(|(_, _, q)| q)
             .sum()
     };
-    let counted = overflow(as_strings(reports.take())) + overflow(reported(&receiver));
+    let counted = overflow(as_strings(reports.take())) + overflow(receiver.client_reports());
     // One in flight, 5 queued, and one more if the worker took it off the queue to wait for
     // a request slot before the burst ended: 43 or 44 of the 49 are dropped.
     assert!((43..=44).contains(&counted), "{counted}");
@@ -454,7 +424,7 @@ fn client_reports_go_out_on_their_own_at_the_interval() {
     let requests = receiver.wait_for(1, WAIT);
     assert_eq!(requests.len(), 1);
     assert_eq!(
-        reported(&receiver),
+        receiver.client_reports(),
         [("sample_rate".into(), "error".into(), 2)]
     );
     t.transport.close(Duration::from_secs(1));

@@ -32,3 +32,13 @@ pub fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send +
 }
 
 pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A DSN for a loopback port nobody listens on: connections are refused.
+pub fn closed_port_dsn() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    // The listener is dropped here, so the port is closed again.
+    format!("http://public@127.0.0.1:{port}/1")
+}

@@ -138,6 +138,32 @@ impl Receiver {
         requests.clone()
     }
 
+    /// The client-report entries received so far, as sorted (reason, category, quantity).
+    pub fn client_reports(&self) -> Vec<(String, String, u64)> {
+        let mut out: Vec<_> = self
+            .requests()
+            .iter()
+            .flat_map(|r| r.envelope().items().to_vec())
+            .filter(|i| i.item_type() == "client_report")
+            .filter_map(|i| i.payload_json())
+            .flat_map(|report| {
+                report["discarded_events"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|v| {
+                (
+                    v["reason"].as_str().unwrap_or("?").to_owned(),
+                    v["category"].as_str().unwrap_or("?").to_owned(),
+                    v["quantity"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The event payloads received so far, in arrival order.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.requests().iter().filter_map(Request::event).collect()
