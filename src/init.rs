@@ -55,21 +55,21 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
     }
 }
 
-#[cfg(feature = "panic")]
-fn with_default_integrations(options: ClientOptions) -> ClientOptions {
-    let has_panic = options
-        .get_integrations()
-        .iter()
-        .any(|i| i.name() == "panic");
-    if has_panic {
-        options
-    } else {
-        options.integrations(sentry_integrations::PanicIntegration::new())
+/// The panic hook (feature `panic`), the contexts and dedupe, unless already added.
+fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
+    let has = |options: &ClientOptions, name: &str| {
+        options.get_integrations().iter().any(|i| i.name() == name)
+    };
+    #[cfg(feature = "panic")]
+    if !has(&options, "panic") {
+        options = options.integrations(sentry_integrations::PanicIntegration::new());
     }
-}
-
-#[cfg(not(feature = "panic"))]
-fn with_default_integrations(options: ClientOptions) -> ClientOptions {
+    if !has(&options, "contexts") {
+        options = options.integrations(sentry_integrations::ContextsIntegration::new());
+    }
+    if !has(&options, "dedupe") {
+        options = options.integrations(sentry_integrations::DedupeIntegration::new());
+    }
     options
 }
 

@@ -43,6 +43,8 @@
 //! # Feature flags
 //! - `panic` (default): report panics through a chained panic hook.
 //! - `test`: helpers for your own tests.
+//! - `anyhow`: [`capture_anyhow`] for `anyhow::Error` (chain and backtrace).
+//! - `eyre`: `capture_eyre` for `eyre::Report` (chain).
 //!
 //! # MSRV
 //! Rust 1.81.
@@ -55,7 +57,14 @@
 mod init;
 
 pub use init::{init, ClientInitGuard};
+#[doc(hidden)]
+pub use sentry_core::__local_value;
 pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
+pub use sentry_core::{
+    capture_exception_with_stacktrace, capture_exception_with_values, debug_bounded, release_name,
+    MAX_VALUE_CHARS,
+};
+
 pub use sentry_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
     configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
@@ -64,6 +73,12 @@ pub use sentry_core::{
     BeforeSend, Client, ClientOptions, Error, Integration, IntoBreadcrumb, Isolated, IsolationExt,
     RawStack, Scope, TransportContext, TransportFactory, SDK_NAME, SDK_VERSION,
 };
+#[cfg(feature = "anyhow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
+pub use sentry_integrations::anyhow::capture_anyhow;
+#[cfg(feature = "eyre")]
+#[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
+pub use sentry_integrations::eyre::capture_eyre;
 
 /// Integrations that `init` can add.
 pub mod integrations {
@@ -72,6 +87,7 @@ pub mod integrations {
     pub use sentry_integrations::panic;
     #[cfg(feature = "panic")]
     pub use sentry_integrations::PanicIntegration;
+    pub use sentry_integrations::{ContextsIntegration, DedupeIntegration};
 }
 
 #[cfg(feature = "test")]

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::callback;
 use crate::client::{self, current};
 use crate::error_chain::exceptions_from_error;
-use crate::protocol::{Breadcrumb, Event, EventId, Level, User, Value};
+use crate::pipeline::Capture;
+use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
 use crate::scope::{stack, Scope};
 use crate::stacktrace::RawStack;
 
@@ -68,7 +69,7 @@ fn capture_message_bound(message: &str, level: Level) -> EventId {
         level,
         ..Default::default()
     };
-    client.capture(event, stack)
+    client.capture(Capture::new(event, stack))
 }
 
 /// Captures an error and its `source()` chain as an exception event (mechanism `generic`,
@@ -91,6 +92,16 @@ pub fn capture_exception<E: AsError + ?Sized>(error: &E) -> EventId {
 
 #[inline(never)]
 fn capture_exception_bound<E: AsError + ?Sized>(error: &E) -> EventId {
+    capture_exception_with_values(error, Vec::new())
+}
+
+/// Captures an error with named local values (`(name, Debug text)`); what
+/// [`capture_exception!`](macro@crate::capture_exception) expands to.
+#[inline(never)]
+pub fn capture_exception_with_values<E: AsError + ?Sized>(
+    error: &E,
+    local_values: Vec<(String, String)>,
+) -> EventId {
     let Some(client) = active_client() else {
         return EventId::NIL;
     };
@@ -101,7 +112,31 @@ fn capture_exception_bound<E: AsError + ?Sized>(error: &E) -> EventId {
         level: Level::Error,
         ..Default::default()
     };
-    client.capture(event, Some(stack))
+    let mut capture = Capture::new(event, Some(stack));
+    capture.local_values = local_values;
+    client.capture(capture)
+}
+
+/// Captures an error with a stack trace of its own (one the error carried, e.g. from
+/// `anyhow`) on the outermost exception, instead of the capture site's. Frames without an
+/// `in_app` flag get one from the in-app rules.
+pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
+    error: &E,
+    stacktrace: Stacktrace,
+) -> EventId {
+    let Some(client) = active_client() else {
+        return EventId::NIL;
+    };
+    let mut exception = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+    if let Some(outermost) = exception.last_mut() {
+        outermost.stacktrace = Some(stacktrace);
+    }
+    let event = Event {
+        exception,
+        level: Level::Error,
+        ..Default::default()
+    };
+    client.capture(Capture::new(event, None))
 }
 
 /// An error `capture_exception` accepts: any sized `std::error::Error + 'static`, and the
@@ -138,7 +173,7 @@ impl AsError for dyn std::error::Error + Send + Sync + 'static {
 /// Captures a ready-made event (its fields win over the scopes'); returns its id.
 pub fn capture_event(event: Event) -> EventId {
     match active_client() {
-        Some(client) => client.capture(event, None),
+        Some(client) => client.capture(Capture::new(event, None)),
         None => EventId::NIL,
     }
 }

@@ -11,14 +11,15 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sentry_transport::{
-    CacheOptions, ClientReports, DataCategory, DiscardReason, Envelope, HttpOptions, HttpTransport,
-    Item, Outgoing, Transport,
+    CacheOptions, ClientReports, DataCategory, DiscardReason, HttpOptions, HttpTransport, Outgoing,
+    Transport,
 };
 use serde_json::json;
 
 use crate::options::{ClientOptions, TransportContext};
+use crate::pipeline::Capture;
 use crate::protocol::{Event, EventId, Value};
-use crate::scope::{self, Snapshot};
+use crate::scope::{self};
 use crate::stacktrace::{InAppRules, RawStack};
 use crate::{callback, random, Error};
 
@@ -31,12 +32,12 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 ///
 /// Made by `init` (or [`Client::new`] and [`Client::bind`] by hand); cheap to share as `Arc`.
 pub struct Client {
-    options: ClientOptions,
-    transport: Arc<dyn Transport>,
-    reports: Arc<ClientReports>,
-    sdk_info: Value,
-    in_app: InAppRules,
-    server_name: Option<String>,
+    pub(crate) options: ClientOptions,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) reports: Arc<ClientReports>,
+    pub(crate) sdk_info: Value,
+    pub(crate) in_app: InAppRules,
+    pub(crate) server_name: Option<String>,
     closed: AtomicBool,
 }
 
@@ -138,12 +139,21 @@ impl Client {
 
     /// Captures `event` on the caller's thread: samples, snapshots the scopes and hands a
     /// deferred build to the transport. `stack`, if any, is resolved on the worker.
-    pub(crate) fn capture(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
+    pub(crate) fn capture(self: &Arc<Self>, capture: Capture) -> EventId {
         if self.is_closed() {
             return EventId::NIL;
         }
-        let rate = self.options.get_sample_rate();
-        if rate < 1.0 && random::next_f64() >= f64::from(rate) {
+        let event = &capture.event;
+        let rate = match self.options.error_sampler_fn() {
+            // User code on the caller's thread; no SDK lock is held here.
+            Some(sampler) => {
+                let sampler = sampler.clone();
+                callback::run("error_sampler", || sampler(event)).unwrap_or(0.0)
+            }
+            None => self.options.get_sample_rate(),
+        };
+        let keep = rate >= 1.0 || (rate > 0.0 && random::next_f64() < f64::from(rate));
+        if !keep {
             self.reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             sentry_transport::sdk_debug!("event {} sampled out", event.event_id);
@@ -159,12 +169,17 @@ impl Client {
                 .exception
                 .iter()
                 .map(|e| 256 + e.value.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+            + capture
+                .local_values
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
                 .sum::<usize>();
         let client = self.clone();
         self.transport.send(Outgoing::deferred(
             DataCategory::Error,
             size_hint,
-            move || client.build_envelope(event, stack, &snapshot),
+            move || client.build_envelope(capture, &snapshot),
         ));
         set_last_event_id(id);
         id
@@ -174,13 +189,14 @@ impl Client {
     /// serialisation included) and waits up to `shutdown_timeout` for delivery: for crash
     /// handlers, after which the process may end at once.
     pub fn capture_and_wait(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
+        let capture = Capture::new(event, stack);
         // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
         if self.is_closed() || callback::is_inside() {
             return EventId::NIL;
         }
-        let id = event.event_id;
+        let id = capture.event.event_id;
         let snapshot = scope::stack::snapshot();
-        if let Some(envelope) = self.build_envelope(event, stack, &snapshot) {
+        if let Some(envelope) = self.build_envelope(capture, &snapshot) {
             self.transport.send_crash(envelope);
             set_last_event_id(id);
             self.transport.flush(self.options.get_shutdown_timeout());
@@ -188,80 +204,6 @@ impl Client {
         } else {
             EventId::NIL
         }
-    }
-
-    /// The worker's part: symbolicate, merge scopes, fill defaults, `before_send`, serialise.
-    pub(crate) fn build_envelope(
-        &self,
-        mut event: Event,
-        stack: Option<RawStack>,
-        snapshot: &Snapshot,
-    ) -> Option<Envelope> {
-        if let Some(stacktrace) = stack.and_then(|s| s.resolve(&self.in_app)) {
-            match event.exception.last_mut() {
-                Some(outermost) => outermost.stacktrace = Some(stacktrace),
-                None => match event.threads.first_mut() {
-                    Some(thread) => thread.stacktrace = Some(stacktrace),
-                    None => event.threads.push(crate::protocol::Thread {
-                        current: Some(true),
-                        stacktrace: Some(stacktrace),
-                        ..Default::default()
-                    }),
-                },
-            }
-        }
-        scope::apply_scopes(&mut event, snapshot, self.options.get_max_breadcrumbs());
-        self.fill_defaults(&mut event);
-        if let Some(before_send) = self.options.before_send_fn() {
-            let before_send = before_send.clone();
-            match callback::run("before_send", move || before_send(event)).flatten() {
-                Some(kept) => event = kept,
-                None => {
-                    self.reports
-                        .record(DiscardReason::BeforeSend, DataCategory::Error, 1);
-                    sentry_transport::sdk_debug!("event dropped by before_send");
-                    return None;
-                }
-            }
-        }
-        self.envelope_for(&event)
-    }
-
-    fn fill_defaults(&self, event: &mut Event) {
-        let o = &self.options;
-        if event.release.is_none() {
-            event.release = o.get_release().map(str::to_owned);
-        }
-        if event.environment.is_none() {
-            event.environment = Some(o.get_environment().to_owned());
-        }
-        if event.dist.is_none() {
-            event.dist = o.get_dist().map(str::to_owned);
-        }
-        if event.server_name.is_none() {
-            event.server_name = self.server_name.clone();
-        }
-        if event.sdk.is_none() {
-            event.sdk = Some(self.sdk_info.clone());
-        }
-    }
-
-    fn envelope_for(&self, event: &Event) -> Option<Envelope> {
-        let payload = match serde_json::to_vec(event) {
-            Ok(p) => p,
-            Err(e) => {
-                sentry_transport::sdk_debug!("could not serialise event: {e}");
-                self.reports
-                    .record(DiscardReason::InternalSdkError, DataCategory::Error, 1);
-                return None;
-            }
-        };
-        let mut envelope = Envelope::new();
-        envelope.set_header("event_id", event.event_id.to_string());
-        envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
-        envelope.add_item(Item::new("event", payload));
-        sentry_transport::sdk_debug!("event {} ready to send", event.event_id);
-        Some(envelope)
     }
 
     /// Waits at most `timeout` for everything queued to be sent; true if it was.

@@ -1,5 +1,6 @@
 //! The `Integration` trait: how features such as the panic hook plug into a client.
 
+use crate::protocol::Event;
 use crate::ClientOptions;
 
 /// Something that hooks into the program to capture events (the panic hook, a logger bridge).
@@ -22,5 +23,13 @@ pub trait Integration: Send + Sync + 'static {
     /// panic; installing a hook that stays installed across re-inits is expected.
     fn setup(&self, options: &ClientOptions) {
         let _ = options;
+    }
+
+    /// An event processor: sees every error event on the SDK's background thread after the
+    /// scopes were applied and before `before_send`; returns `None` to drop it (counted as
+    /// `event_processor`). The default passes the event on unchanged.
+    fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
+        let _ = options;
+        Some(event)
     }
 }

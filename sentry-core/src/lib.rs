@@ -29,7 +29,9 @@ mod error_chain;
 mod future;
 mod hostname;
 mod integration;
+mod local_values;
 mod options;
+mod pipeline;
 pub mod protocol;
 mod random;
 mod scope;
@@ -39,10 +41,10 @@ mod stacktrace;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_event, capture_exception, capture_message, close,
-    configure_global_scope, configure_scope, flush, last_event_id, remove_tag, set_context,
-    set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope, with_scope,
-    AsError, IntoBreadcrumb,
+    add_breadcrumb, capture_event, capture_exception, capture_exception_with_stacktrace,
+    capture_exception_with_values, capture_message, close, configure_global_scope, configure_scope,
+    flush, last_event_id, remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag,
+    set_user, with_isolation_scope, with_scope, AsError, IntoBreadcrumb,
 };
 pub use client::{
     current as current_client, unbind, with_thread_client, Client, SDK_NAME, SDK_VERSION,
@@ -50,14 +52,17 @@ pub use client::{
 pub use error::Error;
 pub use future::{Isolated, IsolationExt};
 pub use integration::Integration;
+pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, ClientOptions, TransportContext, TransportFactory,
+    BeforeBreadcrumb, BeforeSend, ClientOptions, ErrorSampler, TransportContext, TransportFactory,
 };
 pub use scope::Scope;
 pub use stacktrace::RawStack;
 
 /// The transport layer, re-exported for custom transports.
 pub mod transport {
+    pub use sentry_transport::sync::Mutex;
+    pub use sentry_transport::time::rfc3339;
     pub use sentry_transport::{
         parse_rate_limits, parse_retry_after, CacheOptions, ClientReports, DataCategory,
         DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, RateLimits,

@@ -17,6 +17,24 @@ use crate::Error;
 pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 /// A callback that may change or drop a breadcrumb before it is stored.
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+/// Where `apply_env` looks for a release name, in order.
+const RELEASE_VARIABLES: &[&str] = &[
+    "SENTRY_RELEASE",
+    "HEROKU_SLUG_COMMIT",
+    "HEROKU_BUILD_COMMIT",
+    "SOURCE_VERSION",
+    "CODEBUILD_RESOLVED_SOURCE_VERSION",
+    "CIRCLE_SHA1",
+    "GAE_DEPLOYMENT_ID",
+    "K_REVISION",
+    "GITHUB_SHA",
+    "CI_COMMIT_SHA",
+    "BITBUCKET_COMMIT",
+    "VERCEL_GIT_COMMIT_SHA",
+];
+
+/// Decides the sample rate of one error event; see [`ClientOptions::error_sampler`].
+pub type ErrorSampler = Arc<dyn Fn(&Event) -> f32 + Send + Sync>;
 /// Builds the transport for a client; see [`ClientOptions::transport`].
 pub type TransportFactory = Arc<dyn Fn(&TransportContext) -> Arc<dyn Transport> + Send + Sync>;
 
@@ -79,6 +97,10 @@ pub struct ClientOptions {
     root_certificates: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
     transport_queue_size: usize,
+    ignore_errors: Vec<Cow<'static, str>>,
+    error_sampler: Option<ErrorSampler>,
+    include_source_context: bool,
+    dedupe_window: Option<Duration>,
     problem: Option<Error>,
 }
 
@@ -112,6 +134,10 @@ impl Default for ClientOptions {
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             transport_queue_size: 30_000,
+            ignore_errors: Vec::new(),
+            error_sampler: None,
+            include_source_context: true,
+            dedupe_window: None,
             problem: None,
         }
     }
@@ -159,7 +185,9 @@ impl ClientOptions {
         Ok(self)
     }
 
-    /// The release (`my-app@1.2.3`); defaults to `SENTRY_RELEASE`.
+    /// The release (`my-app@1.2.3`, see [`release_name!`](crate::release_name)); defaults to
+    /// `SENTRY_RELEASE`, then a commit id from common CI variables (`GITHUB_SHA`,
+    /// `CI_COMMIT_SHA`, `CIRCLE_SHA1`, `HEROKU_SLUG_COMMIT`, `SOURCE_VERSION`, ...).
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
         self.release = Some(release.into());
         self
@@ -364,6 +392,58 @@ impl ClientOptions {
         self
     }
 
+    /// Drops error events whose exception type (short or full path, e.g. `ParseIntError` or
+    /// `core::num::error::ParseIntError`) equals `pattern`, or whose exception value or
+    /// message contains it. Counted as `event_processor`. Default: nothing ignored.
+    ///
+    /// ```
+    /// let options = sentry_core::ClientOptions::new()
+    ///     .ignore_errors("BrokenPipe")
+    ///     .ignore_errors("connection reset by peer");
+    /// # let _ = options;
+    /// ```
+    pub fn ignore_errors(mut self, pattern: impl Into<Cow<'static, str>>) -> Self {
+        self.ignore_errors.push(pattern.into());
+        self
+    }
+
+    /// Decides per event which share of events like it to send (`0.0..=1.0`), instead of
+    /// `sample_rate`. Runs on the capturing thread with the event's message and exceptions
+    /// (scopes not yet applied); a value out of range counts as 0. Dropped events are counted
+    /// as `sample_rate`.
+    ///
+    /// ```
+    /// let options = sentry_core::ClientOptions::new().error_sampler(|event| {
+    ///     let timeout = event.exception.iter().any(|e| e.ty == "Elapsed");
+    ///     if timeout { 0.1 } else { 1.0 }
+    /// });
+    /// # let _ = options;
+    /// ```
+    pub fn error_sampler(
+        mut self,
+        sampler: impl Fn(&Event) -> f32 + Send + Sync + 'static,
+    ) -> Self {
+        self.error_sampler = Some(Arc::new(sampler));
+        self
+    }
+
+    /// Add the source lines around each in-app frame (5 before, 5 after) when the source file
+    /// is readable where the program runs (default `true`). Read on the background thread,
+    /// cached, at most 1 MiB per file.
+    pub fn include_source_context(mut self, on: bool) -> Self {
+        self.include_source_context = on;
+        self
+    }
+
+    /// Merge repeats of the same error (same exception chain and stack): the first in each
+    /// `window` is sent, the others are counted and the next one sent after the window carries
+    /// the count in `contexts.repeats`. Without a window (default) only an event identical to
+    /// the one just before it is dropped. Needs the default `dedupe` integration.
+    pub fn dedupe_window(mut self, window: impl Into<Option<Duration>>) -> Self {
+        self.dedupe_window = window.into();
+        self
+    }
+
     /// Fills what code left unset from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and
     /// `SENTRY_DEBUG`. `init` calls this; call it yourself only when building a client by hand.
     pub fn apply_env(mut self) -> Self {
@@ -374,7 +454,12 @@ impl ClientOptions {
             }
         }
         if self.release.is_none() {
-            self.release = var("SENTRY_RELEASE").map(Cow::Owned);
+            // As sentry-python does: SENTRY_RELEASE, then the commit that CI systems and
+            // platforms export.
+            self.release = RELEASE_VARIABLES
+                .iter()
+                .find_map(|name| var(name))
+                .map(Cow::Owned);
         }
         if self.environment.is_none() {
             self.environment = var("SENTRY_ENVIRONMENT").map(Cow::Owned);
@@ -467,6 +552,21 @@ impl ClientOptions {
     pub fn get_transport_queue_size(&self) -> usize {
         self.transport_queue_size
     }
+    /// The `ignore_errors` patterns.
+    pub fn get_ignore_errors(&self) -> &[Cow<'static, str>] {
+        &self.ignore_errors
+    }
+    /// Whether source context is added.
+    pub fn get_include_source_context(&self) -> bool {
+        self.include_source_context
+    }
+    /// The dedupe window, if any.
+    pub fn get_dedupe_window(&self) -> Option<Duration> {
+        self.dedupe_window
+    }
+    pub(crate) fn error_sampler_fn(&self) -> Option<&ErrorSampler> {
+        self.error_sampler.as_ref()
+    }
     pub(crate) fn http_settings(&self) -> (Option<&str>, Option<&str>, &[Vec<u8>], bool) {
         (
             self.http_proxy.as_deref(),
@@ -523,6 +623,10 @@ impl fmt::Debug for ClientOptions {
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("transport_queue_size", &self.transport_queue_size)
+            .field("ignore_errors", &self.ignore_errors)
+            .field("error_sampler", &self.error_sampler.is_some())
+            .field("include_source_context", &self.include_source_context)
+            .field("dedupe_window", &self.dedupe_window)
             .field("problem", &self.problem)
             .finish()
     }

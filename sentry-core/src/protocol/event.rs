@@ -134,6 +134,10 @@ pub struct Event {
     /// The SDK that sent it; filled in by the client.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sdk: Option<Value>,
+    /// Loaded images (`{"images": [...]}`) so that the server can symbolicate
+    /// `instruction_addr` frames of stripped builds; filled in by the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_meta: Option<Value>,
 }
 
 fn logentry<S: Serializer>(message: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -165,6 +169,7 @@ impl Default for Event {
             exception: Vec::new(),
             threads: Vec::new(),
             sdk: None,
+            debug_meta: None,
         }
     }
 }

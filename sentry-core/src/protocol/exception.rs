@@ -85,6 +85,15 @@ pub struct Frame {
     /// The instruction address (`0x...`), for server-side symbolication.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction_addr: Option<String>,
+    /// Source lines before `context_line` (usually 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pre_context: Vec<String>,
+    /// The source line of `lineno`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_line: Option<String>,
+    /// Source lines after `context_line` (usually 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_context: Vec<String>,
     /// Local values shown beside the code.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub vars: Map<Value>,

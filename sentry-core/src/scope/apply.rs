@@ -42,6 +42,22 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
     merge_breadcrumbs(event, &scopes, max_breadcrumbs);
 }
 
+/// The scopes' local values, more specific scopes winning, in name order.
+pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
+    let mut merged: Map<String> = Map::new();
+    let layers = [
+        Some(&snapshot.global),
+        Some(&snapshot.isolation),
+        snapshot.current.as_ref(),
+    ];
+    for scope in layers.into_iter().flatten() {
+        for (k, v) in scope.data.local_values.iter() {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    merged.into_iter().collect()
+}
+
 /// Fills `target` from `layers` (least specific first) without overwriting what it has.
 fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item = &'a Map<V>>) {
     let mut merged = Map::new();

@@ -15,7 +15,7 @@ mod apply;
 mod breadcrumbs;
 pub(crate) mod stack;
 
-pub(crate) use apply::apply_scopes;
+pub(crate) use apply::{apply_scopes, local_values};
 pub(crate) use breadcrumbs::Breadcrumbs;
 pub(crate) use stack::Snapshot;
 
@@ -39,6 +39,7 @@ pub(crate) struct ScopeData {
     pub(crate) contexts: Arc<Map<Value>>,
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
+    pub(crate) local_values: Arc<Map<String>>,
     pub(crate) breadcrumbs: Breadcrumbs,
 }
 
@@ -129,6 +130,28 @@ impl Scope {
     /// Sets the transaction name (the "culprit" shown with an issue).
     pub fn set_transaction(&mut self, name: Option<impl Into<Cow<'static, str>>>) {
         self.data_mut().transaction = name.map(|n| Arc::from(n.into().as_ref()));
+    }
+
+    /// Attaches a named value (formatted with `Debug`, at most 1024 characters) to the events
+    /// captured in this scope: Sentry shows it beside the code of the frame where each event
+    /// was captured. Use it in a [`with_scope`](crate::with_scope) to keep it to one operation.
+    ///
+    /// ```
+    /// let order_id = 42;
+    /// sentry_core::with_scope(|scope| scope.set_local_value("order_id", &order_id), || {
+    ///     // ... events captured here show `order_id = 42`
+    /// });
+    /// ```
+    pub fn set_local_value(&mut self, name: impl Into<String>, value: &dyn std::fmt::Debug) {
+        let text = crate::local_values::debug_bounded(value);
+        Arc::make_mut(&mut self.data_mut().local_values).insert(name.into(), text);
+    }
+
+    /// Removes a local value.
+    pub fn remove_local_value(&mut self, name: &str) {
+        if self.data.local_values.contains_key(name) {
+            Arc::make_mut(&mut self.data_mut().local_values).remove(name);
+        }
     }
 
     /// Adds a breadcrumb to this scope as it is, keeping the newest `max_breadcrumbs` of the

@@ -5,12 +5,18 @@
 //! - `symbolicate`: turning addresses into frames (demangled names, file, line, column), with a
 //!   cache keyed by address so a hot capture site is resolved once;
 //! - `in_app`: deciding which frames are the application's own code, and trimming the SDK's and
-//!   the panic machinery's frames from the top.
+//!   the panic machinery's frames from the top;
+//! - `source_context`: the source lines around in-app frames;
+//! - `debug_images`: the loaded ELF images, for server-side symbolication.
 
+mod debug_images;
 mod in_app;
+mod source_context;
 mod symbolicate;
 
+pub(crate) use debug_images::debug_meta_for;
 pub(crate) use in_app::InAppRules;
+pub(crate) use source_context::add_source_context;
 
 use std::fmt;
 

@@ -1,0 +1,217 @@
+//! The worker's side of a capture: from what the caller handed over to an envelope.
+//!
+//! Order (client spec): `ignore_errors` -> stack resolution -> scopes -> local values ->
+//! defaults (release, environment, ...) -> source context and debug images -> integrations'
+//! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
+
+use sentry_transport::{DataCategory, DiscardReason, Envelope, Item};
+use serde_json::json;
+
+use crate::callback;
+use crate::client::{Client, SDK_NAME, SDK_VERSION};
+use crate::protocol::{Event, Frame, Stacktrace, Thread, Value};
+use crate::scope::{self, Snapshot};
+use crate::stacktrace::{self, RawStack};
+
+/// What the calling thread hands to the worker: the event skeleton, its raw stack and the
+/// local values captured with it (`capture_exception!`).
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) event: Event,
+    pub(crate) stack: Option<RawStack>,
+    pub(crate) local_values: Vec<(String, String)>,
+}
+
+impl Capture {
+    pub(crate) fn new(event: Event, stack: Option<RawStack>) -> Self {
+        Capture {
+            event,
+            stack,
+            local_values: Vec::new(),
+        }
+    }
+}
+
+impl Client {
+    /// Runs the pipeline; `None` when the event was dropped (and counted).
+    pub(crate) fn build_envelope(&self, capture: Capture, snapshot: &Snapshot) -> Option<Envelope> {
+        let Capture {
+            mut event,
+            stack,
+            local_values,
+        } = capture;
+        if self.is_ignored(&event) {
+            return self.dropped(DiscardReason::EventProcessor, "ignore_errors");
+        }
+        if let Some(stacktrace) = stack.and_then(|s| s.resolve(&self.in_app)) {
+            attach_stacktrace(&mut event, stacktrace);
+        }
+        let rules = &self.in_app;
+        for_each_frame(&mut event, |f| {
+            if f.in_app.is_none() {
+                f.in_app = rules.is_in_app(f);
+            }
+        });
+        scope::apply_scopes(&mut event, snapshot, self.options.get_max_breadcrumbs());
+        attach_local_values(&mut event, snapshot, local_values);
+        self.fill_defaults(&mut event);
+        if self.options.get_include_source_context() {
+            for_each_frame(&mut event, stacktrace::add_source_context);
+        }
+        if event.debug_meta.is_none() {
+            event.debug_meta = stacktrace::debug_meta_for(&frame_addresses(&event));
+        }
+        for integration in self.options.get_integrations() {
+            let options = &self.options;
+            match callback::run(integration.name(), || {
+                integration.process_event(event, options)
+            })
+            .flatten()
+            {
+                Some(kept) => event = kept,
+                None => return self.dropped(DiscardReason::EventProcessor, integration.name()),
+            }
+        }
+        if let Some(before_send) = self.options.before_send_fn() {
+            let before_send = before_send.clone();
+            match callback::run("before_send", move || before_send(event)).flatten() {
+                Some(kept) => event = kept,
+                None => return self.dropped(DiscardReason::BeforeSend, "before_send"),
+            }
+        }
+        self.envelope_for(&event)
+    }
+
+    fn dropped(&self, reason: DiscardReason, by: &str) -> Option<Envelope> {
+        self.reports.record(reason, DataCategory::Error, 1);
+        sentry_transport::sdk_debug!("event dropped by {by}");
+        None
+    }
+
+    /// `ignore_errors`: an exact exception type (short or with its module) or a substring of
+    /// an exception value or the message.
+    fn is_ignored(&self, event: &Event) -> bool {
+        let patterns = self.options.get_ignore_errors();
+        if patterns.is_empty() {
+            return false;
+        }
+        patterns.iter().any(|p| {
+            let p = p.as_ref();
+            let in_message = event.message.as_deref().is_some_and(|m| m.contains(p));
+            in_message
+                || event.exception.iter().any(|e| {
+                    let full = e.module.as_deref().map(|m| format!("{m}::{}", e.ty));
+                    e.ty == p
+                        || full.as_deref() == Some(p)
+                        || e.value.as_deref().is_some_and(|v| v.contains(p))
+                })
+        })
+    }
+
+    fn fill_defaults(&self, event: &mut Event) {
+        let o = &self.options;
+        if event.release.is_none() {
+            event.release = o.get_release().map(str::to_owned);
+        }
+        if event.environment.is_none() {
+            event.environment = Some(o.get_environment().to_owned());
+        }
+        if event.dist.is_none() {
+            event.dist = o.get_dist().map(str::to_owned);
+        }
+        if event.server_name.is_none() {
+            event.server_name = self.server_name.clone();
+        }
+        if event.sdk.is_none() {
+            event.sdk = Some(self.sdk_info.clone());
+        }
+    }
+
+    fn envelope_for(&self, event: &Event) -> Option<Envelope> {
+        let payload = match serde_json::to_vec(event) {
+            Ok(p) => p,
+            Err(e) => {
+                sentry_transport::sdk_debug!("could not serialise event: {e}");
+                return self.dropped(DiscardReason::InternalSdkError, "serialisation");
+            }
+        };
+        let mut envelope = Envelope::new();
+        envelope.set_header("event_id", event.event_id.to_string());
+        envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+        envelope.add_item(Item::new("event", payload));
+        sentry_transport::sdk_debug!("event {} ready to send", event.event_id);
+        Some(envelope)
+    }
+}
+
+/// The capture-site stack goes on the outermost exception, else on the current thread.
+fn attach_stacktrace(event: &mut Event, stacktrace: Stacktrace) {
+    match event.exception.last_mut() {
+        Some(outermost) => outermost.stacktrace = Some(stacktrace),
+        None => match event.threads.iter_mut().find(|t| t.current == Some(true)) {
+            Some(thread) => thread.stacktrace = Some(stacktrace),
+            None => event.threads.push(Thread {
+                current: Some(true),
+                stacktrace: Some(stacktrace),
+                ..Default::default()
+            }),
+        },
+    }
+}
+
+/// The frame where the capture happened: the innermost in-app frame of the capture-site stack.
+fn capture_frame(event: &mut Event) -> Option<&mut Frame> {
+    let stacktrace = match event.exception.last_mut() {
+        Some(e) => e.stacktrace.as_mut(),
+        None => event
+            .threads
+            .iter_mut()
+            .find(|t| t.current == Some(true))
+            .and_then(|t| t.stacktrace.as_mut()),
+    }?;
+    stacktrace
+        .frames
+        .iter_mut()
+        .rev()
+        .find(|f| f.in_app == Some(true))
+}
+
+/// Scope-level local values (current over isolation over global), then the values captured
+/// with `capture_exception!`, go into the capture frame's `vars`.
+fn attach_local_values(event: &mut Event, snapshot: &Snapshot, captured: Vec<(String, String)>) {
+    let scoped = scope::local_values(snapshot);
+    if scoped.is_empty() && captured.is_empty() {
+        return;
+    }
+    let Some(frame) = capture_frame(event) else {
+        return;
+    };
+    for (name, value) in scoped.into_iter().chain(captured) {
+        frame.vars.insert(name, Value::String(value));
+    }
+}
+
+fn for_each_frame(event: &mut Event, mut f: impl FnMut(&mut Frame)) {
+    let exceptions = event
+        .exception
+        .iter_mut()
+        .filter_map(|e| e.stacktrace.as_mut());
+    let threads = event
+        .threads
+        .iter_mut()
+        .filter_map(|t| t.stacktrace.as_mut());
+    for stacktrace in exceptions.chain(threads) {
+        stacktrace.frames.iter_mut().for_each(&mut f);
+    }
+}
+
+fn frame_addresses(event: &Event) -> Vec<u64> {
+    let exceptions = event.exception.iter().filter_map(|e| e.stacktrace.as_ref());
+    let threads = event.threads.iter().filter_map(|t| t.stacktrace.as_ref());
+    exceptions
+        .chain(threads)
+        .flat_map(|s| s.frames.iter())
+        .filter_map(|f| f.instruction_addr.as_deref())
+        .filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+        .collect()
+}

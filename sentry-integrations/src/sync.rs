@@ -1,0 +1,2 @@
+//! The poison-ignoring mutex shared by the SDK's crates.
+pub(crate) use sentry_core::transport::Mutex;
