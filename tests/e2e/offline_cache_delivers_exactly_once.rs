@@ -275,7 +275,14 @@ mod in_process {
                                            // Another category is not limited: its delivery wakes the cache drain, which must
                                            // leave the cached error alone while errors are limited.
         let mut session = Envelope::new();
-        session.add_item(Item::new("session", br#"{"sid":"x"}"#.to_vec()));
+        let payload = json!({
+            "sid": "6b3bd6b5-1c8b-4b51-9a0b-0a6c5e5b0c11",
+            "init": true,
+            "started": sentry_sdk::transport::rfc3339(std::time::SystemTime::now()),
+            "status": "ok",
+            "attrs": {"release": "e2e@1.0.0"},
+        });
+        session.add_item(Item::new("session", payload.to_string().into_bytes()));
         t.send(Outgoing::ready(session));
         assert!(t.flush(WAIT));
         std::thread::sleep(Duration::from_millis(300)); // time for a (wrong) drain to show
