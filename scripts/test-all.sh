@@ -35,7 +35,8 @@ python3 scripts/interop/relay_check.py --strict "$ROOT/target/interop/envelopes"
 
 step "quickstart against a real Bugsink (twice: grouping), then a panic=abort crash via the cache"
 cargo build --quiet --example quickstart
+cargo build --quiet --example errors --features anyhow
 # examples/crash.rs built the way a `panic = "abort"` program runs (only this crate changes).
 cargo rustc --quiet --example crash -- -C panic=abort
-CRASH_BIN="$ROOT/target/debug/examples/crash" \
+CRASH_BIN="$ROOT/target/debug/examples/crash" ERRORS_BIN="$ROOT/target/debug/examples/errors" \
     scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"

@@ -155,3 +155,20 @@ PY
 )"
     check "the crash event is the panic, unhandled ($crash_ok)" test "$crash_ok" = ok
 fi
+
+# --- optional: a hot loop of the same error makes one issue ------------------------------------
+# ERRORS_BIN is examples/errors.rs: 100 checkout errors from one site (the same outer error,
+# varying causes and local values) and one anyhow error. Expected: 101 events in 2 issues.
+if [ -n "${ERRORS_BIN:-}" ]; then
+    echo "--- errors example: 100 iterations of one error, one anyhow error"
+    check "project reset for the errors example" bugsink_admin reset
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$ERRORS_BIN" >/dev/null
+    rc=$?
+    check "errors example exited 0 (got $rc)" test "$rc" -eq 0
+    COUNTS="$(bugsink_admin count --json --expect-events 101 --expect-issues 2 --timeout "$WAIT_SECS" 2>/dev/null)"
+    check "101 events (got $(field events))" test "$(field events)" -eq 101
+    check "in 2 issues: the loop's error groups into one (got $(field issues))" test "$(field issues)" -eq 2
+    VALIDATION="$(bugsink_admin validation)"
+    vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
+    check "errors example: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+fi
