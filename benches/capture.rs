@@ -137,13 +137,29 @@ mod ours {
             });
         });
 
+        // The worker's cost per event (measured on the calling thread by a transport that
+        // builds at once): symbolication, scope merge, contexts, source lines, serialisation.
         let build = client(Arc::new(BuildAndDiscard));
         sentry_sdk::with_thread_client(build, || {
+            let err = bench_error();
+            c.bench_function(
+                "ours_worker/capture_exception/empty_scope_cached_symbols",
+                |b| b.iter(|| sentry_sdk::capture_exception(black_box(&err))),
+            );
+            c.bench_function(
+                "ours_worker/capture_exception/empty_scope_uncached_symbols",
+                |b| {
+                    b.iter_batched(
+                        sentry_sdk::__clear_symbol_cache,
+                        |()| sentry_sdk::capture_exception(black_box(&err)),
+                        criterion::BatchSize::PerIteration,
+                    )
+                },
+            );
             sentry_sdk::with_isolation_scope(|| {
                 fill_scope();
-                let err = bench_error();
                 c.bench_function(
-                    "ours_worker/capture_exception/full_pipeline_cached_symbols",
+                    "ours_worker/capture_exception/full_scope_cached_symbols",
                     |b| b.iter(|| sentry_sdk::capture_exception(black_box(&err))),
                 );
             });

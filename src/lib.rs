@@ -57,9 +57,9 @@
 mod init;
 
 pub use init::{init, ClientInitGuard};
-#[doc(hidden)]
-pub use sentry_core::__local_value;
 pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
+#[doc(hidden)]
+pub use sentry_core::{__clear_symbol_cache, __local_value};
 pub use sentry_core::{
     capture_exception_with_stacktrace, capture_exception_with_values, debug_bounded, release_name,
     MAX_VALUE_CHARS,

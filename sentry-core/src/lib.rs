@@ -57,6 +57,8 @@ pub use options::{
     BeforeBreadcrumb, BeforeSend, ClientOptions, ErrorSampler, TransportContext, TransportFactory,
 };
 pub use scope::Scope;
+#[doc(hidden)]
+pub use stacktrace::__clear_symbol_cache;
 pub use stacktrace::RawStack;
 
 /// The transport layer, re-exported for custom transports.

@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 /// One mapped ELF image.
 #[derive(Debug, Clone)]
 struct Image {
-    path: String,
     start: u64,
     end: u64,
-    build_id: Vec<u8>,
+    /// Its `debug_meta` entry, built once.
+    json: Value,
 }
 
 static IMAGES: Lazy<Vec<Image>> = Lazy::new(load_images);
@@ -28,19 +28,19 @@ pub(crate) fn debug_meta_for(addresses: &[u64]) -> Option<Value> {
     let images: Vec<Value> = IMAGES
         .iter()
         .filter(|img| addresses.iter().any(|a| (img.start..img.end).contains(a)))
-        .map(image_json)
+        .map(|img| img.json.clone())
         .collect();
     (!images.is_empty()).then(|| json!({ "images": images }))
 }
 
-fn image_json(img: &Image) -> Value {
+fn image_json(path: &str, start: u64, end: u64, build_id: &[u8]) -> Value {
     json!({
         "type": "elf",
-        "code_file": img.path,
-        "image_addr": format!("0x{:x}", img.start),
-        "image_size": img.end - img.start,
-        "code_id": hex(&img.build_id),
-        "debug_id": debug_id(&img.build_id),
+        "code_file": path,
+        "image_addr": format!("0x{start:x}"),
+        "image_size": end - start,
+        "code_id": hex(build_id),
+        "debug_id": debug_id(build_id),
         "arch": std::env::consts::ARCH,
     })
 }
@@ -110,10 +110,9 @@ fn load_images() -> Vec<Image> {
         .filter_map(|(path, start, end)| {
             let build_id = read_build_id(&path)?;
             Some(Image {
-                path,
                 start,
                 end,
-                build_id,
+                json: image_json(&path, start, end, &build_id),
             })
         })
         .collect()

@@ -72,6 +72,13 @@ impl RawStack {
     }
 }
 
+/// Empties the per-address symbol cache, so that the next events resolve their frames again.
+/// For benchmarks; nothing else needs it.
+#[doc(hidden)]
+pub fn __clear_symbol_cache() {
+    symbolicate::clear_cache();
+}
+
 impl fmt::Debug for RawStack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RawStack({} frames)", self.ips.len())
