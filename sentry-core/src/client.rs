@@ -139,10 +139,11 @@ impl Client {
 
     /// Captures `event` on the caller's thread: samples, snapshots the scopes and hands a
     /// deferred build to the transport. `stack`, if any, is resolved on the worker.
-    pub(crate) fn capture(self: &Arc<Self>, capture: Capture) -> EventId {
+    pub(crate) fn capture(self: &Arc<Self>, mut capture: Capture) -> EventId {
         if self.is_closed() {
             return EventId::NIL;
         }
+        attach_trace(&mut capture.event);
         let event = &capture.event;
         let rate = match self.options.error_sampler_fn() {
             // User code on the caller's thread; no SDK lock is held here.
@@ -189,7 +190,8 @@ impl Client {
     /// serialisation included) and waits up to `shutdown_timeout` for delivery: for crash
     /// handlers, after which the process may end at once.
     pub fn capture_and_wait(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
-        let capture = Capture::new(event, stack);
+        let mut capture = Capture::new(event, stack);
+        attach_trace(&mut capture.event);
         // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
         if self.is_closed() || callback::is_inside() {
             return EventId::NIL;
@@ -235,6 +237,16 @@ impl fmt::Debug for Client {
             .field("options", &self.options)
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// Links an event to the span entered on this thread, if any (read here, on the caller's
+/// thread, because that is where the span is entered).
+fn attach_trace(event: &mut Event) {
+    if !event.contexts.contains_key("trace") {
+        if let Some(trace) = crate::performance::trace_context() {
+            event.contexts.insert("trace".into(), trace);
+        }
     }
 }
 

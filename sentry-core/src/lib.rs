@@ -11,6 +11,7 @@
 //! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker.
 //! - `error_chain`: `std::error::Error` chains to exception values.
 //! - `callback`: running user callbacks with re-entry disabled and panics caught.
+//! - [`performance`]: transactions and spans.
 //! - [`protocol`]: the event payload types.
 //! - `options`: [`ClientOptions`].
 //! - `test` (feature `test`): capture events in your own tests.
@@ -31,6 +32,7 @@ mod hostname;
 mod integration;
 mod local_values;
 mod options;
+pub mod performance;
 mod pipeline;
 pub mod protocol;
 mod random;

@@ -101,6 +101,7 @@ pub struct ClientOptions {
     error_sampler: Option<ErrorSampler>,
     include_source_context: bool,
     dedupe_window: Option<Duration>,
+    traces_sample_rate: Option<f32>,
     problem: Option<Error>,
 }
 
@@ -138,6 +139,7 @@ impl Default for ClientOptions {
             error_sampler: None,
             include_source_context: true,
             dedupe_window: None,
+            traces_sample_rate: None,
             problem: None,
         }
     }
@@ -435,6 +437,20 @@ impl ClientOptions {
         self
     }
 
+    /// Turns tracing on: the share of transactions to record and send, from `0.0` to `1.0`.
+    /// Unset (default), transactions are no-ops. Out of range is a configuration error.
+    pub fn traces_sample_rate(mut self, rate: f32) -> Self {
+        if (0.0..=1.0).contains(&rate) {
+            self.traces_sample_rate = Some(rate);
+        } else {
+            self.remember(Error::InvalidOption {
+                name: "traces_sample_rate",
+                reason: format!("{rate} is not between 0.0 and 1.0"),
+            });
+        }
+        self
+    }
+
     /// Merge repeats of the same error (same exception chain and stack): the first in each
     /// `window` is sent, the others are counted and the next one sent after the window carries
     /// the count in `contexts.repeats`. Without a window (default) only an event identical to
@@ -560,6 +576,10 @@ impl ClientOptions {
     pub fn get_include_source_context(&self) -> bool {
         self.include_source_context
     }
+    /// The traces sample rate; `None` when tracing is off.
+    pub fn get_traces_sample_rate(&self) -> Option<f32> {
+        self.traces_sample_rate
+    }
     /// The dedupe window, if any.
     pub fn get_dedupe_window(&self) -> Option<Duration> {
         self.dedupe_window
@@ -627,6 +647,7 @@ impl fmt::Debug for ClientOptions {
             .field("error_sampler", &self.error_sampler.is_some())
             .field("include_source_context", &self.include_source_context)
             .field("dedupe_window", &self.dedupe_window)
+            .field("traces_sample_rate", &self.traces_sample_rate)
             .field("problem", &self.problem)
             .finish()
     }

@@ -108,7 +108,7 @@ impl Client {
         })
     }
 
-    fn fill_defaults(&self, event: &mut Event) {
+    pub(crate) fn fill_defaults(&self, event: &mut Event) {
         let o = &self.options;
         if event.release.is_none() {
             event.release = o.get_release().map(str::to_owned);

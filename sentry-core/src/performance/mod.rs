@@ -1,0 +1,96 @@
+//! Performance monitoring: transactions and spans (PROTOCOL.md §5).
+//!
+//! # Layout
+//! - `ids`: [`TraceId`], [`SpanId`];
+//! - `span`: [`Transaction`] and [`Span`], their recording and finishing;
+//! - `active`: the span in force on a thread (what events and child spans attach to);
+//! - `payload`: the `transaction` event built from a finished transaction, on the worker.
+//!
+//! Tracing is off unless `traces_sample_rate` is set. The sampling decision is taken once, at
+//! the root: an explicit decision wins, then the parent's, then `traces_sample_rate`
+//! (the place a `traces_sampler` will go). Unsampled transactions record nothing and cost a
+//! handful of atomic operations; their spans are no-ops.
+
+mod active;
+mod ids;
+mod payload;
+mod span;
+
+pub use active::{current_span, SpanGuard};
+pub use ids::{SpanId, TraceId};
+pub use span::{start_transaction, Span, SpanStatus, Transaction, TransactionContext};
+
+pub(crate) use active::trace_context;
+
+/// The most spans one transaction records; later ones are dropped (and counted).
+pub const MAX_SPANS: usize = 1000;
+
+#[cfg(all(test, feature = "test"))]
+mod tests {
+    use super::*;
+    use crate::test::with_captured_envelopes_options;
+    use crate::ClientOptions;
+
+    #[test]
+    fn a_finished_transaction_is_sent_with_its_spans_and_events_carry_its_trace() {
+        let envelopes =
+            with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(1.0), || {
+                let transaction = start_transaction(TransactionContext::new("import", "task"));
+                let _in_tx = transaction.as_span().enter();
+                let span = transaction.start_child("db.query", "SELECT 1");
+                span.set_data("rows", 3);
+                {
+                    let _in_span = span.enter();
+                    crate::capture_message("inside", crate::protocol::Level::Info);
+                }
+                span.finish();
+                transaction.start_child("unfinished", "").set_tag("x", 1);
+                transaction.finish();
+                transaction.finish(); // twice: sent once
+            });
+        assert_eq!(envelopes.len(), 2);
+        let event = envelopes[0].items()[0].payload_json().unwrap();
+        let tx_item = &envelopes[1].items()[0];
+        assert_eq!(tx_item.item_type(), "transaction");
+        let tx = tx_item.payload_json().unwrap();
+        assert_eq!(tx["type"], "transaction");
+        assert_eq!(tx["transaction"], "import");
+        assert_eq!(tx["contexts"]["trace"]["op"], "task");
+        let spans = tx["spans"].as_array().unwrap();
+        assert_eq!(spans.len(), 1, "only finished spans");
+        assert_eq!(spans[0]["op"], "db.query");
+        assert_eq!(spans[0]["data"]["rows"], 3);
+        assert_eq!(
+            spans[0]["parent_span_id"],
+            tx["contexts"]["trace"]["span_id"]
+        );
+        assert!(tx["start_timestamp"].as_f64().unwrap() <= tx["timestamp"].as_f64().unwrap());
+        assert_eq!(
+            event["contexts"]["trace"]["trace_id"],
+            tx["contexts"]["trace"]["trace_id"]
+        );
+        assert_eq!(event["contexts"]["trace"]["span_id"], spans[0]["span_id"]);
+    }
+
+    #[test]
+    fn tracing_off_or_unsampled_records_nothing() {
+        let off = with_captured_envelopes_options(ClientOptions::new(), || {
+            let t = start_transaction(TransactionContext::new("x", "task"));
+            assert!(!t.is_sampled());
+            let _g = t.as_span().enter();
+            assert!(current_span().is_none(), "a no-op span is not entered");
+            t.finish();
+        });
+        assert!(off.is_empty());
+        let unsampled =
+            with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(0.0), || {
+                start_transaction(TransactionContext::new("x", "task")).finish();
+                start_transaction(TransactionContext::new("y", "task").sampled(true)).finish();
+            });
+        assert_eq!(
+            unsampled.len(),
+            1,
+            "an explicit decision wins over the rate"
+        );
+    }
+}

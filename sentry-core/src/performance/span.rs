@@ -1,0 +1,417 @@
+//! Transactions and spans: recording while they run, and sending when the transaction finishes.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sentry_transport::sync::Mutex;
+use sentry_transport::{DataCategory, DiscardReason};
+use serde::Serialize;
+
+use super::ids::{SpanId, TraceId};
+use super::MAX_SPANS;
+use crate::client::{self, Client};
+use crate::protocol::{Map, Value};
+
+/// The status of a span or transaction (Sentry's list, as in OpenTelemetry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum SpanStatus {
+    Ok,
+    Cancelled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    InternalError,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+/// How to start a transaction: its name and operation, and optionally the trace it continues
+/// and a sampling decision already taken (by an upstream service, say).
+#[derive(Debug, Clone)]
+pub struct TransactionContext {
+    name: String,
+    op: String,
+    trace_id: Option<TraceId>,
+    parent_span_id: Option<SpanId>,
+    sampled: Option<bool>,
+}
+
+impl TransactionContext {
+    /// A new root transaction `name` doing `op` (`http.server`, `task`, ...).
+    pub fn new(name: impl Into<String>, op: impl Into<String>) -> Self {
+        TransactionContext {
+            name: name.into(),
+            op: op.into(),
+            trace_id: None,
+            parent_span_id: None,
+            sampled: None,
+        }
+    }
+
+    /// Continues the trace `trace_id` under the remote span `parent_span_id`.
+    #[must_use]
+    pub fn continue_trace(mut self, trace_id: TraceId, parent_span_id: SpanId) -> Self {
+        self.trace_id = Some(trace_id);
+        self.parent_span_id = Some(parent_span_id);
+        self
+    }
+
+    /// A sampling decision taken elsewhere; wins over `traces_sample_rate`.
+    #[must_use]
+    pub fn sampled(mut self, sampled: bool) -> Self {
+        self.sampled = Some(sampled);
+        self
+    }
+}
+
+/// One finished span, as recorded in its transaction.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SpanRecord {
+    pub(crate) span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) op: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<SpanStatus>,
+    #[serde(serialize_with = "seconds")]
+    pub(crate) start_timestamp: SystemTime,
+    #[serde(serialize_with = "seconds")]
+    pub(crate) timestamp: SystemTime,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub(crate) data: Map<Value>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub(crate) tags: Map<String>,
+    pub(crate) origin: &'static str,
+}
+
+fn seconds<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(sentry_transport::time::unix_seconds(*t))
+}
+
+/// What a sampled transaction shares with its spans.
+pub(crate) struct TransactionShared {
+    pub(crate) client: Arc<Client>,
+    pub(crate) name: Mutex<String>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) finished: AtomicBool,
+    /// The root span's own data (op, status, data, tags, start).
+    pub(crate) root: Mutex<SpanRecord>,
+    pub(crate) spans: Mutex<Vec<SpanRecord>>,
+    pub(crate) dropped_spans: std::sync::atomic::AtomicUsize,
+}
+
+/// A span of a sampled transaction (the root span is the transaction itself).
+pub(crate) struct SpanInner {
+    pub(crate) transaction: Arc<TransactionShared>,
+    pub(crate) record: Mutex<SpanRecord>,
+    pub(crate) finished: AtomicBool,
+}
+
+/// A transaction: the root of a trace's spans in this service, sent to Sentry when finished.
+///
+/// Cloning gives another handle to the same transaction. An unsampled transaction (or one
+/// started with tracing off or no client) is a no-op: it records and sends nothing.
+///
+/// ```
+/// use sentry_core::performance::{start_transaction, TransactionContext};
+/// let transaction = start_transaction(TransactionContext::new("nightly-import", "task"));
+/// let span = transaction.start_child("db.query", "SELECT * FROM orders");
+/// span.set_data("rows", 42);
+/// span.finish();
+/// transaction.finish();
+/// ```
+#[derive(Clone)]
+pub struct Transaction {
+    pub(crate) shared: Option<Arc<TransactionShared>>,
+}
+
+/// A span inside a transaction. A span of an unsampled transaction is a no-op.
+#[derive(Clone)]
+pub struct Span {
+    pub(crate) inner: SpanKind,
+}
+
+#[derive(Clone)]
+pub(crate) enum SpanKind {
+    Noop,
+    Root(Arc<TransactionShared>),
+    Child(Arc<SpanInner>),
+}
+
+/// Starts a transaction. With no client bound, tracing off (`traces_sample_rate` unset) or a
+/// negative sampling decision, the transaction is a no-op; an unsampled one is counted as
+/// `sample_rate` in client reports.
+pub fn start_transaction(context: TransactionContext) -> Transaction {
+    let Some(client) = client::current() else {
+        return Transaction { shared: None };
+    };
+    let Some(rate) = client.options().get_traces_sample_rate() else {
+        return Transaction { shared: None };
+    };
+    let sampled = context.sampled.unwrap_or_else(|| {
+        rate >= 1.0 || (rate > 0.0 && crate::random::next_f64() < f64::from(rate))
+    });
+    if !sampled {
+        let reports = client.client_reports();
+        reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+        reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
+        return Transaction { shared: None };
+    }
+    let trace_id = context.trace_id.unwrap_or_else(TraceId::new);
+    let now = SystemTime::now();
+    let root = SpanRecord {
+        span_id: SpanId::new(),
+        parent_span_id: context.parent_span_id,
+        trace_id,
+        op: context.op,
+        description: None,
+        status: None,
+        start_timestamp: now,
+        timestamp: now,
+        data: Map::new(),
+        tags: Map::new(),
+        origin: "manual",
+    };
+    Transaction {
+        shared: Some(Arc::new(TransactionShared {
+            client,
+            name: Mutex::new(context.name),
+            trace_id,
+            parent_span_id: context.parent_span_id,
+            finished: AtomicBool::new(false),
+            root: Mutex::new(root),
+            spans: Mutex::new(Vec::new()),
+            dropped_spans: Default::default(),
+        })),
+    }
+}
+
+fn child_of(
+    transaction: &Arc<TransactionShared>,
+    parent: SpanId,
+    op: &str,
+    description: &str,
+) -> Span {
+    let now = SystemTime::now();
+    Span {
+        inner: SpanKind::Child(Arc::new(SpanInner {
+            transaction: transaction.clone(),
+            record: Mutex::new(SpanRecord {
+                span_id: SpanId::new(),
+                parent_span_id: Some(parent),
+                trace_id: transaction.trace_id,
+                op: op.to_owned(),
+                description: (!description.is_empty()).then(|| description.to_owned()),
+                status: None,
+                start_timestamp: now,
+                timestamp: now,
+                data: Map::new(),
+                tags: Map::new(),
+                origin: "manual",
+            }),
+            finished: AtomicBool::new(false),
+        })),
+    }
+}
+
+impl Transaction {
+    /// Whether this transaction records and will be sent.
+    pub fn is_sampled(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The transaction as a span (to enter it, or to start children from).
+    pub fn as_span(&self) -> Span {
+        Span {
+            inner: match &self.shared {
+                Some(shared) => SpanKind::Root(shared.clone()),
+                None => SpanKind::Noop,
+            },
+        }
+    }
+
+    /// Starts a child span.
+    pub fn start_child(&self, op: &str, description: &str) -> Span {
+        self.as_span().start_child(op, description)
+    }
+
+    /// Renames the transaction.
+    pub fn set_name(&self, name: impl Into<String>) {
+        if let Some(shared) = &self.shared {
+            *shared.name.lock() = name.into();
+        }
+    }
+
+    /// Sets a data entry on the transaction's root span.
+    pub fn set_data(&self, key: impl Into<String>, value: impl Into<Value>) {
+        self.as_span().set_data(key, value);
+    }
+
+    /// Sets the status.
+    pub fn set_status(&self, status: SpanStatus) {
+        self.as_span().set_status(status);
+    }
+
+    /// Finishes the transaction and sends it (with every finished span) from the SDK's
+    /// background thread. Spans finished later are not sent. Calling it twice does nothing.
+    pub fn finish(&self) {
+        if let Some(shared) = &self.shared {
+            if !shared.finished.swap(true, Ordering::AcqRel) {
+                shared.root.lock().timestamp = SystemTime::now();
+                super::payload::send(shared.clone());
+            }
+        }
+    }
+}
+
+impl Span {
+    /// A span that records nothing.
+    pub fn noop() -> Span {
+        Span {
+            inner: SpanKind::Noop,
+        }
+    }
+
+    /// Whether this span records (its transaction is sampled).
+    pub fn is_sampled(&self) -> bool {
+        !matches!(self.inner, SpanKind::Noop)
+    }
+
+    /// The trace id and span id, if sampled.
+    pub fn ids(&self) -> Option<(TraceId, SpanId)> {
+        match &self.inner {
+            SpanKind::Noop => None,
+            SpanKind::Root(t) => Some((t.trace_id, t.root.lock().span_id)),
+            SpanKind::Child(s) => Some((s.transaction.trace_id, s.record.lock().span_id)),
+        }
+    }
+
+    /// Starts a child span of this one.
+    pub fn start_child(&self, op: &str, description: &str) -> Span {
+        match &self.inner {
+            SpanKind::Noop => Span::noop(),
+            SpanKind::Root(t) => {
+                let id = t.root.lock().span_id;
+                child_of(t, id, op, description)
+            }
+            SpanKind::Child(s) => {
+                let id = s.record.lock().span_id;
+                child_of(&s.transaction, id, op, description)
+            }
+        }
+    }
+
+    fn with_record(&self, f: impl FnOnce(&mut SpanRecord)) {
+        match &self.inner {
+            SpanKind::Noop => {}
+            SpanKind::Root(t) => f(&mut t.root.lock()),
+            SpanKind::Child(s) => f(&mut s.record.lock()),
+        }
+    }
+
+    /// Sets a data entry (shown with the span).
+    pub fn set_data(&self, key: impl Into<String>, value: impl Into<Value>) {
+        self.with_record(|r| {
+            r.data.insert(key.into(), value.into());
+        });
+    }
+
+    /// Sets a tag.
+    pub fn set_tag(&self, key: impl Into<String>, value: impl ToString) {
+        self.with_record(|r| {
+            r.tags.insert(key.into(), value.to_string());
+        });
+    }
+
+    /// Sets the status.
+    pub fn set_status(&self, status: SpanStatus) {
+        self.with_record(|r| r.status = Some(status));
+    }
+
+    /// Sets the operation (`db.query`, `http.client`, ...).
+    pub fn set_op(&self, op: impl Into<String>) {
+        self.with_record(|r| r.op = op.into());
+    }
+
+    /// Sets the description.
+    pub fn set_description(&self, description: impl Into<String>) {
+        self.with_record(|r| r.description = Some(description.into()));
+    }
+
+    /// Sets the origin (`manual` by default; integrations use `auto.<integration>`).
+    pub fn set_origin(&self, origin: &'static str) {
+        self.with_record(|r| r.origin = origin);
+    }
+
+    /// Finishes the span: it is recorded in its transaction (the first `MAX_SPANS` of them).
+    /// Finishing the root span finishes the transaction.
+    pub fn finish(&self) {
+        match &self.inner {
+            SpanKind::Noop => {}
+            SpanKind::Root(t) => Transaction {
+                shared: Some(t.clone()),
+            }
+            .finish(),
+            SpanKind::Child(s) => {
+                if s.finished.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+                let mut record = s.record.lock().clone();
+                record.timestamp = SystemTime::now();
+                let mut spans = s.transaction.spans.lock();
+                if spans.len() < MAX_SPANS {
+                    spans.push(record);
+                } else {
+                    s.transaction.dropped_spans.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Makes this span the current one on this thread until the guard is dropped: events
+    /// captured meanwhile carry its trace, and new spans can start from it. Entering a span
+    /// that does not record costs nothing.
+    pub fn enter(&self) -> super::SpanGuard {
+        super::active::enter(self)
+    }
+}
+
+impl fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.shared {
+            None => f.write_str("Transaction(unsampled)"),
+            Some(t) => f
+                .debug_struct("Transaction")
+                .field("name", &*t.name.lock())
+                .field("trace_id", &t.trace_id)
+                .field("spans", &t.spans.lock().len())
+                .finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ids() {
+            None => f.write_str("Span(noop)"),
+            Some((trace, span)) => write!(f, "Span({trace}, {span})"),
+        }
+    }
+}
