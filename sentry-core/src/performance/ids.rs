@@ -14,7 +14,7 @@ pub struct SpanId(pub u64);
 
 impl TraceId {
     /// A new random trace id.
-    pub fn new() -> Self {
+    pub fn random() -> Self {
         let hi = u128::from(crate::random::next_u64());
         TraceId(hi << 64 | u128::from(crate::random::next_u64()) | 1)
     }
@@ -22,7 +22,7 @@ impl TraceId {
 
 impl SpanId {
     /// A new random span id.
-    pub fn new() -> Self {
+    pub fn random() -> Self {
         SpanId(crate::random::next_u64() | 1)
     }
 }
@@ -69,9 +69,9 @@ mod tests {
 
     #[test]
     fn ids_have_the_wire_width() {
-        assert_eq!(TraceId::new().to_string().len(), 32);
-        assert_eq!(SpanId::new().to_string().len(), 16);
+        assert_eq!(TraceId::random().to_string().len(), 32);
+        assert_eq!(SpanId::random().to_string().len(), 16);
         assert_eq!(SpanId(0xab).to_string(), "00000000000000ab");
-        assert_ne!(TraceId::new(), TraceId::new());
+        assert_ne!(TraceId::random(), TraceId::random());
     }
 }

@@ -174,10 +174,10 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
         reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
         return Transaction { shared: None };
     }
-    let trace_id = context.trace_id.unwrap_or_else(TraceId::new);
+    let trace_id = context.trace_id.unwrap_or_else(TraceId::random);
     let now = SystemTime::now();
     let root = SpanRecord {
-        span_id: SpanId::new(),
+        span_id: SpanId::random(),
         parent_span_id: context.parent_span_id,
         trace_id,
         op: context.op,
@@ -214,7 +214,7 @@ fn child_of(
         inner: SpanKind::Child(Arc::new(SpanInner {
             transaction: transaction.clone(),
             record: Mutex::new(SpanRecord {
-                span_id: SpanId::new(),
+                span_id: SpanId::random(),
                 parent_span_id: Some(parent),
                 trace_id: transaction.trace_id,
                 op: op.to_owned(),
