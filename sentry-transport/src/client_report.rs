@@ -124,9 +124,29 @@ impl ClientReports {
     }
 
     /// Counts every item of a dropped envelope (client reports themselves are never counted).
+    /// Counts every item of a dropped envelope (client reports themselves are never counted).
     pub fn record_envelope(&self, reason: DiscardReason, envelope: &crate::Envelope) {
         for item in envelope.items() {
-            self.record(reason, item.category(), item.quantity());
+            self.record_item(reason, item);
+        }
+    }
+
+    /// Counts one dropped item. A transaction also counts its spans (plus one for the root),
+    /// a log container its approximate size as `log_byte` (PROTOCOL.md §3).
+    pub fn record_item(&self, reason: DiscardReason, item: &Item) {
+        self.record(reason, item.category(), item.quantity());
+        match item.category() {
+            DataCategory::Transaction => {
+                let spans = item
+                    .payload_json()
+                    .and_then(|p| p["spans"].as_array().map(Vec::len))
+                    .unwrap_or(0);
+                self.record(reason, DataCategory::Span, spans as u64 + 1);
+            }
+            DataCategory::LogItem => {
+                self.record(reason, DataCategory::LogByte, item.payload().len() as u64);
+            }
+            _ => {}
         }
     }
 

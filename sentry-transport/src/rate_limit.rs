@@ -111,13 +111,7 @@ impl RateLimits {
             .any(|i| i.category() != DataCategory::Internal);
         envelope.retain_items(
             |item| !self.is_limited(item.category(), now),
-            |item| {
-                reports.record(
-                    DiscardReason::RatelimitBackoff,
-                    item.category(),
-                    item.quantity(),
-                )
-            },
+            |item| reports.record_item(DiscardReason::RatelimitBackoff, &item),
         );
         let has_data = envelope
             .items()
@@ -326,13 +320,17 @@ mod tests {
             limits.filter(env, &reports, now).is_none(),
             "only a client report left"
         );
+        // A dropped transaction also counts its root span.
         assert_eq!(
             reports.take(),
-            vec![(
-                DiscardReason::RatelimitBackoff,
-                DataCategory::Transaction,
-                1
-            )]
+            vec![
+                (
+                    DiscardReason::RatelimitBackoff,
+                    DataCategory::Transaction,
+                    1
+                ),
+                (DiscardReason::RatelimitBackoff, DataCategory::Span, 1)
+            ]
         );
 
         let mut env = Envelope::new();

@@ -22,6 +22,7 @@ pub struct Outgoing {
 enum Kind {
     Ready(Envelope),
     Deferred(Builder),
+    LogItem(Box<dyn FnOnce() -> Option<Vec<u8>> + Send>),
 }
 
 impl Outgoing {
@@ -58,6 +59,30 @@ impl Outgoing {
         }
     }
 
+    /// One structured log (its JSON object), built by `build` on the worker and batched there
+    /// with others into `log` envelopes: at most 100 per envelope, sent at 100, after 5 s,
+    /// and at `flush`/`close`.
+    pub fn log(size_hint: usize, build: impl FnOnce() -> Option<Vec<u8>> + Send + 'static) -> Self {
+        Outgoing {
+            kind: Kind::LogItem(Box::new(build)),
+            category: DataCategory::LogItem,
+            size_hint,
+        }
+    }
+
+    /// Whether this is one structured log to batch.
+    pub fn is_log(&self) -> bool {
+        matches!(self.kind, Kind::LogItem(_))
+    }
+
+    /// Builds a structured log's JSON; `None` for other kinds or when the builder dropped it.
+    pub fn into_log_item(self) -> Option<Vec<u8>> {
+        match self.kind {
+            Kind::LogItem(build) => build(),
+            _ => None,
+        }
+    }
+
     /// The data category of the main item.
     pub fn category(&self) -> DataCategory {
         self.category
@@ -73,6 +98,8 @@ impl Outgoing {
         match self.kind {
             Kind::Ready(envelope) => Some(envelope),
             Kind::Deferred(build) => build(),
+            // A lone log still makes a valid envelope (a container of one).
+            Kind::LogItem(build) => build().map(|item| crate::envelope::log_envelope(&[item])),
         }
     }
 }
@@ -80,7 +107,7 @@ impl Outgoing {
 impl fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outgoing")
-            .field("deferred", &matches!(self.kind, Kind::Deferred(_)))
+            .field("deferred", &!matches!(self.kind, Kind::Ready(_)))
             .field("category", &self.category)
             .field("size_hint", &self.size_hint)
             .finish()

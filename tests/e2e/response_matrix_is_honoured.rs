@@ -237,6 +237,8 @@ fn a_429_with_retry_after_or_nothing_limits_everything() {
             got,
             [
                 ("ratelimit_backoff".into(), "error".into(), 1),
+                // A dropped transaction also counts its spans plus the root.
+                ("ratelimit_backoff".into(), "span".into(), 1),
                 ("ratelimit_backoff".into(), "transaction".into(), 1)
             ]
         );
@@ -259,7 +261,10 @@ fn rate_limits_on_a_200_are_honoured_too() {
     assert_eq!(data_requests(&receiver), 2, "both events, no transaction");
     assert_eq!(
         receiver.client_reports(),
-        [("ratelimit_backoff".into(), "transaction".into(), 1)]
+        [
+            ("ratelimit_backoff".into(), "span".into(), 1),
+            ("ratelimit_backoff".into(), "transaction".into(), 1)
+        ]
     );
 }
 

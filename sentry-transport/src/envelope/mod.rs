@@ -10,6 +10,31 @@ mod write;
 
 pub use item::Item;
 
+/// The content type of a structured-log container item.
+pub const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
+
+/// An envelope with one `log` container item holding `items` (each a JSON object), as
+/// PROTOCOL.md §6 shows: `{"type":"log","item_count":N,"content_type":...}` and
+/// `{"items":[...]}`.
+pub fn log_envelope(items: &[Vec<u8>]) -> Envelope {
+    let mut payload = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 12);
+    payload.extend_from_slice(b"{\"items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            payload.push(b',');
+        }
+        payload.extend_from_slice(item);
+    }
+    payload.extend_from_slice(b"]}");
+    let mut envelope = Envelope::new();
+    envelope.add_item(
+        Item::new("log", payload)
+            .with_header("item_count", items.len())
+            .with_header("content_type", LOG_CONTENT_TYPE),
+    );
+    envelope
+}
+
 use serde_json::{Map, Value};
 
 /// A Sentry envelope: headers plus items.

@@ -80,7 +80,7 @@ impl Transport for HttpTransport {
             self.progress
                 .queued_bytes
                 .fetch_sub(size, Ordering::Relaxed);
-            reports.record(DiscardReason::QueueOverflow, outgoing.category(), 1);
+            record_overflow(reports, outgoing.category(), size);
             crate::sdk_debug!(
                 "queue over its byte bound: dropped one {}",
                 outgoing.category()
@@ -94,7 +94,7 @@ impl Transport for HttpTransport {
                 .queued_bytes
                 .fetch_sub(size, Ordering::Relaxed);
             self.progress.finish();
-            reports.record(DiscardReason::QueueOverflow, category, 1);
+            record_overflow(reports, category, size);
             crate::sdk_debug!("queue full: dropped one {category}");
         }
     }
@@ -147,6 +147,18 @@ impl Transport for HttpTransport {
 
     fn pending(&self) -> usize {
         self.progress.pending()
+    }
+}
+
+/// A dropped log also counts its approximate size as `log_byte`.
+fn record_overflow(reports: &crate::ClientReports, category: crate::DataCategory, size: usize) {
+    reports.record(DiscardReason::QueueOverflow, category, 1);
+    if category == crate::DataCategory::LogItem {
+        reports.record(
+            DiscardReason::QueueOverflow,
+            crate::DataCategory::LogByte,
+            size as u64,
+        );
     }
 }
 

@@ -30,6 +30,10 @@ use crate::transport::Outgoing;
 const CACHE_PACING: Duration = Duration::from_millis(100);
 /// How often the cache is retried while it holds envelopes.
 const CACHE_RETRY: Duration = Duration::from_secs(30);
+/// Structured logs per envelope, at most (PROTOCOL.md §6).
+const MAX_LOGS_PER_ENVELOPE: usize = 100;
+/// How long a structured log may wait for others before its batch is sent.
+const LOG_BATCH_WAIT: Duration = Duration::from_secs(5);
 
 /// What callers put in the queue.
 pub(super) enum Job {
@@ -65,6 +69,9 @@ struct Worker {
     /// Asks the main loop to start a cache drain (tasks cannot spawn one of their own: the
     /// drain's future would contain itself).
     drain_wanted: Notify,
+    /// Structured logs waiting to be sent together (at most `MAX_LOGS_PER_ENVELOPE`).
+    logs: Mutex<Vec<Vec<u8>>>,
+    logs_deadline: Mutex<Option<tokio::time::Instant>>,
 }
 
 fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receiver<Job>) {
@@ -101,6 +108,8 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         cache,
         draining: AtomicBool::new(false),
         drain_wanted: Notify::new(),
+        logs: Mutex::new(Vec::new()),
+        logs_deadline: Mutex::new(None),
     });
 
     runtime.block_on(async move {
@@ -115,7 +124,11 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         let mut report_timer = tokio::time::interval_at(start + every, every);
         let mut cache_timer = tokio::time::interval_at(start + CACHE_RETRY, CACHE_RETRY);
         loop {
+            let logs_due = worker.logs_deadline();
             tokio::select! {
+                _ = tokio::time::sleep_until(logs_due.unwrap_or_else(tokio::time::Instant::now)), if logs_due.is_some() => {
+                    worker.clone().flush_logs().await;
+                }
                 job = rx.recv() => match job {
                     Some(job) => worker.clone().handle(job).await,
                     None => break,
@@ -142,7 +155,18 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
 impl Worker {
     async fn handle(self: Arc<Self>, job: Job) {
         match job {
-            Job::FlushReports => self.send_reports().await,
+            Job::FlushReports => {
+                // Buffered logs go first, so that `flush` covers them too.
+                self.clone().flush_logs().await;
+                self.send_reports().await
+            }
+            Job::Send(outgoing) if outgoing.is_log() => {
+                self.progress
+                    .queued_bytes
+                    .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
+                self.add_log(outgoing).await;
+                self.progress.finish();
+            }
             Job::Send(outgoing) => {
                 self.progress
                     .queued_bytes
@@ -164,6 +188,51 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Builds one structured log (user callbacks run here) and adds it to the batch, which
+    /// goes out at `MAX_LOGS_PER_ENVELOPE`.
+    async fn add_log(self: &Arc<Self>, outgoing: Outgoing) {
+        let item = match std::panic::catch_unwind(AssertUnwindSafe(|| outgoing.into_log_item())) {
+            Ok(Some(item)) => item,
+            Ok(None) => return,
+            Err(_) => {
+                self.options.client_reports.record(
+                    DiscardReason::InternalSdkError,
+                    crate::DataCategory::LogItem,
+                    1,
+                );
+                return;
+            }
+        };
+        let full = {
+            let mut logs = self.logs.lock();
+            if logs.is_empty() {
+                *self.logs_deadline.lock() = Some(tokio::time::Instant::now() + LOG_BATCH_WAIT);
+            }
+            logs.push(item);
+            logs.len() >= MAX_LOGS_PER_ENVELOPE
+        };
+        if full {
+            self.clone().flush_logs().await;
+        }
+    }
+
+    /// Sends the buffered logs, if any, in one `log` envelope.
+    async fn flush_logs(self: Arc<Self>) {
+        let items = std::mem::take(&mut *self.logs.lock());
+        *self.logs_deadline.lock() = None;
+        if items.is_empty() {
+            return;
+        }
+        self.progress.begin();
+        self.dispatch(crate::envelope::log_envelope(&items), None)
+            .await;
+    }
+
+    /// When the oldest buffered log must go out, if any are buffered.
+    fn logs_deadline(&self) -> Option<tokio::time::Instant> {
+        *self.logs_deadline.lock()
     }
 
     /// Sends pending client reports in an envelope of their own.
