@@ -38,6 +38,8 @@ pub struct Client {
     pub(crate) sdk_info: Value,
     pub(crate) in_app: InAppRules,
     pub(crate) server_name: Option<String>,
+    /// The trace of logs and events captured outside any span (until propagation arrives).
+    propagation_trace_id: crate::performance::TraceId,
     closed: AtomicBool,
 }
 
@@ -108,6 +110,7 @@ impl Client {
             sdk_info,
             in_app,
             server_name,
+            propagation_trace_id: crate::performance::TraceId::random(),
             closed: AtomicBool::new(false),
         })
     }
@@ -120,6 +123,11 @@ impl Client {
     /// The drop counters sent as client reports.
     pub fn client_reports(&self) -> &Arc<ClientReports> {
         &self.reports
+    }
+
+    /// The trace id used for data captured outside any span.
+    pub fn propagation_trace_id(&self) -> crate::performance::TraceId {
+        self.propagation_trace_id
     }
 
     /// Whether `close` was called.

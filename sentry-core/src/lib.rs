@@ -12,6 +12,7 @@
 //! - `error_chain`: `std::error::Error` chains to exception values.
 //! - `callback`: running user callbacks with re-entry disabled and panics caught.
 //! - [`performance`]: transactions and spans.
+//! - [`logs`]: structured logs and the `logger_*!` macros.
 //! - [`protocol`]: the event payload types.
 //! - `options`: [`ClientOptions`].
 //! - `test` (feature `test`): capture events in your own tests.
@@ -31,6 +32,7 @@ mod future;
 mod hostname;
 mod integration;
 mod local_values;
+pub mod logs;
 mod options;
 pub mod performance;
 mod pipeline;
@@ -56,7 +58,8 @@ pub use future::{Isolated, IsolationExt};
 pub use integration::Integration;
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, ClientOptions, ErrorSampler, TransportContext, TransportFactory,
+    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, ErrorSampler, TransportContext,
+    TransportFactory,
 };
 pub use scope::Scope;
 #[doc(hidden)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sentry_transport::{ClientReports, Dsn, Transport};
 
 use crate::integration::Integration;
+use crate::logs::Log;
 use crate::protocol::{Breadcrumb, Event};
 use crate::Error;
 
@@ -33,6 +34,8 @@ const RELEASE_VARIABLES: &[&str] = &[
     "VERCEL_GIT_COMMIT_SHA",
 ];
 
+/// A callback that may change or drop a structured log before it is sent.
+pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
 /// Decides the sample rate of one error event; see [`ClientOptions::error_sampler`].
 pub type ErrorSampler = Arc<dyn Fn(&Event) -> f32 + Send + Sync>;
 /// Builds the transport for a client; see [`ClientOptions::transport`].
@@ -102,6 +105,8 @@ pub struct ClientOptions {
     include_source_context: bool,
     dedupe_window: Option<Duration>,
     traces_sample_rate: Option<f32>,
+    enable_logs: bool,
+    before_send_log: Option<BeforeSendLog>,
     problem: Option<Error>,
 }
 
@@ -140,6 +145,8 @@ impl Default for ClientOptions {
             include_source_context: true,
             dedupe_window: None,
             traces_sample_rate: None,
+            enable_logs: false,
+            before_send_log: None,
             problem: None,
         }
     }
@@ -451,6 +458,23 @@ impl ClientOptions {
         self
     }
 
+    /// Send structured logs (`logger_info!` and friends, and the `log`/`tracing`
+    /// integrations' logs). Default `false`, as Sentry's docs say.
+    pub fn enable_logs(mut self, on: bool) -> Self {
+        self.enable_logs = on;
+        self
+    }
+
+    /// Called with every structured log on the SDK's background thread before it is batched;
+    /// return `None` to drop it (counted as `before_send`, category `log_item`).
+    pub fn before_send_log(
+        mut self,
+        f: impl Fn(Log) -> Option<Log> + Send + Sync + 'static,
+    ) -> Self {
+        self.before_send_log = Some(Arc::new(f));
+        self
+    }
+
     /// Merge repeats of the same error (same exception chain and stack): the first in each
     /// `window` is sent, the others are counted and the next one sent after the window carries
     /// the count in `contexts.repeats`. Without a window (default) only an event identical to
@@ -580,6 +604,13 @@ impl ClientOptions {
     pub fn get_traces_sample_rate(&self) -> Option<f32> {
         self.traces_sample_rate
     }
+    /// Whether structured logs are sent.
+    pub fn get_enable_logs(&self) -> bool {
+        self.enable_logs
+    }
+    pub(crate) fn before_send_log_fn(&self) -> Option<&BeforeSendLog> {
+        self.before_send_log.as_ref()
+    }
     /// The dedupe window, if any.
     pub fn get_dedupe_window(&self) -> Option<Duration> {
         self.dedupe_window
@@ -648,6 +679,8 @@ impl fmt::Debug for ClientOptions {
             .field("include_source_context", &self.include_source_context)
             .field("dedupe_window", &self.dedupe_window)
             .field("traces_sample_rate", &self.traces_sample_rate)
+            .field("enable_logs", &self.enable_logs)
+            .field("before_send_log", &self.before_send_log.is_some())
             .field("problem", &self.problem)
             .finish()
     }
