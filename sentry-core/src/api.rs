@@ -207,6 +207,7 @@ pub fn add_breadcrumb(breadcrumb: impl IntoBreadcrumb) {
     stack::with_isolation_mut(|scope| scope.push_breadcrumb(crumb, max));
 }
 
+/// Runs SDK-only code `f` on the isolation scope; any user code (conversions) must run before.
 fn set(f: impl FnOnce(&mut Scope)) {
     if active_client().is_some() {
         stack::with_isolation_mut(f);
@@ -220,7 +221,12 @@ pub fn set_user(user: Option<User>) {
 
 /// Sets a tag on later events.
 pub fn set_tag(key: &str, value: impl ToString) {
-    set(|s| s.set_tag(key, value));
+    if active_client().is_none() {
+        return;
+    }
+    // Converted before the scope is locked: `to_string` is user code and may re-enter.
+    let value = value.to_string();
+    stack::with_isolation_mut(|s| s.set_tag(key, value));
 }
 
 /// Removes a tag.
@@ -230,12 +236,20 @@ pub fn remove_tag(key: &str) {
 
 /// Sets a context (`contexts.<name>`) on later events.
 pub fn set_context(name: &str, value: impl Into<Value>) {
-    set(|s| s.set_context(name, value));
+    if active_client().is_none() {
+        return;
+    }
+    let value = value.into(); // user code: before the scope is locked
+    stack::with_isolation_mut(|s| s.set_context(name, value));
 }
 
 /// Sets an extra value on later events.
 pub fn set_extra(key: &str, value: impl Into<Value>) {
-    set(|s| s.set_extra(key, value));
+    if active_client().is_none() {
+        return;
+    }
+    let value = value.into(); // user code: before the scope is locked
+    stack::with_isolation_mut(|s| s.set_extra(key, value));
 }
 
 /// Overrides the level of later events (`None` restores theirs).
@@ -385,6 +399,25 @@ mod tests {
         assert!(!built.get(), "the closure is not even called");
         assert_eq!(configure_scope(|_| 5), 0);
         assert!(flush(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn a_tag_whose_display_captures_does_not_deadlock() {
+        struct Reentrant;
+        impl std::fmt::Display for Reentrant {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                set_tag("inner", 1);
+                capture_message("from Display", Level::Info);
+                f.write_str("outer")
+            }
+        }
+        let events = with_captured_events(|| {
+            set_tag("outer", Reentrant);
+            capture_message("after", Level::Info);
+        });
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1]["tags"]["outer"], "outer");
+        assert_eq!(events[1]["tags"]["inner"], "1");
     }
 
     #[test]

@@ -170,20 +170,7 @@ impl Client {
         }
         let id = event.event_id;
         let snapshot = scope::stack::snapshot();
-        // What a queued capture holds in memory (measured: ~1.1 KiB for a message event with
-        // its scope snapshot); the queue's byte bound counts this, not the serialised size.
-        let size_hint = 1024
-            + event.message.as_ref().map_or(0, String::len)
-            + event
-                .exception
-                .iter()
-                .map(|e| 256 + e.value.as_ref().map_or(0, String::len))
-                .sum::<usize>()
-            + capture
-                .local_values
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>();
+        let size_hint = queued_size(&capture);
         let client = self.clone();
         self.transport.send(Outgoing::deferred(
             DataCategory::Error,
@@ -246,6 +233,36 @@ impl fmt::Debug for Client {
             .field("closed", &self.is_closed())
             .finish()
     }
+}
+
+/// What a queued capture holds in memory, for the queue's byte bound: measured at ~1.1 KiB
+/// for a message event with its scope snapshot, plus what the event itself carries (a rough
+/// per-entry estimate; the scopes are shared, not copied, and not counted again).
+fn queued_size(capture: &Capture) -> usize {
+    let e = &capture.event;
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let frames: usize = e
+        .exception
+        .iter()
+        .filter_map(|x| x.stacktrace.as_ref())
+        .chain(e.threads.iter().filter_map(|t| t.stacktrace.as_ref()))
+        .map(|s| s.frames.len() * 200)
+        .sum();
+    1024 + text(&e.message)
+        + e.exception
+            .iter()
+            .map(|x| 256 + text(&x.value))
+            .sum::<usize>()
+        + (e.extra.len() + e.tags.len()) * 64
+        + e.contexts.len() * 256
+        + e.breadcrumbs.len() * 200
+        + frames
+        + capture.stack.as_ref().map_or(0, |s| s.len() * 8)
+        + capture
+            .local_values
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
 }
 
 /// Links an event to the span entered on this thread, if any (read here, on the caller's

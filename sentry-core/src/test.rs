@@ -58,7 +58,8 @@ impl Transport for TestTransport {
 }
 
 /// Runs `f` with a test client made from `options` (its DSN and transport are replaced) bound
-/// on this thread, and returns the envelopes it would have sent.
+/// on this thread, in an isolation scope of its own, and returns the envelopes it would have
+/// sent.
 pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Envelope> {
     let transport = TestTransport::new();
     let for_factory = transport.clone();
@@ -72,7 +73,8 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
             return Vec::new();
         }
     };
-    crate::client::with_thread_client(client, f);
+    // A fresh isolation scope too: what `f` sets stays out of other tests' events.
+    crate::client::with_thread_client(client, || crate::with_isolation_scope(f));
     transport.take()
 }
 

@@ -125,6 +125,10 @@ impl Cache {
             .dir
             .join(format!("{name}{CLAIM}{}", std::process::id()));
         fs::rename(path, &claimed).ok()?;
+        // A rename keeps the write time; the claim's age must start now (see `sweep`).
+        if let Ok(file) = fs::File::options().write(true).open(&claimed) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
         Some(Claimed {
             claimed,
             original: path.to_owned(),
@@ -170,8 +174,10 @@ impl Cache {
             if is_envelope_name(name) {
                 continue;
             }
-            if let Some((original, _)) = name.split_once(CLAIM) {
-                if age > STALE_CLAIM && is_envelope_name(original) {
+            if let Some((original, pid)) = name.split_once(CLAIM) {
+                // A claim whose process is gone (it crashed or aborted while sending) is put
+                // back at once; one whose owner cannot be checked, once it is stale.
+                if (owner_is_gone(pid) || age > STALE_CLAIM) && is_envelope_name(original) {
                     let _ = fs::rename(&path, self.dir.join(original));
                 }
                 continue;
@@ -242,6 +248,18 @@ impl Claimed {
     pub(crate) fn release(self) {
         let _ = fs::rename(&self.claimed, &self.original);
     }
+}
+
+/// Whether the process that made a claim has ended (Linux: no `/proc/<pid>`); `false` when
+/// that cannot be told.
+fn owner_is_gone(pid: &str) -> bool {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return false;
+    }
+    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn file_name(path: &Path) -> Option<&str> {

@@ -201,6 +201,8 @@ mod in_process {
     fn transport(dsn: &str, dir: &std::path::Path) -> HttpTransport {
         let mut options = HttpOptions::new(dsn.parse::<Dsn>().unwrap(), "sentry.rust.sdk/test");
         options.cache = Some(CacheOptions::new(dir));
+        // No retries: a network error goes to the cache at once.
+        options.max_retries = 0;
         HttpTransport::new(options)
     }
 

@@ -37,7 +37,8 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     /// Starts the background worker. Never fails: if the thread cannot start, the transport
-    /// drops what it is given (counted as `internal_sdk_error`) and says so on stderr.
+    /// drops what it is given (counted as `queue_overflow`: there is no queue) and says so on
+    /// stderr.
     pub fn new(options: HttpOptions) -> Self {
         let options = Arc::new(options);
         let progress = Arc::new(Progress::default());

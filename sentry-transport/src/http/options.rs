@@ -25,9 +25,9 @@ pub struct HttpOptions {
     pub connect_timeout: Duration,
     /// Whole-request timeout. Default 30 s.
     pub request_timeout: Duration,
-    /// How often a network error is retried before the envelope is dropped (as
-    /// `network_error`). Default 3. With the offline cache on, a network error sends the
-    /// envelope to the cache at once instead: the cache retries it, across restarts.
+    /// How often a network error is retried (with backoff) before the envelope is cached, if
+    /// the offline cache is on, or dropped as `network_error`. Default 3. `close` interrupts
+    /// the retries and caches at once.
     pub max_retries: u32,
     /// The first retry's delay; each next one doubles, with ±25 % jitter. Default 500 ms.
     pub retry_base_delay: Duration,

@@ -140,6 +140,10 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
                     }
                 }
                 _ = cache_timer.tick() => {
+                    if let Some(cache) = &worker.cache {
+                        // Claims left by processes that died since start-up go back too.
+                        cache.sweep(&worker.options.client_reports);
+                    }
                     if worker.cache.as_ref().is_some_and(|c| !c.is_empty()) {
                         tokio::spawn(worker.clone().drain());
                     }
@@ -292,6 +296,11 @@ impl Worker {
         let reports = &self.options.client_reports;
         let mut attempt = 0;
         loop {
+            if attempt > 0 {
+                // A retry is filtered again (limits may have changed since): keep its reports.
+                restore_reports(&envelope, reports);
+                envelope.retain_items(|i| i.item_type() != "client_report", |_| {});
+            }
             let filtered = self.limits.lock().filter(envelope, reports, Instant::now());
             let Some(mut sendable) = filtered else {
                 remove_stored(stored);
@@ -299,10 +308,8 @@ impl Worker {
             };
             // Client reports ride along with whatever goes out next (after the filter, so
             // that they are never removed with the limited items).
-            if attempt == 0 {
-                if let Some(report) = reports.take_item() {
-                    sendable.add_item(report);
-                }
+            if let Some(report) = reports.take_item() {
+                sendable.add_item(report);
             }
             let outcome = tokio::select! {
                 outcome = self.poster.post(&mut sendable, &self.limits) => outcome,
@@ -317,7 +324,9 @@ impl Worker {
                     return;
                 }
                 Outcome::RateLimited => {
-                    // The server counted it already: no client report.
+                    // The server counted it already: no client report. Reports riding along
+                    // were not accepted either: back to the counters for the next envelope.
+                    restore_reports(&sendable, reports);
                     remove_stored(stored);
                     return;
                 }
@@ -327,9 +336,9 @@ impl Worker {
                     return;
                 }
                 Outcome::NetworkError => {
-                    // With a cache the cache is the retry: it survives the process and is
-                    // retried with backoff and whenever the server answers again.
-                    let out_of_tries = attempt >= self.options.max_retries || self.cache.is_some();
+                    // Retried with backoff; then cached (if there is a cache) or dropped.
+                    // Closing interrupts the wait and caches at once.
+                    let out_of_tries = attempt >= self.options.max_retries;
                     if out_of_tries || self.progress.is_closing() {
                         self.give_up(sendable, stored);
                         return;
@@ -431,6 +440,15 @@ impl Worker {
             tokio::time::sleep(CACHE_PACING).await;
         }
         self.draining.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Puts the counts of the `client_report` items of an envelope that was not accepted back.
+fn restore_reports(envelope: &Envelope, reports: &crate::ClientReports) {
+    for item in envelope.items() {
+        if item.item_type() == "client_report" {
+            reports.restore(item);
+        }
     }
 }
 
