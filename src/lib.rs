@@ -45,6 +45,8 @@
 //! - `test`: helpers for your own tests.
 //! - `anyhow`: [`capture_anyhow`] for `anyhow::Error` (chain and backtrace).
 //! - `eyre`: `capture_eyre` for `eyre::Report` (chain).
+//! - `log`: `integrations::log::SentryLogger`, wrapping your `log` logger.
+//! - `tracing`: `integrations::tracing::SentryLayer`, a `tracing_subscriber` layer.
 //!
 //! # MSRV
 //! Rust 1.81.
@@ -82,9 +84,15 @@ pub use sentry_integrations::eyre::capture_eyre;
 
 /// Integrations that `init` can add.
 pub mod integrations {
+    #[cfg(feature = "log")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+    pub use sentry_integrations::log;
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_integrations::panic;
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub use sentry_integrations::tracing;
     #[cfg(feature = "panic")]
     pub use sentry_integrations::PanicIntegration;
     pub use sentry_integrations::{ContextsIntegration, DedupeIntegration};
@@ -93,3 +101,8 @@ pub mod integrations {
 #[cfg(feature = "test")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
+
+pub use sentry_core::{
+    logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
+};
+pub use sentry_core::{logs, performance};

@@ -139,6 +139,25 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
     client.capture(Capture::new(event, None))
 }
 
+/// An error event for `error` and its `source()` chain (no stack yet, level error): for
+/// integrations that add their own data before [`capture_event_with_stack`].
+pub fn event_from_error(error: &(dyn std::error::Error + 'static)) -> Event {
+    Event {
+        exception: exceptions_from_error(error, "dyn core::error::Error"),
+        level: Level::Error,
+        ..Default::default()
+    }
+}
+
+/// Captures a ready-made event with the stack of the capture site (resolved on the worker)
+/// on its outermost exception, or on the current thread for a message.
+pub fn capture_event_with_stack(event: Event) -> EventId {
+    let Some(client) = active_client() else {
+        return EventId::NIL;
+    };
+    client.capture(Capture::new(event, Some(RawStack::capture())))
+}
+
 /// An error `capture_exception` accepts: any sized `std::error::Error + 'static`, and the
 /// trait objects `dyn Error` (`+ Send`, `+ Send + Sync`) as found in `Box<dyn Error>`.
 pub trait AsError {

@@ -323,7 +323,7 @@ pub fn current() -> Option<Arc<Client>> {
 
 /// Whether any client could be in force (a relaxed load: the no-DSN fast path).
 #[inline]
-pub(crate) fn maybe_bound() -> bool {
+pub fn maybe_bound() -> bool {
     GLOBAL_BOUND.load(Ordering::Relaxed) || THREAD_BOUND.load(Ordering::Relaxed) > 0
 }
 

@@ -45,13 +45,15 @@ mod stacktrace;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_event, capture_exception, capture_exception_with_stacktrace,
-    capture_exception_with_values, capture_message, close, configure_global_scope, configure_scope,
-    flush, last_event_id, remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag,
-    set_user, with_isolation_scope, with_scope, AsError, IntoBreadcrumb,
+    add_breadcrumb, capture_event, capture_event_with_stack, capture_exception,
+    capture_exception_with_stacktrace, capture_exception_with_values, capture_message, close,
+    configure_global_scope, configure_scope, event_from_error, flush, last_event_id, remove_tag,
+    set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope,
+    with_scope, AsError, IntoBreadcrumb,
 };
 pub use client::{
-    current as current_client, unbind, with_thread_client, Client, SDK_NAME, SDK_VERSION,
+    current as current_client, maybe_bound as is_active, unbind, with_thread_client, Client,
+    SDK_NAME, SDK_VERSION,
 };
 pub use error::Error;
 pub use future::{Isolated, IsolationExt};
@@ -68,6 +70,7 @@ pub use stacktrace::RawStack;
 
 /// The transport layer, re-exported for custom transports.
 pub mod transport {
+    pub use sentry_transport::debug::is_sdk_thread;
     pub use sentry_transport::sync::Mutex;
     pub use sentry_transport::time::rfc3339;
     pub use sentry_transport::{

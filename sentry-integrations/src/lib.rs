@@ -5,6 +5,8 @@
 //! - `panic` (default): [`PanicIntegration`].
 //! - `anyhow`: `anyhow::capture_anyhow`.
 //! - `eyre`: `eyre::capture_eyre`.
+//! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
+//! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
 //!
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds them unless
 //! `default_integrations(false)`.
@@ -17,6 +19,8 @@
 
 mod contexts;
 mod dedupe;
+#[cfg(any(feature = "log", feature = "tracing"))]
+mod log_mapping;
 mod sync;
 
 #[cfg(feature = "anyhow")]
@@ -25,9 +29,15 @@ pub mod anyhow;
 #[cfg(feature = "eyre")]
 #[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
 pub mod eyre;
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub mod log;
 #[cfg(feature = "panic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
 pub mod panic;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing;
 
 pub use contexts::ContextsIntegration;
 pub use dedupe::DedupeIntegration;

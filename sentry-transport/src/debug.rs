@@ -11,6 +11,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// less.
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    static SDK_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as one of the SDK's own (the transport worker): whatever is logged
+/// on it (by reqwest, hyper, tokio or the SDK) must never be captured, or sending would feed
+/// itself.
+pub fn mark_sdk_thread() {
+    let _ = SDK_THREAD.try_with(|c| c.set(true));
+}
+
+/// Whether the calling thread is one of the SDK's own; the log and tracing integrations
+/// ignore records made on it.
+#[inline]
+pub fn is_sdk_thread() -> bool {
+    SDK_THREAD.try_with(std::cell::Cell::get).unwrap_or(true)
+}
+
 /// Turns debug output on or off (set by `init` from the `debug` option).
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);

@@ -75,6 +75,7 @@ struct Worker {
 }
 
 fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receiver<Job>) {
+    crate::debug::mark_sdk_thread();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,0 +1,230 @@
+//! The `log` integration (feature `log`): every `log` record can become a breadcrumb, an
+//! event or a structured log, while the program's own logger still gets every record.
+//!
+//! ```no_run
+//! // Wrap the logger you already use (env_logger, fern, simplelog, ...):
+//! # struct MyLogger;
+//! # impl log::Log for MyLogger {
+//! #     fn enabled(&self, _: &log::Metadata) -> bool { true }
+//! #     fn log(&self, _: &log::Record) {}
+//! #     fn flush(&self) {}
+//! # }
+//! let logger = sentry_integrations::log::SentryLogger::with_dest(MyLogger);
+//! log::set_boxed_logger(Box::new(logger)).unwrap();
+//! log::set_max_level(log::LevelFilter::Info);
+//! ```
+//! When another framework owns `log::set_logger`, hand it records with
+//! [`capture_record`] instead.
+//!
+//! Default mapping ([`default_mapping`]): `error` -> event, `warn`/`info` -> breadcrumb,
+//! `debug`/`trace` -> nothing; every record at or above `info` also becomes a structured log
+//! when the client has `enable_logs(true)`. Key-values go into breadcrumb `data`, event
+//! `extra` and log attributes; the target is the breadcrumb category and the event's logger.
+//!
+//! Cost: with no client bound, or for a record nothing keeps, nothing is formatted or
+//! allocated. Records made on the SDK's own thread (reqwest, hyper, tokio while sending) are
+//! never captured.
+
+use std::sync::Arc;
+
+use log::{Level, LevelFilter, Metadata, Record};
+use sentry_core::logs::{Log, LogAttribute, LogLevel};
+use sentry_core::protocol::{Breadcrumb, Event, Level as SentryLevel, Map, Value};
+
+pub use crate::log_mapping::EventMapping as RecordMapping;
+
+/// The default mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace` ->
+/// nothing; `info` and above also -> structured log.
+pub fn default_mapping(metadata: &Metadata<'_>) -> RecordMapping {
+    let level = metadata.level();
+    RecordMapping {
+        breadcrumb: matches!(level, Level::Warn | Level::Info),
+        event: level == Level::Error,
+        log: level <= Level::Info,
+    }
+}
+
+type Mapper = Arc<dyn Fn(&Metadata<'_>) -> RecordMapping + Send + Sync>;
+
+/// A `log::Log` that passes every record to `dest` and captures it for Sentry.
+pub struct SentryLogger<L> {
+    dest: L,
+    mapping: Mapper,
+    /// The most verbose level the mapping keeps, for `enabled`.
+    max_level: LevelFilter,
+}
+
+/// A logger that discards everything: `SentryLogger::new()` wraps it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoopLogger;
+
+impl log::Log for NoopLogger {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+    fn log(&self, _: &Record<'_>) {}
+    fn flush(&self) {}
+}
+
+impl SentryLogger<NoopLogger> {
+    /// A logger that only captures for Sentry.
+    pub fn new() -> Self {
+        SentryLogger::with_dest(NoopLogger)
+    }
+}
+
+impl Default for SentryLogger<NoopLogger> {
+    fn default() -> Self {
+        SentryLogger::new()
+    }
+}
+
+impl<L: log::Log> SentryLogger<L> {
+    /// Wraps `dest`: it keeps receiving every record.
+    pub fn with_dest(dest: L) -> Self {
+        SentryLogger {
+            dest,
+            mapping: Arc::new(default_mapping),
+            max_level: LevelFilter::Info,
+        }
+    }
+
+    /// Replaces the mapping. `max_level` is the most verbose level it keeps anything for.
+    #[must_use]
+    pub fn mapping(
+        mut self,
+        max_level: LevelFilter,
+        mapping: impl Fn(&Metadata<'_>) -> RecordMapping + Send + Sync + 'static,
+    ) -> Self {
+        self.mapping = Arc::new(mapping);
+        self.max_level = max_level;
+        self
+    }
+}
+
+impl<L: log::Log> log::Log for SentryLogger<L> {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= self.max_level || self.dest.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if self.dest.enabled(record.metadata()) {
+            self.dest.log(record);
+        }
+        if record.level() <= self.max_level {
+            capture_with(record, &*self.mapping);
+        }
+    }
+
+    fn flush(&self) {
+        self.dest.flush();
+    }
+}
+
+impl<L: std::fmt::Debug> std::fmt::Debug for SentryLogger<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentryLogger")
+            .field("dest", &self.dest)
+            .field("max_level", &self.max_level)
+            .finish()
+    }
+}
+
+/// Captures one record with the default mapping: for programs whose logger is owned by
+/// another framework (call it from that framework's hook).
+pub fn capture_record(record: &Record<'_>) {
+    capture_with(record, &default_mapping);
+}
+
+fn capture_with(record: &Record<'_>, mapping: &dyn Fn(&Metadata<'_>) -> RecordMapping) {
+    // The cheap checks first: nothing bound, or the SDK's own thread.
+    if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+        return;
+    }
+    let mut wanted = mapping(record.metadata());
+    if wanted.log && !sentry_core::logs::logs_enabled() {
+        wanted.log = false;
+    }
+    if wanted.is_nothing() {
+        return;
+    }
+    let message = record.args().to_string();
+    let data = key_values(record);
+    let target = record.target();
+    if wanted.breadcrumb {
+        let data = data.clone();
+        sentry_core::add_breadcrumb(|| Breadcrumb {
+            ty: "log".into(),
+            category: Some(target.to_owned()),
+            level: sentry_level(record.level()),
+            message: Some(message.clone()),
+            data,
+            ..Default::default()
+        });
+    }
+    if wanted.event {
+        sentry_core::capture_event_with_stack(Event {
+            level: sentry_level(record.level()),
+            logger: Some(target.to_owned()),
+            message: Some(message.clone()),
+            extra: data.clone(),
+            ..Default::default()
+        });
+    }
+    if wanted.log {
+        let mut log = Log::new(log_level(record.level()), message);
+        for (k, v) in data {
+            log.attributes.insert(k, LogAttribute(v));
+        }
+        log.attributes
+            .insert("sentry.origin".into(), LogAttribute::from("auto.log.log"));
+        log.attributes
+            .insert("logger.name".into(), LogAttribute::from(target));
+        sentry_core::logs::capture_log(log);
+    }
+}
+
+fn key_values(record: &Record<'_>) -> Map<Value> {
+    struct Collect(Map<Value>);
+    impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
+        fn visit_pair(
+            &mut self,
+            key: log::kv::Key<'kvs>,
+            value: log::kv::Value<'kvs>,
+        ) -> Result<(), log::kv::Error> {
+            let v = if let Some(b) = value.to_bool() {
+                Value::Bool(b)
+            } else if let Some(i) = value.to_i64() {
+                Value::from(i)
+            } else if let Some(f) = value.to_f64() {
+                Value::from(f)
+            } else {
+                Value::String(value.to_string())
+            };
+            self.0.insert(key.as_str().to_owned(), v);
+            Ok(())
+        }
+    }
+    let mut c = Collect(Map::new());
+    let _ = record.key_values().visit(&mut c);
+    c.0
+}
+
+fn sentry_level(level: Level) -> SentryLevel {
+    match level {
+        Level::Error => SentryLevel::Error,
+        Level::Warn => SentryLevel::Warning,
+        Level::Info => SentryLevel::Info,
+        Level::Debug | Level::Trace => SentryLevel::Debug,
+    }
+}
+
+fn log_level(level: Level) -> LogLevel {
+    match level {
+        Level::Error => LogLevel::Error,
+        Level::Warn => LogLevel::Warn,
+        Level::Info => LogLevel::Info,
+        Level::Debug => LogLevel::Debug,
+        Level::Trace => LogLevel::Trace,
+    }
+}

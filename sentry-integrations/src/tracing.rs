@@ -1,0 +1,311 @@
+//! The `tracing` integration (feature `tracing`): a `tracing_subscriber::Layer`.
+//!
+//! ```no_run
+//! use tracing_subscriber::prelude::*;
+//! tracing_subscriber::registry()
+//!     .with(sentry_integrations::tracing::SentryLayer::new())
+//!     .init();
+//! ```
+//! - **Events** map like `log` records (`error` -> event, `warn`/`info` -> breadcrumb, `info`
+//!   and above -> structured log when logs are enabled). The `message` field is the message,
+//!   other fields become breadcrumb `data`, event `extra` or log attributes; an `error` field
+//!   recorded as a `dyn Error` becomes the event's exception chain.
+//! - **Spans**, when tracing is on (`traces_sample_rate`): a span without a recording parent
+//!   starts a transaction, one inside becomes a child span; fields become span data, and the
+//!   `sentry.op` / `sentry.name` fields set the operation and name. Entering a span makes it
+//!   the current one, so events inside carry its trace.
+//!
+//! Cost: with no client bound, tracing off, or an unsampled trace, creating, entering and
+//! leaving a span allocate nothing and touch no scope. Events made on the SDK's own thread are
+//! never captured.
+
+use std::fmt;
+
+use sentry_core::logs::{Log, LogAttribute, LogLevel};
+use sentry_core::performance::{
+    current_span, start_transaction, Span, SpanGuard, SpanStatus, TransactionContext,
+};
+use sentry_core::protocol::{Breadcrumb, Event, Level as SentryLevel, Map, Value};
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Level, Metadata, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+pub use crate::log_mapping::EventMapping;
+
+/// What a `tracing` event becomes, by its metadata.
+pub type EventFilter = fn(&Metadata<'_>) -> EventMapping;
+
+/// The default event mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace`
+/// -> nothing; `info` and above also -> structured log.
+pub fn default_event_mapping(metadata: &Metadata<'_>) -> EventMapping {
+    let level = *metadata.level();
+    EventMapping {
+        breadcrumb: level == Level::WARN || level == Level::INFO,
+        event: level == Level::ERROR,
+        log: level <= Level::INFO,
+    }
+}
+
+/// The layer; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct SentryLayer {
+    event_filter: EventFilter,
+}
+
+impl SentryLayer {
+    /// With the default event mapping.
+    pub fn new() -> Self {
+        SentryLayer {
+            event_filter: default_event_mapping,
+        }
+    }
+
+    /// With your own event mapping.
+    #[must_use]
+    pub fn event_filter(mut self, filter: EventFilter) -> Self {
+        self.event_filter = filter;
+        self
+    }
+}
+
+impl Default for SentryLayer {
+    fn default() -> Self {
+        SentryLayer::new()
+    }
+}
+
+/// What the layer keeps in a recording span's extensions.
+struct SentrySpan {
+    span: Span,
+    guards: Vec<SpanGuard>,
+}
+
+impl<S> tracing_subscriber::Layer<S> for SentryLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &tracing_core::Event<'_>, _ctx: Context<'_, S>) {
+        if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+            return;
+        }
+        let mut wanted = (self.event_filter)(event.metadata());
+        if wanted.log && !sentry_core::logs::logs_enabled() {
+            wanted.log = false;
+        }
+        if wanted.is_nothing() {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        capture(event.metadata(), fields, wanted);
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !sentry_core::is_active() {
+            return;
+        }
+        let Some(client) = sentry_core::current_client() else {
+            return;
+        };
+        if client.options().get_traces_sample_rate().is_none() {
+            return; // tracing off: no span data at all
+        }
+        let Some(span_ref) = ctx.span(id) else { return };
+        let parent = span_ref
+            .parent()
+            .and_then(|p| p.extensions().get::<SentrySpan>().map(|s| s.span.clone()))
+            .or_else(current_span);
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        let name = fields
+            .sentry_name
+            .take()
+            .unwrap_or_else(|| attrs.metadata().name().to_owned());
+        let op = fields
+            .sentry_op
+            .take()
+            .unwrap_or_else(|| "function".to_owned());
+        let span = match parent {
+            Some(parent) if parent.is_sampled() => parent.start_child(&op, &name),
+            _ => start_transaction(TransactionContext::new(name, op)).as_span(),
+        };
+        if !span.is_sampled() {
+            return; // unsampled: nothing stored, nothing to do on enter/exit
+        }
+        span.set_origin("auto.tracing");
+        for (k, v) in fields.data {
+            span.set_data(k, v);
+        }
+        span_ref.extensions_mut().insert(SentrySpan {
+            span,
+            guards: Vec::new(),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span_ref) = ctx.span(id) else { return };
+        let extensions = span_ref.extensions();
+        let Some(sentry) = extensions.get::<SentrySpan>() else {
+            return;
+        };
+        let mut fields = Fields::default();
+        values.record(&mut fields);
+        for (k, v) in fields.data {
+            sentry.span.set_data(k, v);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span_ref) = ctx.span(id) else { return };
+        let mut extensions = span_ref.extensions_mut();
+        if let Some(sentry) = extensions.get_mut::<SentrySpan>() {
+            let guard = sentry.span.enter();
+            sentry.guards.push(guard);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span_ref) = ctx.span(id) else { return };
+        let mut extensions = span_ref.extensions_mut();
+        if let Some(sentry) = extensions.get_mut::<SentrySpan>() {
+            drop(sentry.guards.pop());
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span_ref) = ctx.span(&id) else {
+            return;
+        };
+        let taken = span_ref.extensions_mut().remove::<SentrySpan>();
+        if let Some(sentry) = taken {
+            drop(sentry.guards);
+            sentry.span.finish();
+        }
+    }
+}
+
+/// Fields of an event or span, split into the parts Sentry wants.
+#[derive(Default)]
+struct Fields {
+    message: Option<String>,
+    error: Option<Event>,
+    sentry_op: Option<String>,
+    sentry_name: Option<String>,
+    data: Map<Value>,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(field, Value::String(format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::String(value.to_owned()));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Value::from(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.error.is_none() {
+            self.error = Some(sentry_core::event_from_error(value));
+        }
+        self.put(field, Value::String(value.to_string()));
+    }
+}
+
+impl Fields {
+    fn put(&mut self, field: &Field, value: Value) {
+        match field.name() {
+            "message" => {
+                self.message = Some(
+                    value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned),
+                )
+            }
+            "sentry.op" => self.sentry_op = value.as_str().map(str::to_owned),
+            "sentry.name" => self.sentry_name = value.as_str().map(str::to_owned),
+            name => {
+                self.data.insert(name.to_owned(), value);
+            }
+        }
+    }
+}
+
+fn capture(metadata: &Metadata<'_>, fields: Fields, wanted: EventMapping) {
+    let level = *metadata.level();
+    let target = metadata.target();
+    let message = fields.message.unwrap_or_default();
+    if wanted.breadcrumb {
+        let data = fields.data.clone();
+        let message = message.clone();
+        sentry_core::add_breadcrumb(|| Breadcrumb {
+            ty: "log".into(),
+            category: Some(target.to_owned()),
+            level: sentry_level(level),
+            message: Some(message),
+            data,
+            ..Default::default()
+        });
+    }
+    if wanted.event {
+        let mut event = fields.error.unwrap_or_default();
+        event.level = sentry_level(level);
+        event.logger = Some(target.to_owned());
+        if !message.is_empty() {
+            event.message = Some(message.clone());
+        }
+        event.extra = fields.data.clone();
+        sentry_core::capture_event_with_stack(event);
+    }
+    if wanted.log {
+        let mut log = Log::new(log_level(level), message);
+        for (k, v) in fields.data {
+            log.attributes.insert(k, LogAttribute(v));
+        }
+        log.attributes.insert(
+            "sentry.origin".into(),
+            LogAttribute::from("auto.log.tracing"),
+        );
+        log.attributes
+            .insert("logger.name".into(), LogAttribute::from(target));
+        sentry_core::logs::capture_log(log);
+    }
+}
+
+fn sentry_level(level: Level) -> SentryLevel {
+    match level {
+        Level::ERROR => SentryLevel::Error,
+        Level::WARN => SentryLevel::Warning,
+        Level::INFO => SentryLevel::Info,
+        _ => SentryLevel::Debug,
+    }
+}
+
+fn log_level(level: Level) -> LogLevel {
+    match level {
+        Level::ERROR => LogLevel::Error,
+        Level::WARN => LogLevel::Warn,
+        Level::INFO => LogLevel::Info,
+        Level::DEBUG => LogLevel::Debug,
+        _ => LogLevel::Trace,
+    }
+}
+
+/// Marks a span's status from the outcome of the work it measured (for `#[instrument(err)]`
+/// style code that wants it on the span too).
+pub fn set_current_span_status(status: SpanStatus) {
+    if let Some(span) = current_span() {
+        span.set_status(status);
+    }
+}
