@@ -73,8 +73,11 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
             return Vec::new();
         }
     };
-    // A fresh isolation scope too: what `f` sets stays out of other tests' events.
-    crate::client::with_thread_client(client, || crate::with_isolation_scope(f));
+    // A fresh, empty isolation scope too: what `f` sets stays out of other tests' events,
+    // and what other code set on the process-wide scope stays out of these.
+    crate::client::with_thread_client(client, || {
+        crate::scope::stack::with_isolation(crate::Scope::new(), f)
+    });
     transport.take()
 }
 

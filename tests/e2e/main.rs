@@ -11,6 +11,7 @@ mod close_is_bounded_with_a_hung_server;
 mod drops_are_reported_as_client_reports;
 mod errors_are_worth_reading;
 mod init_never_panics_on_bad_input;
+mod log_and_tracing_reach_sentry;
 mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
 mod panics_are_reported_as_fatal_events;

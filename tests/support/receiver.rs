@@ -160,8 +160,16 @@ impl Receiver {
                 )
             })
             .collect();
+        // One (reason, category) may arrive in several reports: add them up.
         out.sort();
-        out
+        let mut merged: Vec<(String, String, u64)> = Vec::new();
+        for (reason, category, n) in out {
+            match merged.last_mut() {
+                Some(last) if last.0 == reason && last.1 == category => last.2 += n,
+                _ => merged.push((reason, category, n)),
+            }
+        }
+        merged
     }
 
     /// The event payloads received so far, in arrival order.
