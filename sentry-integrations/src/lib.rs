@@ -20,7 +20,7 @@
 mod contexts;
 mod dedupe;
 #[cfg(any(feature = "log", feature = "tracing"))]
-mod log_mapping;
+mod record;
 mod sync;
 
 #[cfg(feature = "anyhow")]

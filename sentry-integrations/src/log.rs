@@ -28,10 +28,11 @@
 use std::sync::Arc;
 
 use log::{Level, LevelFilter, Metadata, Record};
-use sentry_core::logs::{Log, LogAttribute, LogLevel};
-use sentry_core::protocol::{Breadcrumb, Event, Level as SentryLevel, Map, Value};
+use sentry_core::logs::LogLevel;
+use sentry_core::protocol::{Map, Value};
 
-pub use crate::log_mapping::EventMapping as RecordMapping;
+pub use crate::record::EventMapping as RecordMapping;
+use crate::record::{self, Captured};
 
 /// The default mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace` ->
 /// nothing; `info` and above also -> structured log.
@@ -137,51 +138,20 @@ pub fn capture_record(record: &Record<'_>) {
 }
 
 fn capture_with(record: &Record<'_>, mapping: &dyn Fn(&Metadata<'_>) -> RecordMapping) {
-    // The cheap checks first: nothing bound, or the SDK's own thread.
-    if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+    let Some(wanted) = record::wanted(|| mapping(record.metadata())) else {
         return;
-    }
-    let mut wanted = mapping(record.metadata());
-    if wanted.log && !sentry_core::logs::logs_enabled() {
-        wanted.log = false;
-    }
-    if wanted.is_nothing() {
-        return;
-    }
-    let message = record.args().to_string();
-    let data = key_values(record);
-    let target = record.target();
-    if wanted.breadcrumb {
-        let data = data.clone();
-        sentry_core::add_breadcrumb(|| Breadcrumb {
-            ty: "log".into(),
-            category: Some(target.to_owned()),
-            level: sentry_level(record.level()),
-            message: Some(message.clone()),
-            data,
-            ..Default::default()
-        });
-    }
-    if wanted.event {
-        sentry_core::capture_event_with_stack(Event {
-            level: sentry_level(record.level()),
-            logger: Some(target.to_owned()),
-            message: Some(message.clone()),
-            extra: data.clone(),
-            ..Default::default()
-        });
-    }
-    if wanted.log {
-        let mut log = Log::new(log_level(record.level()), message);
-        for (k, v) in data {
-            log.attributes.insert(k, LogAttribute(v));
-        }
-        log.attributes
-            .insert("sentry.origin".into(), LogAttribute::from("auto.log.log"));
-        log.attributes
-            .insert("logger.name".into(), LogAttribute::from(target));
-        sentry_core::logs::capture_log(log);
-    }
+    };
+    record::dispatch(
+        wanted,
+        Captured {
+            level: log_level(record.level()),
+            target: record.target(),
+            message: record.args().to_string(),
+            data: key_values(record),
+            error: None,
+            origin: "auto.log.log",
+        },
+    );
 }
 
 fn key_values(record: &Record<'_>) -> Map<Value> {
@@ -208,15 +178,6 @@ fn key_values(record: &Record<'_>) -> Map<Value> {
     let mut c = Collect(Map::new());
     let _ = record.key_values().visit(&mut c);
     c.0
-}
-
-fn sentry_level(level: Level) -> SentryLevel {
-    match level {
-        Level::Error => SentryLevel::Error,
-        Level::Warn => SentryLevel::Warning,
-        Level::Info => SentryLevel::Info,
-        Level::Debug | Level::Trace => SentryLevel::Debug,
-    }
 }
 
 fn log_level(level: Level) -> LogLevel {

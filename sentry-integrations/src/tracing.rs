@@ -21,18 +21,19 @@
 
 use std::fmt;
 
-use sentry_core::logs::{Log, LogAttribute, LogLevel};
+use sentry_core::logs::LogLevel;
 use sentry_core::performance::{
     current_span, start_transaction, Span, SpanGuard, SpanStatus, TransactionContext,
 };
-use sentry_core::protocol::{Breadcrumb, Event, Level as SentryLevel, Map, Value};
+use sentry_core::protocol::{Event, Map, Value};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use crate::log_mapping::EventMapping;
+pub use crate::record::EventMapping;
+use crate::record::{self, Captured};
 
 /// What a `tracing` event becomes, by its metadata.
 pub type EventFilter = fn(&Metadata<'_>) -> EventMapping;
@@ -87,19 +88,23 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &tracing_core::Event<'_>, _ctx: Context<'_, S>) {
-        if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+        let metadata = event.metadata();
+        let Some(wanted) = record::wanted(|| (self.event_filter)(metadata)) else {
             return;
-        }
-        let mut wanted = (self.event_filter)(event.metadata());
-        if wanted.log && !sentry_core::logs::logs_enabled() {
-            wanted.log = false;
-        }
-        if wanted.is_nothing() {
-            return;
-        }
+        };
         let mut fields = Fields::default();
         event.record(&mut fields);
-        capture(event.metadata(), fields, wanted);
+        record::dispatch(
+            wanted,
+            Captured {
+                level: log_level(*metadata.level()),
+                target: metadata.target(),
+                message: fields.message.unwrap_or_default(),
+                data: fields.data,
+                error: fields.error,
+                origin: "auto.log.tracing",
+            },
+        );
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -198,6 +203,13 @@ struct Fields {
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            // The message arrives as `fmt::Arguments`: format it once, straight into place.
+            let mut message = String::new();
+            let _ = fmt::write(&mut message, format_args!("{value:?}"));
+            self.message = Some(message);
+            return;
+        }
         self.put(field, Value::String(format!("{value:?}")));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -239,56 +251,6 @@ impl Fields {
                 self.data.insert(name.to_owned(), value);
             }
         }
-    }
-}
-
-fn capture(metadata: &Metadata<'_>, fields: Fields, wanted: EventMapping) {
-    let level = *metadata.level();
-    let target = metadata.target();
-    let message = fields.message.unwrap_or_default();
-    if wanted.breadcrumb {
-        let data = fields.data.clone();
-        let message = message.clone();
-        sentry_core::add_breadcrumb(|| Breadcrumb {
-            ty: "log".into(),
-            category: Some(target.to_owned()),
-            level: sentry_level(level),
-            message: Some(message),
-            data,
-            ..Default::default()
-        });
-    }
-    if wanted.event {
-        let mut event = fields.error.unwrap_or_default();
-        event.level = sentry_level(level);
-        event.logger = Some(target.to_owned());
-        if !message.is_empty() {
-            event.message = Some(message.clone());
-        }
-        event.extra = fields.data.clone();
-        sentry_core::capture_event_with_stack(event);
-    }
-    if wanted.log {
-        let mut log = Log::new(log_level(level), message);
-        for (k, v) in fields.data {
-            log.attributes.insert(k, LogAttribute(v));
-        }
-        log.attributes.insert(
-            "sentry.origin".into(),
-            LogAttribute::from("auto.log.tracing"),
-        );
-        log.attributes
-            .insert("logger.name".into(), LogAttribute::from(target));
-        sentry_core::logs::capture_log(log);
-    }
-}
-
-fn sentry_level(level: Level) -> SentryLevel {
-    match level {
-        Level::ERROR => SentryLevel::Error,
-        Level::WARN => SentryLevel::Warning,
-        Level::INFO => SentryLevel::Info,
-        _ => SentryLevel::Debug,
     }
 }
 

@@ -38,8 +38,15 @@ impl Breadcrumbs {
         }
     }
 
-    /// Rebuilds the list from its newest `max` entries so older nodes can be freed.
+    /// Keeps the newest `max` entries so older nodes can be freed. When no snapshot shares the
+    /// list (the usual case) the list is cut after its `max`-th node in place: no breadcrumb
+    /// is copied. A shared list is rebuilt from copies instead, leaving the snapshot intact.
     fn compact(&mut self, max: usize) {
+        if let Some(tail) = self.cut_in_place(max) {
+            drop_chain(Some(tail));
+            self.len = max;
+            return;
+        }
         let keep: Vec<Breadcrumb> = self.iter_newest_first().take(max).cloned().collect();
         self.clear();
         for crumb in keep.into_iter().rev() {
@@ -47,6 +54,16 @@ impl Breadcrumbs {
             self.newest = Some(Arc::new(Node { crumb, older }));
             self.len += 1;
         }
+    }
+
+    /// Detaches and returns what follows the `max`-th node, if every node up to it is owned
+    /// by this list alone.
+    fn cut_in_place(&mut self, max: usize) -> Option<Arc<Node>> {
+        let mut cursor = Arc::get_mut(self.newest.as_mut()?)?;
+        for _ in 1..max {
+            cursor = Arc::get_mut(cursor.older.as_mut()?)?;
+        }
+        cursor.older.take()
     }
 
     pub(crate) fn clear(&mut self) {
@@ -134,6 +151,21 @@ mod tests {
         a.push(crumb(3), 10);
         assert_eq!(messages(&a, 10), ["1", "3"]);
         assert_eq!(messages(&b, 10), ["1", "2"]);
+    }
+
+    #[test]
+    fn compaction_with_a_snapshot_alive_leaves_the_snapshot_intact() {
+        let mut b = Breadcrumbs::default();
+        for i in 0..5 {
+            b.push(crumb(i), 3);
+        }
+        let snapshot = b.clone();
+        for i in 5..7 {
+            b.push(crumb(i), 3);
+        }
+        assert_eq!(messages(&b, 3), ["4", "5", "6"]);
+        assert_eq!(messages(&snapshot, 3), ["2", "3", "4"]);
+        assert!(b.len < 6);
     }
 
     #[test]
