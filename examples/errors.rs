@@ -84,7 +84,9 @@ fn main() {
     };
     let options = ClientOptions::new()
         .release(sentry_sdk::release_name!())
-        .environment("examples");
+        .environment("examples")
+        // 101 events in a burst: give a small self-hosted server time to take them all.
+        .shutdown_timeout(Duration::from_secs(15));
     let options = match &local {
         Some(r) => options.dsn(&r.dsn()),
         None => options,

@@ -172,3 +172,23 @@ if [ -n "${ERRORS_BIN:-}" ]; then
     vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
     check "errors example: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
 fi
+
+# --- optional: structured logs and a transaction reach the server intact -------------------------
+# LOG_BIN is examples/log.rs, TRACING_BIN examples/tracing.rs. Bugsink stores only error events
+# but keeps every raw envelope it accepted: the log container and the transaction must be there,
+# parsable, next to the error events.
+if [ -n "${LOG_BIN:-}" ] && [ -n "${TRACING_BIN:-}" ]; then
+    echo "--- log and tracing examples"
+    check "project reset for the log/tracing examples" bugsink_admin reset
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$LOG_BIN" >/dev/null 2>&1
+    check "log example exited 0 (got $?)" test "$?" -eq 0
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$TRACING_BIN" >/dev/null 2>&1
+    check "tracing example exited 0 (got $?)" test "$?" -eq 0
+    ENVELOPES="$(bugsink_admin envelopes 2>/dev/null)"
+    echo "$ENVELOPES" | awk -F'\t' '{print "   ", $4}' | sort | uniq -c
+    check "a log container was accepted" grep -qP '\tlog(\t|,)' <<<"$ENVELOPES"
+    check "a transaction was accepted" grep -qP '\ttransaction(\t|,)' <<<"$ENVELOPES"
+    check "no envelope was unparsable" bash -c '! grep -q UNPARSABLE <<<"$1"' _ "$ENVELOPES"
+    COUNTS="$(bugsink_admin count --json --expect-events 2 --timeout "$WAIT_SECS" 2>/dev/null)"
+    check "both examples' errors stored (events $(field events))" test "$(field events)" -eq 2
+fi

@@ -322,3 +322,44 @@ fn the_sdks_own_debug_logging_does_not_loop() {
         .count();
     assert_eq!(leaked, 0, "no log from reqwest, hyper or the SDK");
 }
+
+#[test]
+fn a_traced_request_reaches_the_server_as_a_transaction_with_its_error_and_logs() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).traces_sample_rate(1.0).enable_logs(true));
+    with_layer(|| {
+        import(3);
+        let span = tracing::info_span!("checkout", sentry.op = "http.server", order = 9);
+        let _entered = span.enter();
+        let err = SaveFailed(DiskFull);
+        tracing::error!(error = &err as &dyn std::error::Error, "checkout failed");
+    });
+    drop(guard);
+    let requests = receiver.requests();
+    let of = |ty: &str| -> Vec<Value> {
+        requests
+            .iter()
+            .flat_map(|r| r.envelope().items().to_vec())
+            .filter(|i| i.item_type() == ty)
+            .filter_map(|i| i.payload_json())
+            .collect()
+    };
+    let transactions = of("transaction");
+    assert_eq!(transactions.len(), 2, "import and checkout");
+    let checkout = transactions
+        .iter()
+        .find(|t| t["transaction"] == "checkout")
+        .unwrap();
+    let events = of("event");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0]["contexts"]["trace"]["trace_id"],
+        checkout["contexts"]["trace"]["trace_id"]
+    );
+    assert_eq!(
+        events[0]["contexts"]["trace"]["span_id"],
+        checkout["contexts"]["trace"]["span_id"]
+    );
+    assert!(!of("log").is_empty());
+}
