@@ -161,6 +161,9 @@ fn span_cycle() {
 }
 
 fn spans(c: &mut Criterion) {
+    tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+        c.bench_function("span_cycle/bare_registry", |b| b.iter(span_cycle));
+    });
     for (label, on) in [("off", false), ("on", true)] {
         let layer = tracing_subscriber::registry()
             .with(sentry_sdk::integrations::tracing::SentryLayer::new());
