@@ -71,6 +71,15 @@ impl Breadcrumbs {
         self.len = 0;
     }
 
+    /// Whether both are the very same list (no push or clear on either since one was cloned).
+    pub(crate) fn same_as(&self, other: &Breadcrumbs) -> bool {
+        match (&self.newest, &other.newest) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }

@@ -178,6 +178,46 @@ impl Scope {
         *self = Scope::default();
     }
 
+    /// Applies to `self` what `edited` changed relative to `base`: how a `configure_scope`
+    /// closure, which ran on a copy without any lock held, is stored back into a scope that
+    /// other threads may have written meanwhile. Each field `edited` did not touch keeps the
+    /// latest value.
+    pub(crate) fn apply_edits(&mut self, base: &Scope, edited: Scope) {
+        if Arc::ptr_eq(&self.data, &base.data) {
+            *self = edited; // nobody wrote meanwhile
+            return;
+        }
+        let (b, e) = (&*base.data, &*edited.data);
+        let d = self.data_mut();
+        if e.level != b.level {
+            d.level = e.level;
+        }
+        if !same(&e.user, &b.user) {
+            d.user = e.user.clone();
+        }
+        if !Arc::ptr_eq(&e.tags, &b.tags) {
+            d.tags = e.tags.clone();
+        }
+        if !Arc::ptr_eq(&e.extra, &b.extra) {
+            d.extra = e.extra.clone();
+        }
+        if !Arc::ptr_eq(&e.contexts, &b.contexts) {
+            d.contexts = e.contexts.clone();
+        }
+        if !same(&e.fingerprint, &b.fingerprint) {
+            d.fingerprint = e.fingerprint.clone();
+        }
+        if !same(&e.transaction, &b.transaction) {
+            d.transaction = e.transaction.clone();
+        }
+        if !Arc::ptr_eq(&e.local_values, &b.local_values) {
+            d.local_values = e.local_values.clone();
+        }
+        if !e.breadcrumbs.same_as(&b.breadcrumbs) {
+            d.breadcrumbs = e.breadcrumbs.clone();
+        }
+    }
+
     /// The user, if set.
     pub fn user(&self) -> Option<&User> {
         self.data.user.as_deref()
@@ -206,6 +246,14 @@ impl Scope {
     /// The newest `max` breadcrumbs, oldest first.
     pub fn breadcrumbs(&self, max: usize) -> Vec<Breadcrumb> {
         self.data.breadcrumbs.newest(max)
+    }
+}
+
+fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
@@ -240,6 +288,30 @@ mod tests {
         assert_eq!(a.tags()["x"], "1");
         assert_eq!(b.tags().len(), 1);
         assert_eq!(b.tags()["y"], "2");
+    }
+
+    #[test]
+    fn edits_made_on_a_copy_keep_what_others_wrote_meanwhile() {
+        let mut shared = Scope::new();
+        shared.set_tag("a", 1);
+        let base = shared.clone();
+        let mut edited = base.clone();
+        edited.set_user(Some(User {
+            id: Some("u".into()),
+            ..Default::default()
+        }));
+        // Meanwhile another thread adds a breadcrumb and a context to the shared scope.
+        shared.push_breadcrumb(Breadcrumb::default(), 100);
+        shared.set_context("c", 1);
+        shared.apply_edits(&base, edited);
+        assert_eq!(shared.user().unwrap().id.as_deref(), Some("u"));
+        assert_eq!(
+            shared.breadcrumbs(100).len(),
+            1,
+            "the breadcrumb written meanwhile stays"
+        );
+        assert!(shared.contexts().contains_key("c"));
+        assert_eq!(shared.tags()["a"], "1");
     }
 
     #[test]

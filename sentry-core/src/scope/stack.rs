@@ -94,18 +94,20 @@ pub(crate) fn configure<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
         });
         return r;
     }
-    let mut scope = isolation();
-    let r = f(&mut scope);
-    set_isolation(scope);
+    let base = isolation();
+    let mut edited = base.clone();
+    let r = f(&mut edited);
+    store_isolation_edits(&base, edited);
     r
 }
 
 /// Runs user code `f` on a clone of the global scope, then stores it.
 pub(crate) fn configure_global<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
-    let mut scope = GLOBAL.lock().clone();
-    let r = f(&mut scope);
-    let old = std::mem::replace(&mut *GLOBAL.lock(), scope);
-    drop(old); // outside the lock: dropping breadcrumbs may free a long chain
+    let base = GLOBAL.lock().clone();
+    let mut edited = base.clone();
+    let r = f(&mut edited);
+    // Other threads may have written the global scope while `f` ran: keep their changes.
+    GLOBAL.lock().apply_edits(&base, edited);
     r
 }
 
@@ -117,18 +119,19 @@ fn isolation() -> Scope {
         .unwrap_or_else(|| DEFAULT_ISOLATION.lock().clone())
 }
 
-fn set_isolation(scope: Scope) {
-    let mut scope = Some(scope);
+/// Stores a `configure_scope` edit of the isolation scope: this thread's own, or the process
+/// default, where other threads' writes made meanwhile are kept.
+fn store_isolation_edits(base: &Scope, edited: Scope) {
+    let mut edited = Some(edited);
     let _ = THREAD.try_with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if t.isolation.is_some() {
-                t.isolation = scope.take();
+                t.isolation = edited.take();
             }
         }
     });
-    if let Some(scope) = scope {
-        let old = std::mem::replace(&mut *DEFAULT_ISOLATION.lock(), scope);
-        drop(old);
+    if let Some(edited) = edited {
+        DEFAULT_ISOLATION.lock().apply_edits(base, edited);
     }
 }
 
