@@ -78,19 +78,13 @@ fn load_settings() -> anyhow::Result<u16> {
 }
 
 fn main() {
-    let local = match std::env::var("SENTRY_DSN") {
-        Ok(dsn) if !dsn.trim().is_empty() => None,
-        _ => Some(receiver::Receiver::start()),
-    };
+    let local = receiver::Receiver::unless_dsn_set();
     let options = ClientOptions::new()
         .release(sentry_sdk::release_name!())
         .environment("examples")
         // 101 events in a burst: give a small self-hosted server time to take them all.
         .shutdown_timeout(Duration::from_secs(15));
-    let options = match &local {
-        Some(r) => options.dsn(&r.dsn()),
-        None => options,
-    };
+    let options = receiver::Receiver::point(&local, options);
     let guard = sentry_sdk::init(options);
 
     // A hot loop failing the same way: 100 events, one issue (same outer error and stack).

@@ -32,17 +32,11 @@ impl log::Log for PrintLogger {
 }
 
 fn main() {
-    let local = match std::env::var("SENTRY_DSN") {
-        Ok(dsn) if !dsn.trim().is_empty() => None,
-        _ => Some(receiver::Receiver::start()),
-    };
+    let local = receiver::Receiver::unless_dsn_set();
     let options = sentry_sdk::ClientOptions::new()
         .release(sentry_sdk::release_name!())
         .enable_logs(true);
-    let options = match &local {
-        Some(r) => options.dsn(&r.dsn()),
-        None => options,
-    };
+    let options = receiver::Receiver::point(&local, options);
     let guard = sentry_sdk::init(options);
     let _ = log::set_boxed_logger(Box::new(SentryLogger::with_dest(PrintLogger)));
     log::set_max_level(log::LevelFilter::Trace);

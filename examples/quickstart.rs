@@ -50,17 +50,11 @@ fn divide(a: u32, b: u32) -> u32 {
 }
 
 fn main() {
-    let local = match std::env::var("SENTRY_DSN") {
-        Ok(dsn) if !dsn.trim().is_empty() => None,
-        _ => Some(receiver::Receiver::start()),
-    };
+    let local = receiver::Receiver::unless_dsn_set();
     let options = ClientOptions::new()
         .release(concat!("quickstart@", env!("CARGO_PKG_VERSION")))
         .environment("quickstart");
-    let options = match &local {
-        Some(r) => options.dsn(&r.dsn()),
-        None => options, // `init` reads SENTRY_DSN
-    };
+    let options = receiver::Receiver::point(&local, options);
     let guard = sentry_sdk::init(options);
     if !guard.is_enabled() {
         eprintln!("the SDK is disabled: check SENTRY_DSN");

@@ -40,18 +40,12 @@ fn store(batch: u32) {
 }
 
 fn main() {
-    let local = match std::env::var("SENTRY_DSN") {
-        Ok(dsn) if !dsn.trim().is_empty() => None,
-        _ => Some(receiver::Receiver::start()),
-    };
+    let local = receiver::Receiver::unless_dsn_set();
     let options = sentry_sdk::ClientOptions::new()
         .release(sentry_sdk::release_name!())
         .traces_sample_rate(1.0)
         .enable_logs(true);
-    let options = match &local {
-        Some(r) => options.dsn(&r.dsn()),
-        None => options,
-    };
+    let options = receiver::Receiver::point(&local, options);
     let guard = sentry_sdk::init(options);
     tracing_subscriber::registry()
         .with(sentry_sdk::integrations::tracing::SentryLayer::new())

@@ -105,6 +105,25 @@ impl Receiver {
         Receiver { port, shared }
     }
 
+    /// For the examples: a local receiver unless `SENTRY_DSN` names a server to send to.
+    pub fn unless_dsn_set() -> Option<Receiver> {
+        match std::env::var("SENTRY_DSN") {
+            Ok(dsn) if !dsn.trim().is_empty() => None,
+            _ => Some(Receiver::start()),
+        }
+    }
+
+    /// `options` pointed at `local` if there is one (else `init` reads `SENTRY_DSN`).
+    pub fn point(
+        local: &Option<Receiver>,
+        options: sentry_sdk::ClientOptions,
+    ) -> sentry_sdk::ClientOptions {
+        match local {
+            Some(r) => options.dsn(&r.dsn()),
+            None => options,
+        }
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
