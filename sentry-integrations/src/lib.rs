@@ -21,6 +21,8 @@ mod contexts;
 mod dedupe;
 #[cfg(any(feature = "log", feature = "tracing"))]
 mod record;
+#[cfg(any(feature = "anyhow", feature = "eyre"))]
+mod std_backtrace;
 mod sync;
 
 #[cfg(feature = "anyhow")]

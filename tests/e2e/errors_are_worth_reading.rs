@@ -280,3 +280,77 @@ fn anyhow_errors_keep_their_chain() {
         .as_str()
         .is_some_and(|n| n.contains("anyhow_errors_keep_their_chain"))));
 }
+
+#[inline(never)]
+fn make_anyhow_error() -> anyhow::Error {
+    anyhow::anyhow!("disk full").context("saving the report")
+}
+
+#[inline(never)]
+fn make_eyre_report() -> eyre::Report {
+    eyre::eyre!("disk full").wrap_err("saving the report")
+}
+
+/// Run as a child with `RUST_LIB_BACKTRACE=1`: anyhow and eyre capture their own backtraces.
+#[test]
+fn child_captures_anyhow_and_eyre_with_backtraces() {
+    let Ok(dsn) = std::env::var("E2E_BACKTRACE_DSN") else {
+        return; // only meaningful as a child
+    };
+    let guard = sentry_sdk::init(
+        sentry_sdk::ClientOptions::new()
+            .dsn(&dsn)
+            .default_integrations(false),
+    );
+    sentry_sdk::capture_anyhow(&make_anyhow_error());
+    sentry_sdk::capture_eyre(&make_eyre_report());
+    drop(guard);
+}
+
+#[test]
+fn anyhow_and_eyre_backtraces_become_the_stack_where_the_error_was_made() {
+    let receiver = Receiver::start();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "errors_are_worth_reading::child_captures_anyhow_and_eyre_with_backtraces",
+            "--nocapture",
+        ])
+        .env("E2E_BACKTRACE_DSN", receiver.dsn())
+        .env("RUST_LIB_BACKTRACE", "1")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let events = receiver.events();
+    assert_eq!(events.len(), 2);
+    // Sent concurrently: find each by its own stack.
+    for maker in ["make_anyhow_error", "make_eyre_report"] {
+        let top_function = |e: &Value| {
+            let values = e["exception"]["values"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let frames = values.last().map(|v| v["stacktrace"]["frames"].clone());
+            frames
+                .and_then(|f| f.as_array().and_then(|f| f.last().cloned()))
+                .and_then(|f| f["function"].as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let event = events
+            .iter()
+            .find(|e| top_function(e).ends_with(maker))
+            .unwrap_or_else(|| panic!("no event whose top frame is {maker}: {events:#?}"));
+        let values = event["exception"]["values"].as_array().unwrap();
+        assert_eq!(values.last().unwrap()["value"], "saving the report");
+        let frames = values.last().unwrap()["stacktrace"]["frames"]
+            .as_array()
+            .unwrap();
+        let top = frames.last().unwrap();
+        assert!(
+            top["function"].as_str().unwrap().ends_with(maker),
+            "the error's own stack, not the capture site's: {frames:#?}"
+        );
+        assert_eq!(top["in_app"], true);
+        assert!(top["lineno"].as_u64().unwrap() > 0);
+    }
+}
