@@ -13,6 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "support/discard.rs"]
+mod discard;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 const DSN: &str = "https://public@127.0.0.1:9/1";
@@ -40,16 +43,7 @@ mod ours {
     use sentry_sdk::protocol::{Breadcrumb, Level, User};
     use sentry_sdk::transport::{Outgoing, Transport};
 
-    /// Drops what it is handed (the deferred build never runs).
-    pub struct Discard;
-    impl Transport for Discard {
-        fn send(&self, outgoing: Outgoing) {
-            drop(black_box(outgoing));
-        }
-        fn flush(&self, _: Duration) -> bool {
-            true
-        }
-    }
+    pub use crate::discard::Discard;
 
     /// Runs the worker's part too (symbolication, merge, serialisation), then drops it.
     pub struct BuildAndDiscard;
@@ -195,14 +189,9 @@ mod ours {
 mod official {
     use super::*;
     use sentry::protocol::{Breadcrumb, Map, User};
-    use sentry::{Envelope, Hub, Level, Transport};
+    use sentry::{Hub, Level};
 
-    pub struct Discard;
-    impl Transport for Discard {
-        fn send_envelope(&self, envelope: Envelope) {
-            drop(black_box(envelope));
-        }
-    }
+    use crate::discard::OfficialDiscard as Discard;
 
     fn hub() -> Arc<Hub> {
         hub_with(false)

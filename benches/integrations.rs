@@ -15,6 +15,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "support/discard.rs"]
+mod discard;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tracing_subscriber::prelude::*;
 
@@ -58,17 +61,8 @@ impl log::Log for BareLogger {
 
 mod ours {
     use super::*;
-    use sentry_sdk::transport::{Outgoing, Transport};
 
-    pub struct Discard;
-    impl Transport for Discard {
-        fn send(&self, outgoing: Outgoing) {
-            drop(black_box(outgoing));
-        }
-        fn flush(&self, _: Duration) -> bool {
-            true
-        }
-    }
+    pub use crate::discard::Discard;
 
     pub fn client(tracing_on: bool) -> Arc<sentry_sdk::Client> {
         let mut options = sentry_sdk::ClientOptions::new()
@@ -85,12 +79,7 @@ mod ours {
 mod official {
     use super::*;
 
-    pub struct Discard;
-    impl sentry::Transport for Discard {
-        fn send_envelope(&self, envelope: sentry::Envelope) {
-            drop(black_box(envelope));
-        }
-    }
+    use crate::discard::OfficialDiscard as Discard;
 
     pub fn hub(traces_sample_rate: f32) -> Arc<sentry::Hub> {
         let options = sentry::ClientOptions::new()
