@@ -194,9 +194,9 @@ impl Client {
         let id = capture.event.event_id;
         let snapshot = scope::stack::snapshot();
         if let Some(envelope) = self.build_envelope(capture, &snapshot) {
-            self.transport.send_crash(envelope);
             set_last_event_id(id);
-            self.transport.flush(self.options.get_shutdown_timeout());
+            self.transport
+                .send_crash(envelope, self.options.get_shutdown_timeout());
             id
         } else {
             EventId::NIL

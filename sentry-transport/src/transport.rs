@@ -122,11 +122,14 @@ pub trait Transport: Send + Sync + 'static {
     /// Queues `outgoing` for delivery without blocking; a full queue drops it (and counts it).
     fn send(&self, outgoing: Outgoing);
 
-    /// Queues an envelope the process may not outlive (a crash report). Transports with an
-    /// offline cache write it to disk first, so it is sent on the next start if the process
-    /// ends before delivery. Defaults to [`send`](Transport::send).
-    fn send_crash(&self, envelope: Envelope) {
+    /// Queues an envelope the process may not outlive (a crash report) and waits at most
+    /// `timeout` for its delivery; true if it was delivered (or finally given up on) in time.
+    /// Transports with an offline cache write it to disk first, so that it is sent on the next
+    /// start if the process ends before delivery. Defaults to [`send`](Transport::send) then
+    /// [`flush`](Transport::flush).
+    fn send_crash(&self, envelope: Envelope, timeout: Duration) -> bool {
         self.send(Outgoing::ready(envelope));
+        self.flush(timeout)
     }
 
     /// Waits at most `timeout` until everything queued so far is delivered (or given up on).

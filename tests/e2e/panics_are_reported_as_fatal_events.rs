@@ -94,3 +94,48 @@ fn the_panic_event_is_delivered_before_an_abort() {
         "exploded with 9"
     );
 }
+
+#[test]
+fn a_caught_panic_under_steady_traffic_waits_for_its_own_event_only() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    let _serial = serial();
+    let receiver = Receiver::start_with(|_| Reply::Slow(Duration::from_millis(10), 200));
+    let guard = sentry_sdk::init(
+        options(&receiver)
+            .default_integrations(true)
+            .shutdown_timeout(Duration::from_secs(3)),
+    );
+    // Another thread keeps the queue busy the whole time: it is never idle.
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                sentry_sdk::capture_message("steady", sentry_sdk::Level::Info);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    let caught = std::panic::catch_unwind(|| explode(5));
+    let took = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    traffic.join().unwrap();
+    drop(guard);
+    assert!(caught.is_err());
+    assert!(
+        took < Duration::from_millis(1500),
+        "the hook waited {took:?}"
+    );
+    let panics = receiver
+        .events()
+        .into_iter()
+        .filter(|e| e["exception"]["values"][0]["type"] == "panic")
+        .count();
+    assert_eq!(panics, 1);
+    eprintln!("panic hook returned after {took:?} under steady traffic");
+}

@@ -100,22 +100,32 @@ impl Transport for HttpTransport {
         }
     }
 
-    fn send_crash(&self, envelope: crate::Envelope) {
+    fn send_crash(&self, envelope: crate::Envelope, timeout: Duration) -> bool {
         // Written to the cache first: under `panic = "abort"` the process may end before the
         // worker gets to it, and the next start sends it.
         let stored = self.options.cache.as_ref().and_then(|options| {
             let cache = crate::cache::Cache::open(options.clone()).ok()?;
             cache.store(&envelope, &self.options.client_reports).ok()
         });
-        match stored {
-            Some(path) => {
-                self.progress.begin();
-                if self.enqueue(Job::SendStored(path)).is_err() {
-                    self.progress.finish(); // stays in the cache for the next start
-                }
+        let (done, waiter) = progress::completion();
+        let job = match stored {
+            Some(path) => Job::SendStored(path, Some(done)),
+            None => Job::Crash(envelope, done),
+        };
+        self.progress.begin();
+        if let Err(job) = self.enqueue(job) {
+            self.progress.finish();
+            if let Job::Crash(envelope, _) = job {
+                // The queue is full and there is no cache: the crash is lost, and counted.
+                self.options
+                    .client_reports
+                    .record_envelope(DiscardReason::QueueOverflow, &envelope);
             }
-            None => self.send(Outgoing::ready(envelope)),
+            return false; // a cached crash stays on disk for the next start
         }
+        // Only this envelope is waited for, not the whole queue: a program that catches
+        // panics under load is not held up for the full timeout.
+        waiter.wait(timeout)
     }
 
     fn flush(&self, timeout: Duration) -> bool {

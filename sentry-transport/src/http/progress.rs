@@ -74,3 +74,40 @@ impl Progress {
         self.closing.load(Ordering::SeqCst)
     }
 }
+
+/// Signals, when dropped, that one envelope's delivery ended (delivered, given up on, or
+/// cached): how a crash handler waits for its own envelope and not for the whole queue.
+#[derive(Debug)]
+pub(super) struct Completion(std::sync::Arc<(Mutex<bool>, Condvar)>);
+
+/// The waiting side of a [`Completion`].
+#[derive(Debug, Clone)]
+pub(super) struct CompletionWaiter(std::sync::Arc<(Mutex<bool>, Condvar)>);
+
+pub(super) fn completion() -> (Completion, CompletionWaiter) {
+    let shared = std::sync::Arc::new((Mutex::new(false), Condvar::new()));
+    (Completion(shared.clone()), CompletionWaiter(shared))
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        *self.0 .0.lock() = true;
+        self.0 .1.notify_all();
+    }
+}
+
+impl CompletionWaiter {
+    /// Waits at most `timeout` for the completion; true if it came.
+    pub(super) fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut done = self.0 .0.lock();
+        while !*done {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            done = Mutex::wait_timeout(&self.0 .1, done, deadline - now).0;
+        }
+        true
+    }
+}

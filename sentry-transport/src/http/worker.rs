@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::options::HttpOptions;
-use super::progress::Progress;
+use super::progress::{Completion, Progress};
 use super::request::{Outcome, Poster};
 use crate::cache::{Cache, Claimed};
 use crate::client_report::DiscardReason;
@@ -39,8 +39,11 @@ const LOG_BATCH_WAIT: Duration = Duration::from_secs(5);
 pub(super) enum Job {
     /// An envelope (or its builder) to send.
     Send(Outgoing),
-    /// An envelope already written to the cache (a crash report) to send now.
-    SendStored(PathBuf),
+    /// An envelope already written to the cache (a crash report) to send now; the completion
+    /// is dropped when its delivery ends.
+    SendStored(PathBuf, Option<Completion>),
+    /// A crash report not in any cache; the completion is dropped when its delivery ends.
+    Crash(Envelope, Completion),
     /// Send pending client reports now (queued by `flush`).
     FlushReports,
 }
@@ -177,17 +180,18 @@ impl Worker {
                     .queued_bytes
                     .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
                 match self.build(outgoing) {
-                    Some(envelope) => self.dispatch(envelope, None).await,
+                    Some(envelope) => self.dispatch(envelope, None, None).await,
                     None => self.progress.finish(),
                 }
             }
-            Job::SendStored(path) => {
+            Job::Crash(envelope, done) => self.dispatch(envelope, None, Some(done)).await,
+            Job::SendStored(path, done) => {
                 let stored = self.cache.as_ref().and_then(|cache| {
                     let claimed = cache.claim(&path)?;
                     cache.read(claimed, &self.options.client_reports)
                 });
                 match stored {
-                    Some((envelope, claimed)) => self.dispatch(envelope, Some(claimed)).await,
+                    Some((envelope, claimed)) => self.dispatch(envelope, Some(claimed), done).await,
                     // Already sent by another process, or by the drain.
                     None => self.progress.finish(),
                 }
@@ -231,7 +235,7 @@ impl Worker {
             return;
         }
         self.progress.begin();
-        self.dispatch(crate::envelope::log_envelope(&items), None)
+        self.dispatch(crate::envelope::log_envelope(&items), None, None)
             .await;
     }
 
@@ -246,15 +250,20 @@ impl Worker {
             Some(item) => {
                 let mut envelope = Envelope::new();
                 envelope.add_item(item);
-                self.dispatch(envelope, None).await;
+                self.dispatch(envelope, None, None).await;
             }
             None => self.progress.finish(),
         }
     }
 
     /// Waits for a free request slot, then delivers in a task of its own. Finishes one unit of
-    /// `progress` when done.
-    async fn dispatch(self: Arc<Self>, envelope: Envelope, stored: Option<Claimed>) {
+    /// `progress` when done, and drops `done` (signalling whoever waits for this envelope).
+    async fn dispatch(
+        self: Arc<Self>,
+        envelope: Envelope,
+        stored: Option<Claimed>,
+        done: Option<Completion>,
+    ) {
         if self.progress.is_closing() {
             self.give_up(envelope, stored);
             self.progress.finish();
@@ -273,6 +282,7 @@ impl Worker {
             self.deliver(envelope, stored).await;
             drop(permit);
             self.progress.finish();
+            drop(done);
         });
     }
 
