@@ -30,6 +30,8 @@ use crate::transport::Outgoing;
 const CACHE_PACING: Duration = Duration::from_millis(100);
 /// How often the cache is retried while it holds envelopes.
 const CACHE_RETRY: Duration = Duration::from_secs(30);
+/// The longest the cache waits between two attempts while the server stays away.
+const MAX_CACHE_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// Structured logs per envelope, at most (PROTOCOL.md §6).
 const MAX_LOGS_PER_ENVELOPE: usize = 100;
 /// How long a structured log may wait for others before its batch is sent.
@@ -75,6 +77,11 @@ struct Worker {
     /// Structured logs waiting to be sent together (at most `MAX_LOGS_PER_ENVELOPE`).
     logs: Mutex<Vec<Vec<u8>>>,
     logs_deadline: Mutex<Option<tokio::time::Instant>>,
+    /// Consecutive failed cache drains, and when the timer may try again (exponential
+    /// backoff with jitter from `CACHE_RETRY` up to `MAX_CACHE_BACKOFF`). A delivery of a
+    /// live envelope drains at once whatever the backoff says: the server is back.
+    cache_failures: std::sync::atomic::AtomicU32,
+    cache_backoff: Mutex<Option<Instant>>,
 }
 
 fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receiver<Job>) {
@@ -114,6 +121,8 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
         drain_wanted: Notify::new(),
         logs: Mutex::new(Vec::new()),
         logs_deadline: Mutex::new(None),
+        cache_failures: Default::default(),
+        cache_backoff: Mutex::new(None),
     });
 
     runtime.block_on(async move {
@@ -148,7 +157,8 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
                         // Claims left by processes that died since start-up go back too.
                         cache.sweep(&worker.options.client_reports);
                     }
-                    if worker.cache.as_ref().is_some_and(|c| !c.is_empty()) {
+                    let due = worker.cache_backoff.lock().map_or(true, |at| Instant::now() >= at);
+                    if due && worker.cache.as_ref().is_some_and(|c| !c.is_empty()) {
                         tokio::spawn(worker.clone().drain());
                     }
                 }
@@ -438,14 +448,22 @@ impl Worker {
             drop(permit);
             crate::sdk_debug!("cached envelope {:?}: {outcome:?}", envelope.event_id());
             match outcome {
-                Outcome::Delivered | Outcome::RateLimited => claimed.remove(),
+                Outcome::Delivered | Outcome::RateLimited => {
+                    claimed.remove();
+                    self.cache_failures.store(0, Ordering::Relaxed);
+                    *self.cache_backoff.lock() = None;
+                }
                 Outcome::Rejected(_) => {
                     reports.record_envelope(DiscardReason::SendError, &envelope);
                     claimed.remove();
                 }
                 Outcome::NetworkError => {
                     claimed.release();
-                    break; // the server is still away: the cache timer tries again
+                    // The server is still away: the cache timer tries again, backing off.
+                    let failures = self.cache_failures.fetch_add(1, Ordering::Relaxed);
+                    let wait = backoff(CACHE_RETRY, failures.min(6)).min(MAX_CACHE_BACKOFF);
+                    *self.cache_backoff.lock() = Some(Instant::now() + wait);
+                    break;
                 }
             }
             tokio::time::sleep(CACHE_PACING).await;
