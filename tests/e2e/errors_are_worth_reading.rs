@@ -157,7 +157,12 @@ fn contexts_and_debug_images_are_attached_and_computed_once() {
         1
     );
     if cfg!(target_os = "linux") {
-        let ex = &events[0]["exception"]["values"][0];
+        // Sent concurrently: take an error event, whichever arrived first.
+        let error = events
+            .iter()
+            .find(|e| e.get("exception").is_some())
+            .unwrap();
+        let ex = &error["exception"]["values"][0];
         let top = ex["stacktrace"]["frames"]
             .as_array()
             .unwrap()
@@ -172,7 +177,7 @@ fn contexts_and_debug_images_are_attached_and_computed_once() {
             16,
         )
         .unwrap();
-        let images = events[0]["debug_meta"]["images"].as_array().unwrap();
+        let images = error["debug_meta"]["images"].as_array().unwrap();
         let covering = images.iter().find(|img| {
             let start = u64::from_str_radix(
                 img["image_addr"].as_str().unwrap().trim_start_matches("0x"),
