@@ -23,7 +23,8 @@ use std::fmt;
 
 use sentry_core::logs::LogLevel;
 use sentry_core::performance::{
-    current_span, start_transaction, Span, SpanGuard, SpanStatus, TransactionContext,
+    current_span, sample_new_trace, start_transaction, Span, SpanGuard, SpanStatus,
+    TransactionContext,
 };
 use sentry_core::protocol::{Event, Map, Value};
 use tracing_core::field::{Field, Visit};
@@ -77,6 +78,9 @@ impl Default for SentryLayer {
     }
 }
 
+/// Marks a span of an unsampled trace, so that its children are not sampled anew.
+struct NotSampled;
+
 /// What the layer keeps in a recording span's extensions.
 struct SentrySpan {
     span: Span,
@@ -118,10 +122,28 @@ where
             return; // tracing off: no span data at all
         }
         let Some(span_ref) = ctx.span(id) else { return };
-        let parent = span_ref
-            .parent()
-            .and_then(|p| p.extensions().get::<SentrySpan>().map(|s| s.span.clone()))
-            .or_else(current_span);
+        // The parent decides: a recording parent gets a child, an unsampled one marks this
+        // span unsampled too (a zero-sized marker: no allocation), and a span with no parent
+        // in this trace starts one after the sampling decision, taken before anything is
+        // built for it.
+        let parent = match span_ref.parent() {
+            Some(p) => {
+                let extensions = p.extensions();
+                if extensions.get::<NotSampled>().is_some() {
+                    drop(extensions);
+                    span_ref.extensions_mut().insert(NotSampled);
+                    return;
+                }
+                extensions.get::<SentrySpan>().map(|s| s.span.clone())
+            }
+            None => None,
+        }
+        .or_else(current_span);
+        let starts_trace = parent.is_none();
+        if starts_trace && !sample_new_trace() {
+            span_ref.extensions_mut().insert(NotSampled);
+            return;
+        }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let name = fields
@@ -133,11 +155,11 @@ where
             .take()
             .unwrap_or_else(|| "function".to_owned());
         let span = match parent {
-            Some(parent) if parent.is_sampled() => parent.start_child(&op, &name),
-            _ => start_transaction(TransactionContext::new(name, op)).as_span(),
+            Some(parent) => parent.start_child(&op, &name),
+            None => start_transaction(TransactionContext::new(name, op).sampled(true)).as_span(),
         };
         if !span.is_sampled() {
-            return; // unsampled: nothing stored, nothing to do on enter/exit
+            return;
         }
         span.set_origin("auto.tracing");
         for (k, v) in fields.data {

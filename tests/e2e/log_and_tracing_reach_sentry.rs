@@ -363,3 +363,28 @@ fn a_traced_request_reaches_the_server_as_a_transaction_with_its_error_and_logs(
     );
     assert!(!of("log").is_empty());
 }
+
+#[test]
+fn children_of_an_unsampled_span_are_not_sampled_anew() {
+    let envelopes =
+        with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(0.5), || {
+            with_layer(|| {
+                for batch in 0..200 {
+                    import(batch);
+                }
+            })
+        });
+    let transactions = items_of(&envelopes, "transaction");
+    assert!(
+        (50..150).contains(&transactions.len()),
+        "{} of 200 sampled",
+        transactions.len()
+    );
+    for t in &transactions {
+        assert_eq!(
+            t["transaction"], "nightly import",
+            "a child became a root: {t}"
+        );
+        assert_eq!(t["spans"].as_array().unwrap().len(), 1);
+    }
+}

@@ -18,7 +18,9 @@ mod span;
 
 pub use active::{current_span, SpanGuard};
 pub use ids::{SpanId, TraceId};
-pub use span::{start_transaction, Span, SpanStatus, Transaction, TransactionContext};
+pub use span::{
+    sample_new_trace, start_transaction, Span, SpanStatus, Transaction, TransactionContext,
+};
 
 pub(crate) use active::trace_context;
 

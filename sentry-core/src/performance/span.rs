@@ -165,13 +165,8 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
     let Some(rate) = client.options().get_traces_sample_rate() else {
         return Transaction { shared: None };
     };
-    let sampled = context.sampled.unwrap_or_else(|| {
-        rate >= 1.0 || (rate > 0.0 && crate::random::next_f64() < f64::from(rate))
-    });
+    let sampled = context.sampled.unwrap_or_else(|| sample(&client, rate));
     if !sampled {
-        let reports = client.client_reports();
-        reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
-        reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
         return Transaction { shared: None };
     }
     let trace_id = context.trace_id.unwrap_or_else(TraceId::random);
@@ -200,6 +195,31 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
             spans: Mutex::new(Vec::new()),
             dropped_spans: Default::default(),
         })),
+    }
+}
+
+/// Draws the decision for a new trace from `traces_sample_rate`, counting a negative one as
+/// `sample_rate`. The place a `traces_sampler` will go.
+fn sample(client: &Client, rate: f32) -> bool {
+    let sampled = rate >= 1.0 || (rate > 0.0 && crate::random::next_f64() < f64::from(rate));
+    if !sampled {
+        let reports = client.client_reports();
+        reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+        reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
+    }
+    sampled
+}
+
+/// Takes the sampling decision for a trace about to start, before anything is built for it:
+/// integrations call this first so that an unsampled trace costs no allocation. `false` with
+/// tracing off or no client; a `true` is passed on with [`TransactionContext::sampled`].
+pub fn sample_new_trace() -> bool {
+    let Some(client) = client::current() else {
+        return false;
+    };
+    match client.options().get_traces_sample_rate() {
+        Some(rate) => sample(&client, rate),
+        None => false,
     }
 }
 
