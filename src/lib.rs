@@ -33,6 +33,10 @@
 //!   needed (no symbolication) and enqueues without blocking. Symbolication, scope merging,
 //!   `before_send`, serialisation and HTTP happen on one background thread.
 //!   `before_send` therefore runs on that thread for ordinary captures, and inline for panics.
+//! - **Logs and traces**: with `enable_logs(true)`, [`logger_info!`] and its siblings send
+//!   structured logs (batched on the background thread); with `traces_sample_rate` set,
+//!   [`performance::start_transaction`] (or the `tracing` layer) records transactions and
+//!   spans, and events captured inside a span carry its trace.
 //! - **Shutdown**: dropping the [`ClientInitGuard`] (or [`close`]) waits at most
 //!   `shutdown_timeout` for pending events, and says on stderr how many it waits for.
 //!
@@ -43,8 +47,8 @@
 //! # Feature flags
 //! - `panic` (default): report panics through a chained panic hook.
 //! - `test`: helpers for your own tests.
-//! - `anyhow`: [`capture_anyhow`] for `anyhow::Error` (chain and backtrace).
-//! - `eyre`: `capture_eyre` for `eyre::Report` (chain).
+//! - `anyhow`: `capture_anyhow` for `anyhow::Error` (chain and backtrace).
+//! - `eyre`: `capture_eyre` for `eyre::Report` (chain and backtrace).
 //! - `log`: `integrations::log::SentryLogger`, wrapping your `log` logger.
 //! - `tracing`: `integrations::tracing::SentryLayer`, a `tracing_subscriber` layer.
 //!

@@ -86,6 +86,12 @@ impl Serialize for LogAttribute {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
         match &self.0 {
+            // A number that is neither an i64 nor an f64 (a u64 above i64::MAX) goes as text.
+            Value::Number(n) if !n.is_i64() && !n.is_f64() => {
+                map.serialize_entry("value", &n.to_string())?;
+                map.serialize_entry("type", "string")?;
+                return map.end();
+            }
             v @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
                 map.serialize_entry("value", v)?
             }
@@ -288,28 +294,42 @@ pub fn __capture_formatted(
 macro_rules! logger_log {
     ($level:expr, $($key:ident).+ = $value:expr $(, $($key2:ident).+ = $value2:expr)* ; $fmt:literal $(, $arg:expr)* $(,)?) => {
         if $crate::logs::logs_enabled() {
-            $crate::logs::__capture_formatted(
-                $level,
-                ::std::format!($fmt $(, $arg)*),
-                $fmt,
-                ::std::vec![$($crate::logs::LogAttribute::from_display(&$arg)),*],
-                ::std::vec![
+            $crate::__logger_bind!(
+                @bind $level, $fmt,
+                [
                     (::std::stringify!($($key).+), $crate::logs::LogAttribute::from($value))
                     $(, (::std::stringify!($($key2).+), $crate::logs::LogAttribute::from($value2)))*
                 ],
+                []
+                $(, $arg)*
             );
         }
     };
     ($level:expr, $fmt:literal $(, $arg:expr)* $(,)?) => {
         if $crate::logs::logs_enabled() {
-            $crate::logs::__capture_formatted(
-                $level,
-                ::std::format!($fmt $(, $arg)*),
-                $fmt,
-                ::std::vec![$($crate::logs::LogAttribute::from_display(&$arg)),*],
-                ::std::vec::Vec::new(),
-            );
+            $crate::__logger_bind!(@bind $level, $fmt, [], [] $(, $arg)*);
         }
+    };
+}
+
+/// Evaluates each format argument of a `logger_*!` call exactly once (binding it to a fresh,
+/// hygienic name), then formats the body and records the parameters from those bindings.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __logger_bind {
+    (@bind $level:expr, $fmt:literal, [$($attrs:tt)*], [$($bound:ident)*], $arg:expr $(, $rest:expr)*) => {
+        match &$arg {
+            arg => $crate::__logger_bind!(@bind $level, $fmt, [$($attrs)*], [$($bound)* arg] $(, $rest)*),
+        }
+    };
+    (@bind $level:expr, $fmt:literal, [$($attrs:tt)*], [$($bound:ident)*]) => {
+        $crate::logs::__capture_formatted(
+            $level,
+            ::std::format!($fmt $(, $bound)*),
+            $fmt,
+            ::std::vec![$($crate::logs::LogAttribute::from_display($bound)),*],
+            ::std::vec![$($attrs)*],
+        )
     };
 }
 
@@ -398,5 +418,31 @@ mod tests {
         });
         assert_eq!(kept.len(), 1);
         assert!(u64::MAX > i64::MAX as u64 && LogAttribute::from(u64::MAX).0.is_string());
+        let big = serde_json::to_value(LogAttribute(json!(u64::MAX))).unwrap();
+        assert_eq!(
+            big,
+            json!({"value": u64::MAX.to_string(), "type": "string"})
+        );
+    }
+
+    #[test]
+    fn macro_arguments_are_evaluated_once() {
+        let options = ClientOptions::new().enable_logs(true);
+        let mut calls = 0;
+        let mut next = || {
+            calls += 1;
+            calls
+        };
+        let envelopes = with_captured_envelopes_options(options, || {
+            crate::logger_info!(batch = 7; "got {} and {:?}", next(), "x");
+        });
+        assert_eq!(calls, 1, "each argument is evaluated once");
+        let log = &envelopes[0].items()[0].payload_json().unwrap()["items"][0];
+        assert_eq!(log["body"], "got 1 and \"x\"");
+        assert_eq!(
+            log["attributes"]["sentry.message.parameter.0"]["value"],
+            "1"
+        );
+        assert_eq!(log["attributes"]["batch"]["value"], 7);
     }
 }

@@ -166,6 +166,8 @@ fn key_values(record: &Record<'_>) -> Map<Value> {
                 Value::Bool(b)
             } else if let Some(i) = value.to_i64() {
                 Value::from(i)
+            } else if let Some(u) = value.to_u64() {
+                Value::from(u) // beyond i64: sent as a string attribute, never as a double
             } else if let Some(f) = value.to_f64() {
                 Value::from(f)
             } else {

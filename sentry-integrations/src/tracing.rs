@@ -23,7 +23,7 @@ use std::fmt;
 
 use sentry_core::logs::LogLevel;
 use sentry_core::performance::{
-    current_span, sample_new_trace, start_transaction, Span, SpanGuard, SpanStatus,
+    current_span, pop_active, push_active, sample_new_trace, start_transaction, Span, SpanStatus,
     TransactionContext,
 };
 use sentry_core::protocol::{Event, Map, Value};
@@ -84,7 +84,6 @@ struct NotSampled;
 /// What the layer keeps in a recording span's extensions.
 struct SentrySpan {
     span: Span,
-    guards: Vec<SpanGuard>,
 }
 
 impl<S> tracing_subscriber::Layer<S> for SentryLayer
@@ -126,7 +125,7 @@ where
         // span unsampled too (a zero-sized marker: no allocation), and a span with no parent
         // in this trace starts one after the sampling decision, taken before anything is
         // built for it.
-        let parent = match span_ref.parent() {
+        let parent: Option<Span> = match span_ref.parent() {
             Some(p) => {
                 let extensions = p.extensions();
                 if extensions.get::<NotSampled>().is_some() {
@@ -136,9 +135,15 @@ where
                 }
                 extensions.get::<SentrySpan>().map(|s| s.span.clone())
             }
+            // No parent in the registry: a contextual span continues the span entered by hand
+            // on this thread (if any); an explicit root does not.
+            None if attrs.is_contextual() => current_span(),
             None => None,
+        };
+        if parent.as_ref().is_some_and(|p| !p.is_sampled()) {
+            span_ref.extensions_mut().insert(NotSampled);
+            return;
         }
-        .or_else(current_span);
         let starts_trace = parent.is_none();
         if starts_trace && !sample_new_trace() {
             span_ref.extensions_mut().insert(NotSampled);
@@ -165,40 +170,39 @@ where
         for (k, v) in fields.data {
             span.set_data(k, v);
         }
-        span_ref.extensions_mut().insert(SentrySpan {
-            span,
-            guards: Vec::new(),
-        });
+        span_ref.extensions_mut().insert(SentrySpan { span });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span_ref) = ctx.span(id) else { return };
-        let extensions = span_ref.extensions();
-        let Some(sentry) = extensions.get::<SentrySpan>() else {
-            return;
+        let span = match span_ref.extensions().get::<SentrySpan>() {
+            Some(sentry) => sentry.span.clone(),
+            None => return,
         };
+        // Recorded with no extensions borrow held: formatting the values is user code.
         let mut fields = Fields::default();
         values.record(&mut fields);
         for (k, v) in fields.data {
-            sentry.span.set_data(k, v);
+            span.set_data(k, v);
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span_ref) = ctx.span(id) else { return };
-        let mut extensions = span_ref.extensions_mut();
-        if let Some(sentry) = extensions.get_mut::<SentrySpan>() {
-            let guard = sentry.span.enter();
-            sentry.guards.push(guard);
-        }
+        let span = match span_ref.extensions().get::<SentrySpan>() {
+            Some(sentry) => sentry.span.clone(),
+            None => return,
+        };
+        push_active(&span);
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span_ref) = ctx.span(id) else { return };
-        let mut extensions = span_ref.extensions_mut();
-        if let Some(sentry) = extensions.get_mut::<SentrySpan>() {
-            drop(sentry.guards.pop());
-        }
+        let span = match span_ref.extensions().get::<SentrySpan>() {
+            Some(sentry) => sentry.span.clone(),
+            None => return,
+        };
+        pop_active(&span);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -207,7 +211,6 @@ where
         };
         let taken = span_ref.extensions_mut().remove::<SentrySpan>();
         if let Some(sentry) = taken {
-            drop(sentry.guards);
             sentry.span.finish();
         }
     }

@@ -388,3 +388,19 @@ fn children_of_an_unsampled_span_are_not_sampled_anew() {
         assert_eq!(t["spans"].as_array().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn tracing_spans_inside_an_entered_unsampled_transaction_stay_unsampled() {
+    use sentry_sdk::performance::{start_transaction, TransactionContext};
+    let envelopes =
+        with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(1.0), || {
+            let unsampled =
+                start_transaction(TransactionContext::new("manual", "task").sampled(false));
+            let _entered = unsampled.as_span().enter();
+            with_layer(|| import(1));
+        });
+    assert!(
+        items_of(&envelopes, "transaction").is_empty(),
+        "no orphan transaction"
+    );
+}

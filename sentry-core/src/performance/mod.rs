@@ -16,7 +16,7 @@ mod ids;
 mod payload;
 mod span;
 
-pub use active::{current_span, SpanGuard};
+pub use active::{current_span, pop_active, push_active, SpanGuard};
 pub use ids::{SpanId, TraceId};
 pub use span::{
     sample_new_trace, start_transaction, Span, SpanStatus, Transaction, TransactionContext,
@@ -80,10 +80,15 @@ mod tests {
             let t = start_transaction(TransactionContext::new("x", "task"));
             assert!(!t.is_sampled());
             let _g = t.as_span().enter();
-            assert!(current_span().is_none(), "a no-op span is not entered");
+            let current = current_span().expect("entered as an unsampled marker");
+            assert!(!current.is_sampled());
+            crate::capture_message("no trace", crate::protocol::Level::Info);
             t.finish();
         });
-        assert!(off.is_empty());
+        assert!(off.iter().all(|e| e.items()[0].item_type() == "event"));
+        assert!(crate::test::events_of(&off)[0]["contexts"]
+            .get("trace")
+            .is_none());
         let unsampled =
             with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(0.0), || {
                 start_transaction(TransactionContext::new("x", "task")).finish();
@@ -94,5 +99,29 @@ mod tests {
             1,
             "an explicit decision wins over the rate"
         );
+    }
+
+    #[test]
+    fn guards_dropped_out_of_order_leave_a_clean_stack() {
+        with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(1.0), || {
+            let t = start_transaction(TransactionContext::new("x", "task"));
+            let a = t.as_span().enter();
+            let child = t.start_child("inner", "");
+            let b = child.enter();
+            drop(a); // the outer guard first: both are left
+            assert!(current_span().is_none());
+            drop(b);
+            assert!(current_span().is_none());
+            let leaked = t.as_span().enter();
+            std::mem::forget(leaked);
+            let c = child.enter();
+            drop(c);
+            assert!(
+                current_span().unwrap().same_as(&t.as_span()),
+                "only c's entry left"
+            );
+            pop_active(&t.as_span());
+            assert!(current_span().is_none());
+        });
     }
 }

@@ -314,6 +314,16 @@ impl Span {
         !matches!(self.inner, SpanKind::Noop)
     }
 
+    /// Whether both handles are the same span (or both no-ops).
+    pub fn same_as(&self, other: &Span) -> bool {
+        match (&self.inner, &other.inner) {
+            (SpanKind::Noop, SpanKind::Noop) => true,
+            (SpanKind::Root(a), SpanKind::Root(b)) => Arc::ptr_eq(a, b),
+            (SpanKind::Child(a), SpanKind::Child(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// The trace id and span id, if sampled.
     pub fn ids(&self) -> Option<(TraceId, SpanId)> {
         match &self.inner {
@@ -348,16 +358,23 @@ impl Span {
 
     /// Sets a data entry (shown with the span).
     pub fn set_data(&self, key: impl Into<String>, value: impl Into<Value>) {
-        self.with_record(|r| {
-            r.data.insert(key.into(), value.into());
-        });
+        if self.is_sampled() {
+            // Converted before the span's lock is taken: conversions are user code.
+            let (key, value) = (key.into(), value.into());
+            self.with_record(|r| {
+                r.data.insert(key, value);
+            });
+        }
     }
 
     /// Sets a tag.
     pub fn set_tag(&self, key: impl Into<String>, value: impl ToString) {
-        self.with_record(|r| {
-            r.tags.insert(key.into(), value.to_string());
-        });
+        if self.is_sampled() {
+            let (key, value) = (key.into(), value.to_string());
+            self.with_record(|r| {
+                r.tags.insert(key, value);
+            });
+        }
     }
 
     /// Sets the status.
@@ -367,12 +384,18 @@ impl Span {
 
     /// Sets the operation (`db.query`, `http.client`, ...).
     pub fn set_op(&self, op: impl Into<String>) {
-        self.with_record(|r| r.op = op.into());
+        if self.is_sampled() {
+            let op = op.into();
+            self.with_record(|r| r.op = op);
+        }
     }
 
     /// Sets the description.
     pub fn set_description(&self, description: impl Into<String>) {
-        self.with_record(|r| r.description = Some(description.into()));
+        if self.is_sampled() {
+            let description = description.into();
+            self.with_record(|r| r.description = Some(description));
+        }
     }
 
     /// Sets the origin (`manual` by default; integrations use `auto.<integration>`).
@@ -406,8 +429,8 @@ impl Span {
     }
 
     /// Makes this span the current one on this thread until the guard is dropped: events
-    /// captured meanwhile carry its trace, and new spans can start from it. Entering a span
-    /// that does not record costs nothing.
+    /// captured meanwhile carry its trace, and new spans can start from it. The guard must be
+    /// dropped on this thread (it is not `Send`).
     pub fn enter(&self) -> super::SpanGuard {
         super::active::enter(self)
     }

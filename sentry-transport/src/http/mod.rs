@@ -109,8 +109,8 @@ impl Transport for HttpTransport {
         });
         let (done, waiter) = progress::completion();
         let job = match stored {
-            Some(path) => Job::SendStored(path, Some(done)),
-            None => Job::Crash(envelope, done),
+            Some(path) => Job::SendStored(path, Box::new(envelope), done),
+            None => Job::Crash(Box::new(envelope), done),
         };
         self.progress.begin();
         if let Err(job) = self.enqueue(job) {

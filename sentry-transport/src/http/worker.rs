@@ -43,9 +43,9 @@ pub(super) enum Job {
     Send(Outgoing),
     /// An envelope already written to the cache (a crash report) to send now; the completion
     /// is dropped when its delivery ends.
-    SendStored(PathBuf, Option<Completion>),
+    SendStored(PathBuf, Box<Envelope>, Completion),
     /// A crash report not in any cache; the completion is dropped when its delivery ends.
-    Crash(Envelope, Completion),
+    Crash(Box<Envelope>, Completion),
     /// Send pending client reports now (queued by `flush`).
     FlushReports,
 }
@@ -144,7 +144,11 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
                 }
                 job = rx.recv() => match job {
                     Some(job) => worker.clone().handle(job).await,
-                    None => break,
+                    None => {
+                        // Closed: logs still buffered go out (or to the cache) like the rest.
+                        worker.clone().flush_logs().await;
+                        break;
+                    }
                 },
                 _ = report_timer.tick() => {
                     if worker.options.client_reports.has_pending() {
@@ -194,16 +198,15 @@ impl Worker {
                     None => self.progress.finish(),
                 }
             }
-            Job::Crash(envelope, done) => self.dispatch(envelope, None, Some(done)).await,
-            Job::SendStored(path, done) => {
-                let stored = self.cache.as_ref().and_then(|cache| {
-                    let claimed = cache.claim(&path)?;
-                    cache.read(claimed, &self.options.client_reports)
-                });
-                match stored {
-                    Some((envelope, claimed)) => self.dispatch(envelope, Some(claimed), done).await,
-                    // Already sent by another process, or by the drain.
-                    None => self.progress.finish(),
+            Job::Crash(envelope, done) => self.dispatch(*envelope, None, Some(done)).await,
+            Job::SendStored(path, envelope, done) => {
+                let claimed = self.cache.as_ref().and_then(|cache| cache.claim(&path));
+                match claimed {
+                    Some(claimed) => self.dispatch(*envelope, Some(claimed), Some(done)).await,
+                    // The drain (or another process) holds the file: send this copy all the
+                    // same, so the crash leaves before this process may end. The server keeps
+                    // one of two envelopes with the same event id.
+                    None => self.dispatch(*envelope, None, Some(done)).await,
                 }
             }
         }
