@@ -61,17 +61,10 @@ impl Client {
         if event.debug_meta.is_none() {
             event.debug_meta = stacktrace::debug_meta_for(&frame_addresses(&event));
         }
-        for integration in self.options.get_integrations() {
-            let options = &self.options;
-            match callback::run(integration.name(), || {
-                integration.process_event(event, options)
-            })
-            .flatten()
-            {
-                Some(kept) => event = kept,
-                None => return self.dropped(DiscardReason::EventProcessor, integration.name()),
-            }
-        }
+        event = match self.process_event(event) {
+            Ok(kept) => kept,
+            Err(by) => return self.dropped(DiscardReason::EventProcessor, by),
+        };
         if let Some(before_send) = self.options.before_send_fn() {
             let before_send = before_send.clone();
             match callback::run("before_send", move || before_send(event)).flatten() {
@@ -80,6 +73,20 @@ impl Client {
             }
         }
         self.envelope_for(&event)
+    }
+
+    /// Runs the integrations' event processors (user code, isolated); `Err` names the one that
+    /// dropped the event. Shared by error events and transactions.
+    pub(crate) fn process_event(&self, mut event: Event) -> Result<Event, &'static str> {
+        for integration in self.options.get_integrations() {
+            let options = &self.options;
+            let name = integration.name();
+            match callback::run(name, || integration.process_event(event, options)).flatten() {
+                Some(kept) => event = kept,
+                None => return Err(name),
+            }
+        }
+        Ok(event)
     }
 
     fn dropped(&self, reason: DiscardReason, by: &str) -> Option<Envelope> {

@@ -143,11 +143,14 @@ impl ClientReports {
                     .unwrap_or(0);
                 self.record(reason, DataCategory::Span, spans as u64 + 1);
             }
-            DataCategory::LogItem => {
-                self.record(reason, DataCategory::LogByte, item.payload().len() as u64);
-            }
+            DataCategory::LogItem => self.record_log_bytes(reason, item.payload().len()),
             _ => {}
         }
+    }
+
+    /// Counts the approximate size of dropped logs as `log_byte` (PROTOCOL.md §3).
+    pub fn record_log_bytes(&self, reason: DiscardReason, bytes: usize) {
+        self.record(reason, DataCategory::LogByte, bytes as u64);
     }
 
     /// Puts the counts of a `client_report` item that could not be sent back into the counters.

@@ -50,27 +50,19 @@ impl Client {
         scope::apply_scopes(&mut event, snapshot, 0);
         event.breadcrumbs.clear();
         self.fill_defaults(&mut event);
-        for integration in self.options.get_integrations() {
-            let options = &self.options;
-            let name = integration.name();
-            match crate::callback::run(name, || integration.process_event(event, options)).flatten()
-            {
-                Some(kept) => event = kept,
-                None => {
-                    self.reports.record(
-                        DiscardReason::EventProcessor,
-                        DataCategory::Transaction,
-                        1,
-                    );
-                    self.reports.record(
-                        DiscardReason::EventProcessor,
-                        DataCategory::Span,
-                        spans.len() as u64 + 1,
-                    );
-                    return None;
-                }
+        let event = match self.process_event(event) {
+            Ok(kept) => kept,
+            Err(_) => {
+                let reports = &self.reports;
+                reports.record(DiscardReason::EventProcessor, DataCategory::Transaction, 1);
+                reports.record(
+                    DiscardReason::EventProcessor,
+                    DataCategory::Span,
+                    spans.len() as u64 + 1,
+                );
+                return None;
             }
-        }
+        };
         let event_id = event.event_id;
         let mut payload = serde_json::to_value(&event).ok()?;
         let Value::Object(map) = &mut payload else {

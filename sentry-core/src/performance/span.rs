@@ -100,6 +100,31 @@ pub(crate) struct SpanRecord {
     pub(crate) origin: &'static str,
 }
 
+impl SpanRecord {
+    /// A span starting now, with a new id.
+    fn starting(
+        trace_id: TraceId,
+        parent_span_id: Option<SpanId>,
+        op: String,
+        description: Option<String>,
+    ) -> Self {
+        let now = SystemTime::now();
+        SpanRecord {
+            span_id: SpanId::random(),
+            parent_span_id,
+            trace_id,
+            op,
+            description,
+            status: None,
+            start_timestamp: now,
+            timestamp: now,
+            data: Map::new(),
+            tags: Map::new(),
+            origin: "manual",
+        }
+    }
+}
+
 fn seconds<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(sentry_transport::time::unix_seconds(*t))
 }
@@ -170,20 +195,7 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
         return Transaction { shared: None };
     }
     let trace_id = context.trace_id.unwrap_or_else(TraceId::random);
-    let now = SystemTime::now();
-    let root = SpanRecord {
-        span_id: SpanId::random(),
-        parent_span_id: context.parent_span_id,
-        trace_id,
-        op: context.op,
-        description: None,
-        status: None,
-        start_timestamp: now,
-        timestamp: now,
-        data: Map::new(),
-        tags: Map::new(),
-        origin: "manual",
-    };
+    let root = SpanRecord::starting(trace_id, context.parent_span_id, context.op, None);
     Transaction {
         shared: Some(Arc::new(TransactionShared {
             client,
@@ -229,23 +241,17 @@ fn child_of(
     op: &str,
     description: &str,
 ) -> Span {
-    let now = SystemTime::now();
+    let description = (!description.is_empty()).then(|| description.to_owned());
+    let record = SpanRecord::starting(
+        transaction.trace_id,
+        Some(parent),
+        op.to_owned(),
+        description,
+    );
     Span {
         inner: SpanKind::Child(Arc::new(SpanInner {
             transaction: transaction.clone(),
-            record: Mutex::new(SpanRecord {
-                span_id: SpanId::random(),
-                parent_span_id: Some(parent),
-                trace_id: transaction.trace_id,
-                op: op.to_owned(),
-                description: (!description.is_empty()).then(|| description.to_owned()),
-                status: None,
-                start_timestamp: now,
-                timestamp: now,
-                data: Map::new(),
-                tags: Map::new(),
-                origin: "manual",
-            }),
+            record: Mutex::new(record),
             finished: AtomicBool::new(false),
         })),
     }

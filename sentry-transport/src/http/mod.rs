@@ -165,11 +165,7 @@ impl Transport for HttpTransport {
 fn record_overflow(reports: &crate::ClientReports, category: crate::DataCategory, size: usize) {
     reports.record(DiscardReason::QueueOverflow, category, 1);
     if category == crate::DataCategory::LogItem {
-        reports.record(
-            DiscardReason::QueueOverflow,
-            crate::DataCategory::LogByte,
-            size as u64,
-        );
+        reports.record_log_bytes(DiscardReason::QueueOverflow, size);
     }
 }
 
