@@ -210,20 +210,9 @@ pub fn last_event_id() -> EventId {
 /// sentry_core::add_breadcrumb(|| Breadcrumb { message: Some("loaded".into()), ..Default::default() });
 /// ```
 pub fn add_breadcrumb(breadcrumb: impl IntoBreadcrumb) {
-    let Some(client) = active_client() else {
-        return;
-    };
-    let mut crumb = breadcrumb.into_breadcrumb();
-    if let Some(hook) = client.options().before_breadcrumb_fn() {
-        // User code: no scope lock or borrow is held here.
-        let hook = hook.clone();
-        match callback::run("before_breadcrumb", move || hook(crumb)).flatten() {
-            Some(kept) => crumb = kept,
-            None => return,
-        }
+    if let Some(client) = active_client() {
+        client.add_breadcrumb(breadcrumb.into_breadcrumb());
     }
-    let max = client.options().get_max_breadcrumbs();
-    stack::with_isolation_mut(|scope| scope.push_breadcrumb(crumb, max));
 }
 
 /// Runs SDK-only code `f` on the isolation scope; any user code (conversions) must run before.

@@ -203,6 +203,25 @@ impl Client {
         }
     }
 
+    /// Records a breadcrumb in the isolation scope through this client's `before_breadcrumb`
+    /// and `max_breadcrumbs` (what [`add_breadcrumb`](crate::add_breadcrumb) does once it has
+    /// found the client; integrations that already hold it call this directly).
+    pub fn add_breadcrumb(&self, mut crumb: crate::protocol::Breadcrumb) {
+        if callback::is_inside() {
+            return;
+        }
+        if let Some(hook) = self.options.before_breadcrumb_fn() {
+            // User code: no scope lock or borrow is held here.
+            let hook = hook.clone();
+            match callback::run("before_breadcrumb", move || hook(crumb)).flatten() {
+                Some(kept) => crumb = kept,
+                None => return,
+            }
+        }
+        let max = self.options.get_max_breadcrumbs();
+        scope::stack::with_isolation_mut(|scope| scope.push_breadcrumb(crumb, max));
+    }
+
     /// Waits at most `timeout` for everything queued to be sent; true if it was.
     pub fn flush(&self, timeout: Duration) -> bool {
         self.transport.flush(timeout)

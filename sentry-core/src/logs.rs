@@ -7,6 +7,7 @@
 //! off, the macros format nothing.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use sentry_transport::{DataCategory, DiscardReason, Outgoing};
@@ -187,33 +188,35 @@ pub fn logs_enabled() -> bool {
 }
 
 /// Sends a structured log (if logs are enabled).
-pub fn capture_log(mut log: Log) {
-    if crate::callback::is_inside() {
-        return;
+pub fn capture_log(log: Log) {
+    if let Some(client) = client::current() {
+        client.capture_log(log);
     }
-    let Some(client) = client::current() else {
-        return;
-    };
-    if !client.options().get_enable_logs() || client.is_closed() {
-        return;
-    }
-    if log.trace_id.is_none() {
-        match crate::performance::current_span().and_then(|s| s.ids()) {
-            Some((trace, span)) => {
-                log.trace_id = Some(trace);
-                log.span_id = Some(span);
-            }
-            None => log.trace_id = Some(client.propagation_trace_id()),
-        }
-    }
-    let size_hint = 256 + log.body.len() + log.attributes.len() * 48;
-    let worker_client = client.clone();
-    client.transport.send(Outgoing::log(size_hint, move || {
-        worker_client.log_item(log)
-    }));
 }
 
 impl Client {
+    /// Sends a structured log through this client if it has `enable_logs(true)` (what
+    /// [`capture_log`] does once it has found the client).
+    pub fn capture_log(self: &Arc<Self>, mut log: Log) {
+        if crate::callback::is_inside() || !self.options.get_enable_logs() || self.is_closed() {
+            return;
+        }
+        if log.trace_id.is_none() {
+            match crate::performance::current_span().and_then(|s| s.ids()) {
+                Some((trace, span)) => {
+                    log.trace_id = Some(trace);
+                    log.span_id = Some(span);
+                }
+                None => log.trace_id = Some(self.propagation_trace_id()),
+            }
+        }
+        let size_hint = 256 + log.body.len() + log.attributes.len() * 48;
+        let worker_client = self.clone();
+        self.transport.send(Outgoing::log(size_hint, move || {
+            worker_client.log_item(log)
+        }));
+    }
+
     /// The worker's part: default attributes, `before_send_log`, serialisation.
     fn log_item(&self, mut log: Log) -> Option<Vec<u8>> {
         let o = &self.options;

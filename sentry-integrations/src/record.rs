@@ -2,8 +2,11 @@
 //! type, the cheap "is anyone listening" check, and the dispatch into breadcrumb, event and
 //! structured log (each built once, moving rather than copying what the last one needs).
 
+use std::sync::Arc;
+
 use sentry_core::logs::{Log, LogAttribute, LogLevel};
 use sentry_core::protocol::{Breadcrumb, Event, Level, Map, Value};
+use sentry_core::Client;
 
 /// What a record becomes; more than one may be set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,10 +32,13 @@ impl EventMapping {
     }
 }
 
-/// `mapping` narrowed to what can be kept now; `None` (before anything is formatted) when no
-/// client is bound, on the SDK's own thread, or when nothing is wanted.
+/// `mapping` narrowed to what can be kept now, with the client that keeps it; `None` (before
+/// anything is formatted) when no client is bound, on the SDK's own thread, inside an SDK
+/// callback, or when nothing is wanted. The client is looked up once per record.
 #[inline]
-pub(crate) fn wanted(mapping: impl FnOnce() -> EventMapping) -> Option<EventMapping> {
+pub(crate) fn wanted(
+    mapping: impl FnOnce() -> EventMapping,
+) -> Option<(EventMapping, Arc<Client>)> {
     if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
         return None;
     }
@@ -42,7 +48,7 @@ pub(crate) fn wanted(mapping: impl FnOnce() -> EventMapping) -> Option<EventMapp
     }
     let client = sentry_core::current_client()?;
     wanted.log &= client.options().get_enable_logs();
-    (!wanted.is_nothing()).then_some(wanted)
+    (!wanted.is_nothing()).then_some((wanted, client))
 }
 
 /// One record, formatted.
@@ -57,7 +63,7 @@ pub(crate) struct Captured<'a> {
     pub(crate) origin: &'static str,
 }
 
-pub(crate) fn dispatch(wanted: EventMapping, c: Captured<'_>) {
+pub(crate) fn dispatch((wanted, client): (EventMapping, Arc<Client>), c: Captured<'_>) {
     let Captured {
         level,
         target,
@@ -74,7 +80,7 @@ pub(crate) fn dispatch(wanted: EventMapping, c: Captured<'_>) {
         } else {
             (std::mem::take(&mut message), std::mem::take(&mut data))
         };
-        sentry_core::add_breadcrumb(|| Breadcrumb {
+        client.add_breadcrumb(Breadcrumb {
             ty: "log".into(),
             category: Some(target.to_owned()),
             level: sentry_level(level),
@@ -107,7 +113,7 @@ pub(crate) fn dispatch(wanted: EventMapping, c: Captured<'_>) {
             .insert("sentry.origin".into(), LogAttribute::from(origin));
         log.attributes
             .insert("logger.name".into(), LogAttribute::from(target));
-        sentry_core::logs::capture_log(log);
+        client.capture_log(log);
     }
 }
 

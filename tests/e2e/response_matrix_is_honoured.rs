@@ -374,10 +374,16 @@ fn a_full_queue_drops_and_counts_queue_overflow_without_blocking() {
             .map(|(_, _, q)| q)
             .sum()
     };
-    let counted = overflow(as_strings(reports.take())) + overflow(receiver.client_reports());
+    let left = as_strings(reports.take());
+    let arrived = receiver.client_reports();
+    let requests = receiver.requests().len();
+    let counted = overflow(left.clone()) + overflow(arrived.clone());
     // One in flight, 5 queued, and one more if the worker took it off the queue to wait for
     // a request slot before the burst ended: 43 or 44 of the 49 are dropped.
-    assert!((43..=44).contains(&counted), "{counted}");
+    assert!(
+        (43..=44).contains(&counted),
+        "{counted}: counters {left:?}, reported {arrived:?}, {requests} request(s)"
+    );
 }
 
 fn as_strings(
