@@ -26,10 +26,15 @@ const DSN: &str = "https://public@127.0.0.1:9/1";
 fn record_bench<L: log::Log>(c: &mut Criterion, name: &str, logger: &L) {
     c.bench_function(name, |b| {
         b.iter(|| {
+            // Built as `log::info!("user {} signed in", id)` builds it in a module `bench`:
+            // target = the static module path, plus static file and line.
             logger.log(
                 &log::Record::builder()
                     .level(log::Level::Info)
                     .target("bench")
+                    .module_path_static(Some("bench"))
+                    .file_static(Some("benches/integrations.rs"))
+                    .line(Some(30))
                     .args(format_args!("user {} signed in", black_box(42)))
                     .build(),
             )
@@ -74,6 +79,15 @@ mod ours {
         }
         Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
     }
+
+    /// Runs `f` with `client` bound process-wide, as `init` binds it: the path a real
+    /// program's records take.
+    pub fn bound<R>(client: Arc<sentry_sdk::Client>, f: impl FnOnce() -> R) -> R {
+        client.bind();
+        let r = f();
+        sentry_sdk::unbind();
+        r
+    }
 }
 
 mod official {
@@ -101,7 +115,7 @@ fn log_records(c: &mut Criterion) {
         &BareLogger(Mutex::new(String::new())),
     );
     let ours_logger = sentry_sdk::integrations::log::SentryLogger::new();
-    sentry_sdk::with_thread_client(ours::client(false), || {
+    ours::bound(ours::client(false), || {
         sentry_sdk::with_isolation_scope(|| record_bench(c, "log_record/ours", &ours_logger));
     });
     let official_logger = sentry::integrations::log::SentryLogger::new();
@@ -120,7 +134,7 @@ fn tracing_events(c: &mut Criterion) {
     });
     let layer =
         tracing_subscriber::registry().with(sentry_sdk::integrations::tracing::SentryLayer::new());
-    sentry_sdk::with_thread_client(ours::client(false), || {
+    ours::bound(ours::client(false), || {
         sentry_sdk::with_isolation_scope(|| {
             tracing::subscriber::with_default(layer, || {
                 c.bench_function("tracing_event/ours", |b| {
@@ -156,7 +170,7 @@ fn spans(c: &mut Criterion) {
     for (label, on) in [("off", false), ("on", true)] {
         let layer = tracing_subscriber::registry()
             .with(sentry_sdk::integrations::tracing::SentryLayer::new());
-        sentry_sdk::with_thread_client(ours::client(on), || {
+        ours::bound(ours::client(on), || {
             tracing::subscriber::with_default(layer, || {
                 c.bench_function(&format!("span_cycle/tracing_{label}/ours"), |b| {
                     b.iter(span_cycle)

@@ -75,9 +75,10 @@ pub use sentry_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
     configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
     remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, transport,
-    unbind, with_isolation_scope, with_scope, with_thread_client, AsError, BeforeBreadcrumb,
-    BeforeSend, Client, ClientOptions, Error, ErrorSampler, Integration, IntoBreadcrumb, Isolated,
-    IsolationExt, RawStack, Scope, TransportContext, TransportFactory, SDK_NAME, SDK_VERSION,
+    unbind, with_current_client, with_isolation_scope, with_scope, with_thread_client, AsError,
+    BeforeBreadcrumb, BeforeSend, Client, ClientOptions, Error, ErrorSampler, Integration,
+    IntoBreadcrumb, Isolated, IsolationExt, RawStack, Scope, TransportContext, TransportFactory,
+    SDK_NAME, SDK_VERSION,
 };
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

@@ -52,8 +52,8 @@ pub use api::{
     with_scope, AsError, IntoBreadcrumb,
 };
 pub use client::{
-    current as current_client, maybe_bound as is_active, unbind, with_thread_client, Client,
-    SDK_NAME, SDK_VERSION,
+    current as current_client, maybe_bound as is_active, unbind,
+    with_current as with_current_client, with_thread_client, Client, SDK_NAME, SDK_VERSION,
 };
 pub use error::Error;
 pub use future::{Isolated, IsolationExt};

@@ -25,6 +25,7 @@
 //! allocated. Records made on the SDK's own thread (reqwest, hyper, tokio while sending) are
 //! never captured.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use log::{Level, LevelFilter, Metadata, Record};
@@ -138,20 +139,28 @@ pub fn capture_record(record: &Record<'_>) {
 }
 
 fn capture_with(record: &Record<'_>, mapping: &dyn Fn(&Metadata<'_>) -> RecordMapping) {
-    let Some(wanted) = record::wanted(|| mapping(record.metadata())) else {
-        return;
-    };
-    record::dispatch(
-        wanted,
-        Captured {
+    record::capture(
+        || mapping(record.metadata()),
+        || Captured {
             level: log_level(record.level()),
-            target: record.target(),
+            target: static_target(record),
             message: record.args().to_string(),
             data: key_values(record),
             error: None,
             origin: "auto.log.log",
         },
     );
+}
+
+/// The record's target without a copy when it is the `'static` module path (what the `log`
+/// macros set unless `target:` is given); otherwise an owned copy.
+fn static_target(record: &Record<'_>) -> Cow<'static, str> {
+    let target = record.target();
+    match record.module_path_static() {
+        // The macros pass the same literal twice: usually the very same pointer.
+        Some(module) if std::ptr::eq(module, target) || module == target => Cow::Borrowed(module),
+        _ => Cow::Owned(target.to_owned()),
+    }
 }
 
 fn key_values(record: &Record<'_>) -> Map<Value> {
@@ -177,8 +186,12 @@ fn key_values(record: &Record<'_>) -> Map<Value> {
             Ok(())
         }
     }
+    let source = record.key_values();
+    if source.count() == 0 {
+        return Map::new(); // the usual record: no visitor, nothing moved
+    }
     let mut c = Collect(Map::new());
-    let _ = record.key_values().visit(&mut c);
+    let _ = source.visit(&mut c);
     c.0
 }
 

@@ -2,7 +2,9 @@
 //! type, the cheap "is anyone listening" check, and the dispatch into breadcrumb, event and
 //! structured log (each built once, moving rather than copying what the last one needs).
 
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use sentry_core::logs::{Log, LogAttribute, LogLevel};
 use sentry_core::protocol::{Breadcrumb, Event, Level, Map, Value};
@@ -32,38 +34,43 @@ impl EventMapping {
     }
 }
 
-/// `mapping` narrowed to what can be kept now, with the client that keeps it; `None` (before
-/// anything is formatted) when no client is bound, on the SDK's own thread, inside an SDK
-/// callback, or when nothing is wanted. The client is looked up once per record.
+/// Captures one record: `mapping` says what it becomes, `build` formats it. Neither runs
+/// when no client is bound, on the SDK's own thread, or inside an SDK callback, and `build`
+/// does not run when nothing is wanted. The client is borrowed, not cloned, for the record.
 #[inline]
-pub(crate) fn wanted(
-    mapping: impl FnOnce() -> EventMapping,
-) -> Option<(EventMapping, Arc<Client>)> {
+pub(crate) fn capture(mapping: impl FnOnce() -> EventMapping, build: impl FnOnce() -> Captured) {
     if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
-        return None;
+        return;
     }
-    let mut wanted = mapping();
-    if wanted.is_nothing() {
-        return None;
+    let mut mapping = mapping();
+    if mapping.is_nothing() {
+        return;
     }
-    let client = sentry_core::current_client()?;
-    wanted.log &= client.options().get_enable_logs();
-    (!wanted.is_nothing()).then_some((wanted, client))
+    sentry_core::with_current_client(|client| {
+        mapping.log &= client.options().get_enable_logs();
+        if !mapping.is_nothing() {
+            dispatch(client, mapping, build());
+        }
+    });
 }
 
 /// One record, formatted.
-pub(crate) struct Captured<'a> {
+pub(crate) struct Captured {
     pub(crate) level: LogLevel,
-    pub(crate) target: &'a str,
+    /// The log target / tracing target: breadcrumb category, event logger, `logger.name`.
+    /// Borrowed for the `'static` targets `tracing` and the `log` macros give, so the
+    /// breadcrumb does not copy it.
+    pub(crate) target: Cow<'static, str>,
     pub(crate) message: String,
     pub(crate) data: Map<Value>,
-    /// An event already holding an exception chain (a `tracing` `error` field).
-    pub(crate) error: Option<Event>,
+    /// An event already holding an exception chain (a `tracing` `error` field); boxed so
+    /// that a record without one is small to move.
+    pub(crate) error: Option<Box<Event>>,
     /// `sentry.origin` of the structured log (`auto.log.log`, `auto.log.tracing`).
     pub(crate) origin: &'static str,
 }
 
-pub(crate) fn dispatch((wanted, client): (EventMapping, Arc<Client>), c: Captured<'_>) {
+fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
     let Captured {
         level,
         target,
@@ -80,13 +87,14 @@ pub(crate) fn dispatch((wanted, client): (EventMapping, Arc<Client>), c: Capture
         } else {
             (std::mem::take(&mut message), std::mem::take(&mut data))
         };
+        // Every field spelled out: `..Default::default()` would build (and drop) a default.
         client.add_breadcrumb(Breadcrumb {
-            ty: "log".into(),
-            category: Some(target.to_owned()),
+            timestamp: SystemTime::now(),
+            ty: Cow::Borrowed("log"),
+            category: Some(target.clone()),
             level: sentry_level(level),
             message: Some(m),
             data: d,
-            ..Default::default()
         });
     }
     if wanted.event {
@@ -95,9 +103,9 @@ pub(crate) fn dispatch((wanted, client): (EventMapping, Arc<Client>), c: Capture
         } else {
             (std::mem::take(&mut message), std::mem::take(&mut data))
         };
-        let mut event = error.unwrap_or_default();
+        let mut event = error.map(|e| *e).unwrap_or_default();
         event.level = sentry_level(level);
-        event.logger = Some(target.to_owned());
+        event.logger = Some(target.clone().into_owned());
         if !m.is_empty() {
             event.message = Some(m);
         }
@@ -112,7 +120,7 @@ pub(crate) fn dispatch((wanted, client): (EventMapping, Arc<Client>), c: Capture
         log.attributes
             .insert("sentry.origin".into(), LogAttribute::from(origin));
         log.attributes
-            .insert("logger.name".into(), LogAttribute::from(target));
+            .insert("logger.name".into(), LogAttribute::from(&*target));
         client.capture_log(log);
     }
 }

@@ -19,6 +19,7 @@
 //! leaving a span allocate nothing and touch no scope. Events made on the SDK's own thread are
 //! never captured.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use sentry_core::logs::LogLevel;
@@ -92,20 +93,19 @@ where
 {
     fn on_event(&self, event: &tracing_core::Event<'_>, _ctx: Context<'_, S>) {
         let metadata = event.metadata();
-        let Some(wanted) = record::wanted(|| (self.event_filter)(metadata)) else {
-            return;
-        };
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        record::dispatch(
-            wanted,
-            Captured {
-                level: log_level(*metadata.level()),
-                target: metadata.target(),
-                message: fields.message.unwrap_or_default(),
-                data: fields.data,
-                error: fields.error,
-                origin: "auto.log.tracing",
+        record::capture(
+            || (self.event_filter)(metadata),
+            || {
+                let mut fields = Fields::default();
+                event.record(&mut fields);
+                Captured {
+                    level: log_level(*metadata.level()),
+                    target: Cow::Borrowed(metadata.target()),
+                    message: fields.message.unwrap_or_default(),
+                    data: fields.data,
+                    error: fields.error,
+                    origin: "auto.log.tracing",
+                }
             },
         );
     }
@@ -220,7 +220,7 @@ where
 #[derive(Default)]
 struct Fields {
     message: Option<String>,
-    error: Option<Event>,
+    error: Option<Box<Event>>,
     sentry_op: Option<String>,
     sentry_name: Option<String>,
     data: Map<Value>,
@@ -254,7 +254,7 @@ impl Visit for Fields {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.error.is_none() {
-            self.error = Some(sentry_core::event_from_error(value));
+            self.error = Some(Box::new(sentry_core::event_from_error(value)));
         }
         self.put(field, Value::String(value.to_string()));
     }

@@ -54,7 +54,7 @@ fn log_records_become_breadcrumbs_events_and_logs_and_still_reach_the_wrapped_lo
         log::trace!(target: "e2e::log", "not kept");
         log::debug!(target: "e2e::log", "not kept either");
         log::info!(target: "e2e::log", user_id = 42; "user signed in");
-        log::warn!(target: "e2e::log", "provider slow");
+        log::warn!("provider slow"); // default target: this module's path
         log::error!(target: "e2e::log", order = 1001, paid = false; "order could not be charged");
     });
     assert!(
@@ -80,6 +80,7 @@ fn log_records_become_breadcrumbs_events_and_logs_and_still_reach_the_wrapped_lo
         [Value::from("user signed in"), Value::from("provider slow")]
     );
     assert_eq!(e["breadcrumbs"]["values"][0]["category"], "e2e::log");
+    assert_eq!(e["breadcrumbs"]["values"][1]["category"], module_path!());
     assert_eq!(e["breadcrumbs"]["values"][0]["data"]["user_id"], 42);
     let logs: Vec<Value> = items_of(&envelopes, "log")
         .iter()

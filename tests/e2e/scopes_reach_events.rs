@@ -97,3 +97,41 @@ fn breadcrumbs_are_capped_at_max_breadcrumbs_keeping_the_newest() {
     sentry_sdk::configure_scope(|s| s.clear_breadcrumbs());
     drop(g);
 }
+
+/// Each thread reads the process-wide client through its own copy; a new `init` (or the
+/// guard's unbind) must reach a thread whose copy is older.
+#[test]
+fn a_thread_that_captured_before_a_new_init_sends_to_the_new_client() {
+    let _serial = serial();
+    let first = Receiver::start();
+    let second = Receiver::start();
+    let (to_worker, worker_rx) = mpsc::channel::<&'static str>();
+    let (done, done_rx) = mpsc::channel::<bool>();
+    let worker = std::thread::spawn(move || {
+        for message in worker_rx {
+            sentry_sdk::capture_message(message, Level::Info);
+            done.send(sentry_sdk::current_client().is_some()).unwrap();
+        }
+    });
+    let guard = sentry_sdk::init(options(&first));
+    to_worker.send("to the first client").unwrap();
+    assert!(done_rx.recv().unwrap());
+    drop(guard);
+    to_worker.send("with no client bound").unwrap();
+    assert!(!done_rx.recv().unwrap(), "the copy must see the unbind");
+    let guard = sentry_sdk::init(options(&second));
+    to_worker.send("to the second client").unwrap();
+    assert!(done_rx.recv().unwrap());
+    drop(guard);
+    drop(to_worker);
+    worker.join().unwrap();
+
+    let messages = |r: &Receiver| -> Vec<String> {
+        r.events()
+            .iter()
+            .map(|e| e["logentry"]["formatted"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    };
+    assert_eq!(messages(&first), ["to the first client"]);
+    assert_eq!(messages(&second), ["to the second client"]);
+}

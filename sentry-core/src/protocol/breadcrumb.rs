@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -18,10 +19,10 @@ pub struct Breadcrumb {
     pub timestamp: SystemTime,
     /// `default`, `http`, `navigation`, `query`, ...
     #[serde(rename = "type")]
-    pub ty: String,
+    pub ty: Cow<'static, str>,
     /// A dotted category such as `db.query`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    pub category: Option<Cow<'static, str>>,
     /// Severity.
     pub level: Level,
     /// Human-readable text.
@@ -36,7 +37,7 @@ impl Default for Breadcrumb {
     fn default() -> Self {
         Breadcrumb {
             timestamp: SystemTime::now(),
-            ty: "default".into(),
+            ty: Cow::Borrowed("default"),
             category: None,
             level: Level::Info,
             message: None,

@@ -15,26 +15,63 @@ struct Node {
 }
 
 /// A bounded trail of breadcrumbs that clones in O(1).
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct Breadcrumbs {
     newest: Option<Arc<Node>>,
     len: usize,
+    /// Nodes cut off by the last compaction, freed one per push. Freeing them all at once
+    /// would overflow the allocator's per-thread cache, so every later allocation would take
+    /// its slow path; one at a time, the next push reuses what the last one freed.
+    evicted: Option<Arc<Node>>,
+}
+
+/// A breadcrumb already in its list node, not yet linked into a list. Building the node
+/// where the breadcrumb is made means the ~130-byte breadcrumb is copied once, into the heap;
+/// what travels through the scope lookup is a pointer.
+pub(crate) struct UnlinkedCrumb(Arc<Node>);
+
+impl UnlinkedCrumb {
+    pub(crate) fn new(crumb: Breadcrumb) -> Self {
+        UnlinkedCrumb(Arc::new(Node { crumb, older: None }))
+    }
 }
 
 impl Breadcrumbs {
     /// Adds one, keeping at most `2 * max` nodes reachable (`max` visible).
     pub(crate) fn push(&mut self, crumb: Breadcrumb, max: usize) {
+        self.push_unlinked(UnlinkedCrumb::new(crumb), max);
+    }
+
+    /// [`Breadcrumbs::push`] for a breadcrumb already in its node.
+    pub(crate) fn push_unlinked(&mut self, crumb: UnlinkedCrumb, max: usize) {
         if max == 0 {
             return;
         }
-        let node = Node {
-            crumb,
-            older: self.newest.take(),
-        };
-        self.newest = Some(Arc::new(node));
+        let mut node = crumb.0;
+        match Arc::get_mut(&mut node) {
+            Some(n) => n.older = self.newest.take(),
+            // Never shared before it is linked; were it, link a copy rather than lose it.
+            None => {
+                node = Arc::new(Node {
+                    crumb: node.crumb.clone(),
+                    older: self.newest.take(),
+                })
+            }
+        }
+        self.newest = Some(node);
         self.len += 1;
+        self.free_one_evicted();
         if self.len >= max.saturating_mul(2) {
             self.compact(max);
+        }
+    }
+
+    fn free_one_evicted(&mut self) {
+        if let Some(node) = self.evicted.take() {
+            // Shared with a snapshot: the snapshot frees the rest when it goes.
+            if let Ok(mut owned) = Arc::try_unwrap(node) {
+                self.evicted = owned.older.take();
+            }
         }
     }
 
@@ -43,7 +80,8 @@ impl Breadcrumbs {
     /// is copied. A shared list is rebuilt from copies instead, leaving the snapshot intact.
     fn compact(&mut self, max: usize) {
         if let Some(tail) = self.cut_in_place(max) {
-            drop_chain(Some(tail));
+            // What is left of the previous eviction (only when `max` shrank) goes now.
+            drop_chain(self.evicted.replace(tail));
             self.len = max;
             return;
         }
@@ -68,6 +106,7 @@ impl Breadcrumbs {
 
     pub(crate) fn clear(&mut self) {
         drop_chain(self.newest.take());
+        drop_chain(self.evicted.take());
         self.len = 0;
     }
 
@@ -106,9 +145,21 @@ impl Breadcrumbs {
     }
 }
 
+impl Clone for Breadcrumbs {
+    /// Shares the visible list; what is waiting to be freed stays with the original.
+    fn clone(&self) -> Self {
+        Breadcrumbs {
+            newest: self.newest.clone(),
+            len: self.len,
+            evicted: None,
+        }
+    }
+}
+
 impl Drop for Breadcrumbs {
     fn drop(&mut self) {
         drop_chain(self.newest.take());
+        drop_chain(self.evicted.take());
     }
 }
 
@@ -139,6 +190,47 @@ mod tests {
             .into_iter()
             .map(|c| c.message.unwrap())
             .collect()
+    }
+
+    fn chain_len(mut node: Option<&Arc<Node>>) -> usize {
+        let mut n = 0;
+        while let Some(next) = node {
+            n += 1;
+            node = next.older.as_ref();
+        }
+        n
+    }
+
+    #[test]
+    fn evicted_nodes_are_freed_one_per_push_and_memory_stays_within_twice_max() {
+        let mut b = Breadcrumbs::default();
+        let max = 10;
+        for i in 0..1000 {
+            b.push(crumb(i), max);
+            let live = chain_len(b.newest.as_ref()) + chain_len(b.evicted.as_ref());
+            assert!(live <= 2 * max, "push {i}: {live} nodes reachable");
+        }
+        // Right after a compaction the cut-off nodes wait, then go one per push.
+        let waiting = chain_len(b.evicted.as_ref());
+        b.push(crumb(1000), max);
+        assert_eq!(chain_len(b.evicted.as_ref()), waiting.saturating_sub(1));
+        assert_eq!(messages(&b, max).last().unwrap(), "1000");
+        // A clone shares the visible list but not what waits to be freed.
+        assert!(b.clone().evicted.is_none());
+    }
+
+    #[test]
+    fn evicted_nodes_shared_with_a_snapshot_stay_readable_there() {
+        let mut b = Breadcrumbs::default();
+        for i in 0..5 {
+            b.push(crumb(i), 3);
+        }
+        let snapshot = b.clone(); // holds 4,3,2,1,0
+        for i in 5..20 {
+            b.push(crumb(i), 3);
+        }
+        assert_eq!(messages(&snapshot, 3), ["2", "3", "4"]);
+        assert_eq!(messages(&b, 3), ["17", "18", "19"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod breadcrumbs;
 pub(crate) mod stack;
 
 pub(crate) use apply::{apply_scopes, local_values};
-pub(crate) use breadcrumbs::Breadcrumbs;
+pub(crate) use breadcrumbs::{Breadcrumbs, UnlinkedCrumb};
 pub(crate) use stack::Snapshot;
 
 use std::borrow::Cow;
@@ -164,6 +164,10 @@ impl Scope {
 
     pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
         self.data_mut().breadcrumbs.push(breadcrumb, max);
+    }
+
+    pub(crate) fn push_unlinked_breadcrumb(&mut self, breadcrumb: UnlinkedCrumb, max: usize) {
+        self.data_mut().breadcrumbs.push_unlinked(breadcrumb, max);
     }
 
     /// Removes every breadcrumb.
