@@ -129,7 +129,12 @@ fn a_thread_that_captured_before_a_new_init_sends_to_the_new_client() {
     let messages = |r: &Receiver| -> Vec<String> {
         r.events()
             .iter()
-            .map(|e| e["logentry"]["formatted"].as_str().unwrap_or("?").to_owned())
+            .map(|e| {
+                e["logentry"]["formatted"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned()
+            })
             .collect()
     };
     assert_eq!(messages(&first), ["to the first client"]);

@@ -1,15 +1,22 @@
 //! The loaded images (`debug_meta.images`) that let a server symbolicate `instruction_addr`
-//! frames of a stripped build: each ELF file mapped into the process with its load address,
-//! size and GNU build id (as `code_id`, and as `debug_id` in Sentry's byte order).
+//! frames of a stripped build: each executable and shared library in the process with its
+//! load address, size and identifiers, in the form Sentry expects for the platform:
 //!
-//! Read from `/proc/self/maps` and the ELF files themselves (64-bit little-endian: x86_64,
-//! aarch64), once per process; other platforms send no images (the frames still carry
-//! function, file and line resolved on the device).
+//! - ELF (Linux, Android, the BSDs): `code_id` is the GNU build id, `debug_id` its first 16
+//!   bytes read as a little-endian GUID;
+//! - Mach-O (macOS, iOS): `debug_id` is the `LC_UUID`, `image_vmaddr` the preferred address;
+//! - PE (Windows): `code_id` is the timestamp and image size, `debug_id` the PDB GUID and
+//!   age, `debug_file` the PDB path.
+//!
+//! The list comes from the platform loader (`dl_iterate_phdr`, dyld, the Win32 module list,
+//! through the `findshlibs` crate), read once per process on the SDK thread. Images without
+//! an identifier are left out: a server could not match them to debug files anyway.
 
+use findshlibs::{SharedLibrary, SharedLibraryId, TargetSharedLibrary};
 use once_cell::sync::Lazy;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-/// One mapped ELF image.
+/// One loaded image.
 #[derive(Debug, Clone)]
 struct Image {
     start: u64,
@@ -33,32 +40,80 @@ pub(crate) fn debug_meta_for(addresses: &[u64]) -> Option<Value> {
     (!images.is_empty()).then(|| json!({ "images": images }))
 }
 
-fn image_json(path: &str, start: u64, end: u64, build_id: &[u8]) -> Value {
-    json!({
-        "type": "elf",
-        "code_file": path,
-        "image_addr": format!("0x{start:x}"),
-        "image_size": end - start,
-        "code_id": hex(build_id),
-        "debug_id": debug_id(build_id),
-        "arch": std::env::consts::ARCH,
-    })
+/// What the loader says of one image, independent of the platform.
+struct Loaded {
+    code_file: String,
+    debug_file: Option<String>,
+    start: u64,
+    size: u64,
+    /// The preferred load address (Mach-O sends it as `image_vmaddr`).
+    stated_start: u64,
+    code_id: Option<SharedLibraryId>,
+    debug_id: Option<SharedLibraryId>,
+}
+
+/// The `debug_meta` entry for one image; `None` when it has no usable identifier.
+fn image_json(image: &Loaded) -> Option<Value> {
+    let mut out = Map::new();
+    match (&image.code_id, &image.debug_id) {
+        (Some(SharedLibraryId::GnuBuildId(build_id)), _) if !build_id.is_empty() => {
+            out.insert("type".into(), "elf".into());
+            out.insert("code_id".into(), hex(build_id).into());
+            out.insert("debug_id".into(), guid_le(build_id, None).into());
+        }
+        (Some(SharedLibraryId::Uuid(uuid)), _) => {
+            out.insert("type".into(), "macho".into());
+            out.insert("debug_id".into(), guid_be(uuid).into());
+            out.insert("code_id".into(), hex(uuid).into());
+            out.insert(
+                "image_vmaddr".into(),
+                format!("0x{:x}", image.stated_start).into(),
+            );
+        }
+        (code_id, Some(SharedLibraryId::PdbSignature(guid, age))) => {
+            out.insert("type".into(), "pe".into());
+            out.insert("debug_id".into(), guid_le(guid, Some(*age)).into());
+            if let Some(SharedLibraryId::PeSignature(timestamp, size)) = code_id {
+                // Sentry's PE code id: the timestamp as 8 upper-case hex digits, then the size.
+                out.insert("code_id".into(), format!("{timestamp:08X}{size:x}").into());
+            }
+            if let Some(pdb) = &image.debug_file {
+                out.insert("debug_file".into(), pdb.clone().into());
+            }
+        }
+        _ => return None,
+    }
+    out.insert("code_file".into(), image.code_file.clone().into());
+    out.insert("image_addr".into(), format!("0x{:x}", image.start).into());
+    out.insert("image_size".into(), image.size.into());
+    out.insert("arch".into(), std::env::consts::ARCH.into());
+    Some(Value::Object(out))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The first 16 bytes of the build id read as a little-endian GUID (how Sentry derives an ELF
-/// debug id): the first three fields are byte-swapped.
-fn debug_id(build_id: &[u8]) -> String {
+/// A GUID from its first 16 bytes stored little-endian, as Windows (and Sentry, for ELF build
+/// ids) lays it out: the first three fields are byte-swapped. With `age`, Sentry's PE form
+/// `guid-age`.
+fn guid_le(bytes: &[u8], age: Option<u32>) -> String {
     let mut b = [0u8; 16];
-    let n = build_id.len().min(16);
-    b[..n].copy_from_slice(&build_id[..n]);
+    let n = bytes.len().min(16);
+    b[..n].copy_from_slice(&bytes[..n]);
     b[0..4].reverse();
     b[4..6].reverse();
     b[6..8].reverse();
-    let h = hex(&b);
+    let id = guid_be(&b);
+    match age {
+        Some(age) => format!("{id}-{age:x}"),
+        None => id,
+    }
+}
+
+/// A GUID / UUID from 16 bytes in reading order.
+fn guid_be(b: &[u8; 16]) -> String {
+    let h = hex(b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -70,154 +125,126 @@ fn debug_id(build_id: &[u8]) -> String {
 }
 
 fn load_images() -> Vec<Image> {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-        return Vec::new();
-    };
-    // path -> (lowest start, highest end)
-    let mut ranges: Vec<(String, u64, u64)> = Vec::new();
-    for line in maps.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(_perms), Some(_offset), Some(_dev), Some(_inode), Some(path)) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            continue;
-        };
-        if !path.starts_with('/') {
-            continue;
+    let mut images = Vec::new();
+    TargetSharedLibrary::each(|lib| {
+        let mut code_file = lib.name().to_string_lossy().into_owned();
+        if code_file.is_empty() {
+            // The main program is listed without a name on Linux.
+            code_file = std::env::current_exe()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
         }
-        let Some((start, end)) = range.split_once('-') else {
-            continue;
+        let start = lib.actual_load_addr().0 as u64;
+        let size = lib.len() as u64;
+        let loaded = Loaded {
+            code_file,
+            debug_file: lib.debug_name().map(|n| n.to_string_lossy().into_owned()),
+            start,
+            size,
+            stated_start: lib.stated_load_addr().0 as u64,
+            code_id: lib.id(),
+            debug_id: lib.debug_id(),
         };
-        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
-        else {
-            continue;
-        };
-        match ranges.iter_mut().find(|(p, _, _)| p == path) {
-            Some((_, s, e)) => {
-                *s = (*s).min(start);
-                *e = (*e).max(end);
-            }
-            None => ranges.push((path.to_owned(), start, end)),
-        }
-    }
-    ranges
-        .into_iter()
-        .filter_map(|(path, start, end)| {
-            let build_id = read_build_id(&path)?;
-            Some(Image {
+        if let Some(json) = image_json(&loaded) {
+            images.push(Image {
                 start,
-                end,
-                json: image_json(&path, start, end, &build_id),
-            })
-        })
-        .collect()
-}
-
-/// The `NT_GNU_BUILD_ID` note of a 64-bit little-endian ELF file, from its `PT_NOTE` segments.
-fn read_build_id(path: &str) -> Option<Vec<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut header = [0u8; 64];
-    file.read_exact(&mut header).ok()?;
-    if &header[0..4] != b"\x7fELF" || header[4] != 2 || header[5] != 1 {
-        return None; // not ELF64 little-endian
-    }
-    let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
-    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap_or([0; 4]));
-    let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
-    let phoff = u64_at(&header, 0x20);
-    let phentsize = usize::from(u16_at(&header, 0x36));
-    let phnum = usize::from(u16_at(&header, 0x38));
-    if phentsize < 56 || phnum == 0 || phnum > 256 {
-        return None;
-    }
-    let mut phdrs = vec![0u8; phentsize * phnum];
-    file.seek(SeekFrom::Start(phoff)).ok()?;
-    file.read_exact(&mut phdrs).ok()?;
-    for ph in phdrs.chunks_exact(phentsize) {
-        const PT_NOTE: u32 = 4;
-        if u32_at(ph, 0) != PT_NOTE {
-            continue;
+                end: start.saturating_add(size),
+                json,
+            });
         }
-        let (offset, size) = (u64_at(ph, 8), u64_at(ph, 32));
-        if size == 0 || size > 64 * 1024 {
-            continue;
-        }
-        let mut notes = vec![0u8; size as usize];
-        file.seek(SeekFrom::Start(offset)).ok()?;
-        file.read_exact(&mut notes).ok()?;
-        if let Some(id) = find_gnu_build_id(&notes) {
-            return Some(id);
-        }
-    }
-    None
-}
-
-fn find_gnu_build_id(mut notes: &[u8]) -> Option<Vec<u8>> {
-    const NT_GNU_BUILD_ID: u32 = 3;
-    let align = |n: usize| (n + 3) & !3;
-    while notes.len() >= 12 {
-        let word = |o: usize| {
-            u32::from_le_bytes([notes[o], notes[o + 1], notes[o + 2], notes[o + 3]]) as usize
-        };
-        let (namesz, descsz, kind) = (word(0), word(4), word(8) as u32);
-        let name_end = 12 + align(namesz);
-        let desc_end = name_end + align(descsz);
-        if desc_end > notes.len() {
-            return None;
-        }
-        if kind == NT_GNU_BUILD_ID && &notes[12..12 + namesz] == b"GNU\0" {
-            return Some(notes[name_end..name_end + descsz].to_vec());
-        }
-        notes = &notes[desc_end..];
-    }
-    None
+    });
+    images
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn debug_id_swaps_the_first_three_fields() {
-        let build_id: Vec<u8> = (0u8..20).collect();
-        assert_eq!(debug_id(&build_id), "03020100-0504-0706-0809-0a0b0c0d0e0f");
-        assert_eq!(hex(&[0xab, 0x01]), "ab01");
+    fn loaded(code_id: Option<SharedLibraryId>, debug_id: Option<SharedLibraryId>) -> Loaded {
+        Loaded {
+            code_file: "/app/bin".into(),
+            debug_file: Some("C:\\build\\app.pdb".into()),
+            start: 0x1000,
+            size: 0x2000,
+            stated_start: 0x100000000,
+            code_id,
+            debug_id,
+        }
     }
 
     #[test]
-    fn notes_are_parsed() {
-        let mut notes = Vec::new();
-        // An unrelated note first, then the build id.
-        for (kind, name, desc) in [
-            (1u32, &b"XYZ\0"[..], &[9u8; 6][..]),
-            (3, b"GNU\0", &[0xaa, 0xbb, 0xcc]),
-        ] {
-            notes.extend_from_slice(&(name.len() as u32).to_le_bytes());
-            notes.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-            notes.extend_from_slice(&kind.to_le_bytes());
-            notes.extend_from_slice(name);
-            notes.extend_from_slice(desc);
-            while notes.len() % 4 != 0 {
-                notes.push(0);
-            }
-        }
-        assert_eq!(find_gnu_build_id(&notes), Some(vec![0xaa, 0xbb, 0xcc]));
+    fn elf_build_id_gives_code_id_and_a_byte_swapped_debug_id() {
+        let build_id: Vec<u8> = (0u8..20).collect();
+        let json = image_json(&loaded(
+            Some(SharedLibraryId::GnuBuildId(build_id.clone())),
+            Some(SharedLibraryId::GnuBuildId(build_id)),
+        ))
+        .unwrap();
+        assert_eq!(json["type"], "elf");
+        assert_eq!(json["code_id"], "000102030405060708090a0b0c0d0e0f10111213");
+        assert_eq!(json["debug_id"], "03020100-0504-0706-0809-0a0b0c0d0e0f");
+        assert_eq!(json["image_addr"], "0x1000");
+        assert_eq!(json["image_size"], 0x2000);
+        assert!(json.get("debug_file").is_none());
+    }
+
+    #[test]
+    fn macho_uuid_is_the_debug_id_as_is() {
+        let uuid: [u8; 16] = std::array::from_fn(|i| 0xa0 + i as u8);
+        let json = image_json(&loaded(
+            Some(SharedLibraryId::Uuid(uuid)),
+            Some(SharedLibraryId::Uuid(uuid)),
+        ))
+        .unwrap();
+        assert_eq!(json["type"], "macho");
+        assert_eq!(json["debug_id"], "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf");
+        assert_eq!(json["code_id"], "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+        assert_eq!(json["image_vmaddr"], "0x100000000");
+        assert_eq!(json["code_file"], "/app/bin");
+    }
+
+    #[test]
+    fn pe_has_timestamp_size_code_id_and_guid_age_debug_id() {
+        // GUID {33221100-5544-7766-8899-AABBCCDDEEFF} as stored in a CodeView record.
+        let guid = [
+            0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+            0xee, 0xff,
+        ];
+        let json = image_json(&loaded(
+            Some(SharedLibraryId::PeSignature(0x5f3e_1a2b, 0x6000)),
+            Some(SharedLibraryId::PdbSignature(guid, 2)),
+        ))
+        .unwrap();
+        assert_eq!(json["type"], "pe");
+        assert_eq!(json["debug_id"], "33221100-5544-7766-8899-aabbccddeeff-2");
+        assert_eq!(json["code_id"], "5F3E1A2B6000");
+        assert_eq!(json["debug_file"], "C:\\build\\app.pdb");
+    }
+
+    #[test]
+    fn an_image_without_an_identifier_is_left_out() {
+        assert!(image_json(&loaded(None, None)).is_none());
+        let empty = SharedLibraryId::GnuBuildId(Vec::new());
+        assert!(image_json(&loaded(Some(empty), None)).is_none());
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn this_test_binary_is_an_image_with_a_build_id() {
         let here = this_test_binary_is_an_image_with_a_build_id as fn() as usize as u64;
-        let meta = debug_meta_for(&[here]).expect("the running binary is mapped");
+        let meta = debug_meta_for(&[here]).expect("the running binary is listed");
         let image = &meta["images"][0];
         assert_eq!(image["type"], "elf");
         assert_eq!(image["code_id"].as_str().unwrap().len(), 40, "{image}");
         assert!(image["code_file"].as_str().unwrap().contains("sentry_core"));
+        let start = u64::from_str_radix(
+            image["image_addr"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
+        assert!(start <= here && here < start + image["image_size"].as_u64().unwrap());
     }
 }
