@@ -116,6 +116,9 @@ fn log_records(c: &mut Criterion) {
     );
     let ours_logger = sentry_sdk::integrations::log::SentryLogger::new();
     ours::bound(ours::client(false), || {
+        // A thread of a program that never forks an isolation scope writes to the
+        // process-wide default one.
+        record_bench(c, "log_record/ours_default_isolation", &ours_logger);
         sentry_sdk::with_isolation_scope(|| record_bench(c, "log_record/ours", &ours_logger));
     });
     let official_logger = sentry::integrations::log::SentryLogger::new();

@@ -88,7 +88,7 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
             (std::mem::take(&mut message), std::mem::take(&mut data))
         };
         // Every field spelled out: `..Default::default()` would build (and drop) a default.
-        client.add_breadcrumb(Breadcrumb {
+        client.add_breadcrumb_with(|| Breadcrumb {
             timestamp: SystemTime::now(),
             ty: Cow::Borrowed("log"),
             category: Some(target.clone()),
@@ -122,6 +122,10 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
         log.attributes
             .insert("logger.name".into(), LogAttribute::from(&*target));
         client.capture_log(log);
+    } else if data.is_empty() {
+        // An empty map owns no memory, and its destructor is an out-of-line call that costs
+        // a few percent of a record: skip it.
+        std::mem::forget(data);
     }
 }
 

@@ -31,6 +31,7 @@ pub(crate) struct Breadcrumbs {
 pub(crate) struct UnlinkedCrumb(Arc<Node>);
 
 impl UnlinkedCrumb {
+    #[inline]
     pub(crate) fn new(crumb: Breadcrumb) -> Self {
         UnlinkedCrumb(Arc::new(Node { crumb, older: None }))
     }
