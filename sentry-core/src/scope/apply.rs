@@ -77,14 +77,14 @@ fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item
 fn merge_breadcrumbs(event: &mut Event, scopes: &[&Scope], max: usize) {
     let non_empty = scopes
         .iter()
-        .filter(|s| !s.data.breadcrumbs.is_empty())
+        .filter(|s| !s.breadcrumbs.is_empty())
         .count();
     if non_empty == 0 {
         return;
     }
     let mut all: Vec<Breadcrumb> = Vec::new();
     for scope in scopes {
-        all.extend(scope.data.breadcrumbs.newest(max));
+        all.extend(scope.breadcrumbs.newest(max));
     }
     all.append(&mut event.breadcrumbs);
     if non_empty > 1 || all.len() > max {

@@ -40,7 +40,6 @@ pub(crate) struct ScopeData {
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) local_values: Arc<Map<String>>,
-    pub(crate) breadcrumbs: Breadcrumbs,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -61,6 +60,9 @@ pub(crate) struct ScopeData {
 #[derive(Clone, Default)]
 pub struct Scope {
     pub(crate) data: Arc<ScopeData>,
+    /// Beside `data` rather than in it: a breadcrumb, the most frequent write, then needs no
+    /// uniqueness check on `data`. Cloning it is one more `Arc` clone (none when empty).
+    pub(crate) breadcrumbs: Breadcrumbs,
 }
 
 impl Scope {
@@ -163,18 +165,16 @@ impl Scope {
     }
 
     pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
-        self.data_mut().breadcrumbs.push(breadcrumb, max);
+        self.breadcrumbs.push(breadcrumb, max);
     }
 
     pub(crate) fn push_unlinked_breadcrumb(&mut self, breadcrumb: UnlinkedCrumb, max: usize) {
-        self.data_mut().breadcrumbs.push_unlinked(breadcrumb, max);
+        self.breadcrumbs.push_unlinked(breadcrumb, max);
     }
 
     /// Removes every breadcrumb.
     pub fn clear_breadcrumbs(&mut self) {
-        if !self.data.breadcrumbs.is_empty() {
-            self.data_mut().breadcrumbs.clear();
-        }
+        self.breadcrumbs.clear();
     }
 
     /// Resets everything to empty.
@@ -187,8 +187,11 @@ impl Scope {
     /// other threads may have written meanwhile. Each field `edited` did not touch keeps the
     /// latest value.
     pub(crate) fn apply_edits(&mut self, base: &Scope, edited: Scope) {
+        if !edited.breadcrumbs.same_as(&base.breadcrumbs) {
+            self.breadcrumbs = edited.breadcrumbs.clone();
+        }
         if Arc::ptr_eq(&self.data, &base.data) {
-            *self = edited; // nobody wrote meanwhile
+            self.data = edited.data; // nobody wrote meanwhile
             return;
         }
         let (b, e) = (&*base.data, &*edited.data);
@@ -216,9 +219,6 @@ impl Scope {
         }
         if !Arc::ptr_eq(&e.local_values, &b.local_values) {
             d.local_values = e.local_values.clone();
-        }
-        if !e.breadcrumbs.same_as(&b.breadcrumbs) {
-            d.breadcrumbs = e.breadcrumbs.clone();
         }
     }
 
@@ -249,7 +249,7 @@ impl Scope {
 
     /// The newest `max` breadcrumbs, oldest first.
     pub fn breadcrumbs(&self, max: usize) -> Vec<Breadcrumb> {
-        self.data.breadcrumbs.newest(max)
+        self.breadcrumbs.newest(max)
     }
 }
 
@@ -271,7 +271,7 @@ impl fmt::Debug for Scope {
             .field("contexts", &self.data.contexts.keys().collect::<Vec<_>>())
             .field("fingerprint", &self.data.fingerprint)
             .field("transaction", &self.data.transaction)
-            .field("breadcrumbs", &self.data.breadcrumbs.len())
+            .field("breadcrumbs", &self.breadcrumbs.len())
             .finish()
     }
 }
@@ -316,6 +316,35 @@ mod tests {
         );
         assert!(shared.contexts().contains_key("c"));
         assert_eq!(shared.tags()["a"], "1");
+    }
+
+    #[test]
+    fn a_breadcrumb_written_meanwhile_survives_an_edit_of_other_fields() {
+        let mut shared = Scope::new();
+        let base = shared.clone();
+        let mut edited = base.clone();
+        edited.set_tag("t", 1);
+        // Only a breadcrumb meanwhile: the data itself is untouched, so the tag is taken
+        // wholesale, but the breadcrumb must not be lost with it.
+        shared.push_breadcrumb(Breadcrumb::default(), 100);
+        shared.apply_edits(&base, edited);
+        assert_eq!(shared.tags()["t"], "1");
+        assert_eq!(shared.breadcrumbs(100).len(), 1);
+
+        // And the other way round: a breadcrumb added by the edit is kept.
+        let base = shared.clone();
+        let mut edited = base.clone();
+        edited.push_breadcrumb(
+            Breadcrumb {
+                message: Some("from the edit".into()),
+                ..Default::default()
+            },
+            100,
+        );
+        shared.apply_edits(&base, edited);
+        let crumbs = shared.breadcrumbs(100);
+        assert_eq!(crumbs.len(), 2);
+        assert_eq!(crumbs[1].message.as_deref(), Some("from the edit"));
     }
 
     #[test]
