@@ -79,6 +79,22 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
         error,
         origin,
     } = c;
+    if wanted.breadcrumb && !wanted.event && !wanted.log {
+        // The usual `info`/`warn` record: the breadcrumb takes everything, nothing is left
+        // to drop.
+        if let Some(unused) = error {
+            drop(unused);
+        }
+        client.add_breadcrumb_with(move || Breadcrumb {
+            timestamp: SystemTime::now(),
+            ty: Cow::Borrowed("log"),
+            category: Some(target),
+            level: sentry_level(level),
+            message: Some(message),
+            data,
+        });
+        return;
+    }
     // The last consumer takes the values; earlier ones copy only what a later one needs.
     if wanted.breadcrumb {
         let later = wanted.event || wanted.log;

@@ -75,10 +75,7 @@ fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item
 }
 
 fn merge_breadcrumbs(event: &mut Event, scopes: &[&Scope], max: usize) {
-    let non_empty = scopes
-        .iter()
-        .filter(|s| !s.breadcrumbs.is_empty())
-        .count();
+    let non_empty = scopes.iter().filter(|s| !s.breadcrumbs.is_empty()).count();
     if non_empty == 0 {
         return;
     }
