@@ -408,6 +408,9 @@ fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
                 refresh_global_copy(copy);
             }
             let copy = copy.try_borrow().ok()?;
+            if copy.0 != generation {
+                return None; // could not refresh it (re-entered from inside `f`)
+            }
             match &copy.1 {
                 Some(client) => f.take().map(|f| f(client)),
                 None => None,
@@ -416,9 +419,9 @@ fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
         .ok()
         .flatten();
     match f {
-        // Ran on the copy (or the copy says unbound and `f` was never needed).
+        // Ran on the copy.
         None => from_copy,
-        // No usable copy (re-entered while it was being replaced, or thread teardown):
+        // No usable copy (stale and re-entered, unbound meanwhile, or thread teardown):
         // read the shared one.
         Some(f) => {
             let client = GLOBAL.read().unwrap_or_else(|p| p.into_inner()).clone()?;
