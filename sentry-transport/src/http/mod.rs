@@ -139,12 +139,14 @@ impl Transport for HttpTransport {
     }
 
     fn close(&self, timeout: Duration) -> bool {
-        // With an offline cache, the last part of the timeout is kept for spilling what is
-        // still queued or in flight to disk, so that a hung server loses nothing.
+        // The last part of the timeout is kept for what closing makes the worker do: spill
+        // what is still queued or in flight to the offline cache (so that a hung server loses
+        // nothing), or without one, count it as dropped and put client reports it had taken
+        // back into the counters, so that what `close` leaves behind is settled.
         let spill = if self.options.cache.is_some() {
             (timeout / 4).min(Duration::from_millis(250))
         } else {
-            Duration::ZERO
+            (timeout / 10).min(Duration::from_millis(50))
         };
         let flushed = self.flush(timeout - spill);
         self.progress.start_closing();
