@@ -134,15 +134,24 @@ fn load_images() -> Vec<Image> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
         }
-        let start = lib.actual_load_addr().0 as u64;
-        let size = lib.len() as u64;
+        let code_id = lib.id();
+        let (start, size) = match &code_id {
+            // A PE image is addressed from its module base (where its headers are mapped:
+            // the server symbolicates `instruction_addr - image_addr` as an RVA), not from
+            // its first section, and its size is `SizeOfImage`.
+            Some(SharedLibraryId::PeSignature(_, size_of_image)) => (
+                lib.virtual_memory_bias().0 as u64,
+                u64::from(*size_of_image),
+            ),
+            _ => (lib.actual_load_addr().0 as u64, lib.len() as u64),
+        };
         let loaded = Loaded {
             code_file,
             debug_file: lib.debug_name().map(|n| n.to_string_lossy().into_owned()),
             start,
             size,
             stated_start: lib.stated_load_addr().0 as u64,
-            code_id: lib.id(),
+            code_id,
             debug_id: lib.debug_id(),
         };
         if let Some(json) = image_json(&loaded) {
