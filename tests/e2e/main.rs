@@ -18,4 +18,5 @@ mod panics_are_reported_as_fatal_events;
 mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod shutdown_says_what_it_waits_for;
+mod tls_certificates_are_verified;
 mod wire_format_is_exact;
