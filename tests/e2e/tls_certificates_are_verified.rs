@@ -5,7 +5,7 @@
 //! `200 {}`. Its certificate is issued for `IP:127.0.0.1` by a test CA (`tls/ca.pem`) that no
 //! system trusts; both were made with openssl and are valid until 2126.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
