@@ -463,6 +463,39 @@ fn an_http_proxy_carries_the_request() {
     assert_eq!(requests[0].path, "http://sentry.invalid/api/1/envelope/");
 }
 
+/// With no `http_proxy` option, the `HTTP_PROXY` environment variable is used. A child
+/// process, so that the variable does not reach the other tests.
+#[test]
+fn the_http_proxy_environment_variable_is_honoured() {
+    let proxy = Receiver::start();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "response_matrix_is_honoured::child_sends_through_the_environment_proxy",
+            "--nocapture",
+        ])
+        .env("E2E_PROXY_CHILD", "1")
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port()))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "http://sentry.invalid/api/1/envelope/");
+}
+
+#[test]
+fn child_sends_through_the_environment_proxy() {
+    if std::env::var_os("E2E_PROXY_CHILD").is_none() {
+        return; // only as the child of the test above
+    }
+    let mut t = transport("http://public@sentry.invalid/1", |_| {});
+    t.send(event(1));
+    t.finish();
+}
+
 #[test]
 fn an_unusable_root_certificate_disables_the_transport_without_panicking() {
     let mut t = transport("https://public@127.0.0.1:9/1", |o| {
