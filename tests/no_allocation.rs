@@ -1,6 +1,7 @@
 //! What must not allocate, checked with a counting allocator: every API call with no client
-//! bound, and a `tracing` span's life (create, enter, exit, close) when tracing is off or its
-//! trace is unsampled, beyond what the `tracing` registry itself does.
+//! bound; a `log` record or `tracing` event that no client or no mapping keeps; and a `tracing`
+//! span's life (create, enter, exit, close) when tracing is off or its trace is unsampled,
+//! beyond what the `tracing` registry itself does.
 //!
 //! A test binary of its own: the counting allocator is process-wide. Its `unsafe` is the
 //! `GlobalAlloc` impl only, delegating to the system allocator; the SDK's crates stay
@@ -128,4 +129,43 @@ fn a_span_allocates_nothing_more_than_the_registry_when_tracing_is_off_or_unsamp
         });
         assert_eq!(ours, bare, "{label}: the layer allocated");
     }
+}
+
+fn info_record(logger: &impl log::Log, level: log::Level) {
+    logger.log(
+        &log::Record::builder()
+            .level(level)
+            .target("app")
+            .module_path_static(Some("app"))
+            .args(format_args!("user {} signed in", 42))
+            .build(),
+    );
+}
+
+#[test]
+fn a_log_record_or_tracing_event_nothing_keeps_allocates_nothing() {
+    let logger = sentry_sdk::integrations::log::SentryLogger::new();
+    // No client bound: nothing is formatted.
+    assert_eq!(allocations(|| info_record(&logger, log::Level::Info)), 0);
+    // A client bound, but the default mapping keeps nothing of a `debug` record.
+    sentry_sdk::with_thread_client(client(sentry_sdk::ClientOptions::new()), || {
+        assert_eq!(allocations(|| info_record(&logger, log::Level::Debug)), 0);
+        // A `debug` tracing event through the layer: no more than the bare registry does.
+        let bare = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            allocations(|| tracing::debug!(user = 42, "user signed in"))
+        });
+        let layer = tracing_subscriber::registry()
+            .with(sentry_sdk::integrations::tracing::SentryLayer::new());
+        let ours = tracing::subscriber::with_default(layer, || {
+            allocations(|| tracing::debug!(user = 42, "user signed in"))
+        });
+        assert!(
+            ours <= bare,
+            "layer {ours} allocations, bare registry {bare}"
+        );
+    });
+    // And the check can fail: a kept record does allocate.
+    sentry_sdk::with_thread_client(client(sentry_sdk::ClientOptions::new()), || {
+        assert!(allocations(|| info_record(&logger, log::Level::Info)) > 0);
+    });
 }
