@@ -340,8 +340,9 @@ thread_local! {
     /// This thread's copy of the process-wide client and the generation it was read at.
     /// Reading it takes no lock and, through [`with_current`], touches no reference count
     /// that other threads write: captures on many threads do not contend. A thread that
-    /// never captures again keeps its stale copy (memory only: a closed client sends
-    /// nothing) until it next looks or exits.
+    /// never captures again keeps its stale copy until it next looks or exits. That holds
+    /// memory only when the client was closed (as `init`'s guard and re-`init` do): a closed
+    /// client's worker has ended. The SDK's own threads keep no copy.
     static GLOBAL_COPY: RefCell<(usize, Option<Arc<Client>>)> =
         const { RefCell::new((usize::MAX, None)) };
     static LAST_EVENT_ID: std::cell::Cell<EventId> = const { std::cell::Cell::new(EventId::NIL) };
@@ -398,6 +399,12 @@ pub fn with_current<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
 fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
     if !GLOBAL_BOUND.load(Ordering::Relaxed) {
         return None;
+    }
+    if sentry_transport::debug::is_sdk_thread() {
+        // No copy on the SDK's own threads: the worker holding its client would keep that
+        // client's transport, and so the worker itself, alive after the client is dropped.
+        let client = GLOBAL.read().unwrap_or_else(|p| p.into_inner()).clone()?;
+        return Some(f(&client));
     }
     let generation = GLOBAL_GENERATION.load(Ordering::Relaxed);
     let mut f = Some(f);

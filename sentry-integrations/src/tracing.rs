@@ -111,7 +111,8 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !sentry_core::is_active() {
+        // Spans that hyper, h2 or tokio open on the SDK's own thread are never traced.
+        if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
             return;
         }
         let Some(client) = sentry_core::current_client() else {

@@ -37,6 +37,31 @@ fn install_logger() {
     });
 }
 
+/// The event's stack starts at the macro call in this file: no SDK, `log`/`tracing` or
+/// thread-local frames above it.
+fn assert_stack_starts_in_this_file(event: &Value) {
+    let exceptions = event["exception"]["values"].as_array();
+    let frames = event["stacktrace"]["frames"]
+        .as_array()
+        .or_else(|| {
+            exceptions?
+                .iter()
+                .find_map(|x| x["stacktrace"]["frames"].as_array())
+        })
+        .or_else(|| event["threads"]["values"][0]["stacktrace"]["frames"].as_array())
+        .expect("a stack");
+    let names: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| f["function"].as_str())
+        .collect();
+    assert!(
+        names
+            .last()
+            .is_some_and(|top| top.starts_with("e2e::log_and_tracing_reach_sentry::")),
+        "{names:#?}"
+    );
+}
+
 fn items_of(envelopes: &[sentry_sdk::transport::Envelope], ty: &str) -> Vec<Value> {
     envelopes
         .iter()
@@ -79,6 +104,7 @@ fn log_records_become_breadcrumbs_events_and_logs_and_still_reach_the_wrapped_lo
         crumbs,
         [Value::from("user signed in"), Value::from("provider slow")]
     );
+    assert_stack_starts_in_this_file(e);
     assert_eq!(e["breadcrumbs"]["values"][0]["category"], "e2e::log");
     assert_eq!(e["breadcrumbs"]["values"][1]["category"], module_path!());
     assert_eq!(e["breadcrumbs"]["values"][0]["data"]["user_id"], 42);
@@ -187,6 +213,7 @@ fn tracing_events_become_events_with_exception_chains_breadcrumbs_and_logs() {
     assert_eq!(values[0]["value"], "disk full");
     assert_eq!(values[1]["value"], "save failed");
     assert_eq!(chained["logentry"]["formatted"], "saving failed");
+    assert_stack_starts_in_this_file(chained);
     assert_eq!(chained["extra"]["file"], "a.txt");
     assert_eq!(
         chained["breadcrumbs"]["values"][0]["message"],
@@ -404,4 +431,19 @@ fn tracing_spans_inside_an_entered_unsampled_transaction_stay_unsampled() {
         items_of(&envelopes, "transaction").is_empty(),
         "no orphan transaction"
     );
+}
+
+/// With the client bound process-wide (as `init` binds it) the record reaches it through a
+/// thread-local copy; those frames are trimmed too.
+#[test]
+fn an_error_record_with_init_starts_its_stack_at_the_call() {
+    let _serial = serial();
+    install_logger();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver));
+    log::error!(target: "e2e::log", "payment declined");
+    drop(guard);
+    let events = receiver.events();
+    assert_eq!(events.len(), 1);
+    assert_stack_starts_in_this_file(&events[0]);
 }

@@ -69,8 +69,10 @@ impl Breadcrumbs {
 
     fn free_one_evicted(&mut self) {
         if let Some(node) = self.evicted.take() {
-            // Shared with a snapshot: the snapshot frees the rest when it goes.
-            if let Ok(mut owned) = Arc::try_unwrap(node) {
+            // Shared with a snapshot: the snapshot frees the rest when it goes. `into_inner`
+            // (not `try_unwrap`) so that exactly one of two racing owners gets the node and
+            // walks on; the other's drop never frees the chain behind it recursively.
+            if let Some(mut owned) = Arc::into_inner(node) {
                 self.evicted = owned.older.take();
             }
         }
@@ -167,10 +169,10 @@ impl Drop for Breadcrumbs {
 /// Frees a chain without recursing once per node (a long chain would overflow the stack).
 fn drop_chain(mut next: Option<Arc<Node>>) {
     while let Some(node) = next {
-        match Arc::try_unwrap(node) {
-            Ok(mut owned) => next = owned.older.take(),
+        match Arc::into_inner(node) {
+            Some(mut owned) => next = owned.older.take(),
             // Someone else still shares the rest of the chain; they will free it.
-            Err(_) => break,
+            None => break,
         }
     }
 }

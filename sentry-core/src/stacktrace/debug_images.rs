@@ -59,7 +59,14 @@ fn image_json(image: &Loaded) -> Option<Value> {
         (Some(SharedLibraryId::GnuBuildId(build_id)), _) if !build_id.is_empty() => {
             out.insert("type".into(), "elf".into());
             out.insert("code_id".into(), hex(build_id).into());
-            out.insert("debug_id".into(), guid_le(build_id, None).into());
+            // Sentry reads an ELF build id as a GUID in the file's byte order: swapped on
+            // little-endian targets only (the images are this process's own).
+            let debug_id = if cfg!(target_endian = "little") {
+                guid_le(build_id, None)
+            } else {
+                guid_be(&first_16(build_id))
+            };
+            out.insert("debug_id".into(), debug_id.into());
         }
         (Some(SharedLibraryId::Uuid(uuid)), _) => {
             out.insert("type".into(), "macho".into());
@@ -98,9 +105,7 @@ fn hex(bytes: &[u8]) -> String {
 /// ids) lays it out: the first three fields are byte-swapped. With `age`, Sentry's PE form
 /// `guid-age`.
 fn guid_le(bytes: &[u8], age: Option<u32>) -> String {
-    let mut b = [0u8; 16];
-    let n = bytes.len().min(16);
-    b[..n].copy_from_slice(&bytes[..n]);
+    let mut b = first_16(bytes);
     b[0..4].reverse();
     b[4..6].reverse();
     b[6..8].reverse();
@@ -109,6 +114,14 @@ fn guid_le(bytes: &[u8], age: Option<u32>) -> String {
         Some(age) => format!("{id}-{age:x}"),
         None => id,
     }
+}
+
+/// The first 16 bytes, zero-padded.
+fn first_16(bytes: &[u8]) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    let n = bytes.len().min(16);
+    b[..n].copy_from_slice(&bytes[..n]);
+    b
 }
 
 /// A GUID / UUID from 16 bytes in reading order.

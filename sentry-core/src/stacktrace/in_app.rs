@@ -125,6 +125,30 @@ const PANIC_PREFIXES: &[&str] = &[
     "core::option::expect_failed",
 ];
 
+/// The SDK's own crates: a stack is trimmed only when one of these is on top.
+const SDK_CRATES: &[&str] = &[
+    "backtrace::",
+    "sentry_core::",
+    "sentry_sdk::",
+    "sentry_integrations::",
+    "sentry_transport::",
+];
+
+/// Frames that sit between SDK frames, or between the SDK and the user's first frame, and are
+/// trimmed with them: the standard library's (thread-locals through which the client and
+/// scopes are reached, `Option::map`, closure shims) and the `log` / `tracing` dispatch
+/// that an event made from a record starts in. A user frame stops the trim before any
+/// standard-library frame the user's own code called through.
+const GLUE_PREFIXES: &[&str] = &[
+    "std::",
+    "core::",
+    "alloc::",
+    "log::",
+    "tracing::",
+    "tracing_core::",
+    "tracing_subscriber::",
+];
+
 fn matches(frame: &Frame, prefixes: &[&str]) -> bool {
     frame.function.as_deref().is_some_and(|name| {
         let path = function_path(name);
@@ -158,10 +182,12 @@ pub(crate) fn trim_sdk_frames(frames: &mut Vec<Frame>) {
     }
     let top = frames
         .iter()
-        .position(|f| f.function.is_some() && !matches(f, SDK_TOP_PREFIXES))
+        .position(|f| {
+            f.function.is_some() && !matches(f, SDK_TOP_PREFIXES) && !matches(f, GLUE_PREFIXES)
+        })
         .unwrap_or(frames.len());
     // Only trim when the top really is SDK code: a stack captured elsewhere keeps every frame.
-    let sdk_on_top = frames[..top].iter().any(|f| f.function.is_some());
+    let sdk_on_top = frames[..top].iter().any(|f| matches(f, SDK_CRATES));
     if sdk_on_top {
         frames.drain(..top);
     }
@@ -226,5 +252,40 @@ mod tests {
         let mut untouched = vec![frame("myapp::a"), frame("myapp::b")];
         trim_sdk_frames(&mut untouched);
         assert_eq!(untouched.len(), 2);
+    }
+
+    #[test]
+    fn glue_between_the_sdk_and_the_user_goes_with_the_sdk() {
+        // A `log::error!` with the client bound process-wide, innermost first.
+        let mut frames = vec![
+            frame("sentry_core::api::capture_event_with_stack"),
+            frame("sentry_core::client::with_global::{{closure}}"),
+            frame("core::option::Option<T>::map"),
+            frame("std::thread::local::LocalKey<T>::try_with"),
+            frame("sentry_integrations::log::capture_with"),
+            frame("<log::__private_api::GlobalLogger as log::Log>::log"),
+            frame("log::__private_api::log_impl"),
+            frame("myapp::charge"),
+            frame("core::iter::traits::iterator::Iterator::for_each"),
+            frame("myapp::main"),
+        ];
+        trim_sdk_frames(&mut frames);
+        let names: Vec<_> = frames.iter().map(|f| f.function.clone().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "myapp::charge",
+                "core::iter::traits::iterator::Iterator::for_each",
+                "myapp::main"
+            ]
+        );
+
+        // Standard-library frames on top of a stack the SDK did not capture stay.
+        let mut foreign = vec![
+            frame("std::thread::local::LocalKey<T>::with"),
+            frame("myapp::a"),
+        ];
+        trim_sdk_frames(&mut foreign);
+        assert_eq!(foreign.len(), 2);
     }
 }
