@@ -400,12 +400,6 @@ fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
     if !GLOBAL_BOUND.load(Ordering::Relaxed) {
         return None;
     }
-    if sentry_transport::debug::is_sdk_thread() {
-        // No copy on the SDK's own threads: the worker holding its client would keep that
-        // client's transport, and so the worker itself, alive after the client is dropped.
-        let client = GLOBAL.read().unwrap_or_else(|p| p.into_inner()).clone()?;
-        return Some(f(&client));
-    }
     let generation = GLOBAL_GENERATION.load(Ordering::Relaxed);
     let mut f = Some(f);
     let from_copy = GLOBAL_COPY
@@ -439,6 +433,12 @@ fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
 
 #[cold]
 fn refresh_global_copy(copy: &RefCell<(usize, Option<Arc<Client>>)>) {
+    if sentry_transport::debug::is_sdk_thread() {
+        // No copy on the SDK's own threads (their reads stay stale and fall back to the shared
+        // client): a worker holding its client would keep that client's transport, and so
+        // the worker itself, alive after the client is dropped.
+        return;
+    }
     let fresh = {
         let guard = GLOBAL.read().unwrap_or_else(|p| p.into_inner());
         (GLOBAL_GENERATION.load(Ordering::Relaxed), guard.clone())
