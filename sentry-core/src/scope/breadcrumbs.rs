@@ -122,6 +122,29 @@ impl Breadcrumbs {
         }
     }
 
+    /// What was pushed onto this list since it was cloned from `base`, oldest first; `None`
+    /// if it was cleared or rebuilt since (its chain no longer leads to `base`'s newest node).
+    pub(crate) fn pushed_since(&self, base: &Breadcrumbs) -> Option<Vec<Breadcrumb>> {
+        let mut added = Vec::new();
+        let mut cursor = self.newest.as_ref();
+        loop {
+            match (cursor, &base.newest) {
+                (Some(node), Some(stop)) if Arc::ptr_eq(node, stop) => break,
+                (None, None) => break,
+                (None, Some(_)) => return None,
+                (Some(node), _) => {
+                    if added.len() >= self.len {
+                        return None;
+                    }
+                    added.push(node.crumb.clone());
+                    cursor = node.older.as_ref();
+                }
+            }
+        }
+        added.reverse();
+        Some(added)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -244,6 +267,25 @@ mod tests {
             assert!(b.len < 6, "bounded: {}", b.len);
         }
         assert_eq!(messages(&b, 3), ["997", "998", "999"]);
+    }
+
+    #[test]
+    fn pushed_since_lists_what_a_clone_added() {
+        let empty = Breadcrumbs::default();
+        let mut a = empty.clone();
+        a.push(crumb(1), 10);
+        a.push(crumb(2), 10);
+        let messages = |v: Vec<Breadcrumb>| -> Vec<String> {
+            v.into_iter().map(|c| c.message.unwrap()).collect()
+        };
+        assert_eq!(messages(a.pushed_since(&empty).unwrap()), ["1", "2"]);
+        let base = a.clone();
+        assert_eq!(a.pushed_since(&base).unwrap().len(), 0);
+        a.push(crumb(3), 10);
+        assert_eq!(messages(a.pushed_since(&base).unwrap()), ["3"]);
+        a.clear();
+        a.push(crumb(4), 10);
+        assert!(a.pushed_since(&base).is_none(), "cleared since");
     }
 
     #[test]

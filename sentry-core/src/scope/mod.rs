@@ -188,7 +188,21 @@ impl Scope {
     /// latest value.
     pub(crate) fn apply_edits(&mut self, base: &Scope, edited: Scope) {
         if !edited.breadcrumbs.same_as(&base.breadcrumbs) {
-            self.breadcrumbs = edited.breadcrumbs.clone();
+            let added = (!self.breadcrumbs.same_as(&base.breadcrumbs))
+                .then(|| edited.breadcrumbs.pushed_since(&base.breadcrumbs))
+                .flatten();
+            match added {
+                // Others added breadcrumbs meanwhile and the edit only added some: add the
+                // edit's on top, so that neither side's are lost.
+                Some(added) => {
+                    let max = crate::client::current_max_breadcrumbs();
+                    for crumb in added {
+                        self.breadcrumbs.push(crumb, max);
+                    }
+                }
+                // Nobody else wrote, or the edit cleared the list: the edit's list is the list.
+                None => self.breadcrumbs = edited.breadcrumbs.clone(),
+            }
         }
         if Arc::ptr_eq(&self.data, &base.data) {
             self.data = edited.data; // nobody wrote meanwhile
@@ -345,6 +359,35 @@ mod tests {
         let crumbs = shared.breadcrumbs(100);
         assert_eq!(crumbs.len(), 2);
         assert_eq!(crumbs[1].message.as_deref(), Some("from the edit"));
+    }
+
+    #[test]
+    fn breadcrumbs_added_by_an_edit_and_meanwhile_are_all_kept() {
+        let crumb = |m: &str| Breadcrumb {
+            message: Some(m.into()),
+            ..Default::default()
+        };
+        let mut shared = Scope::new();
+        shared.push_breadcrumb(crumb("before"), 100);
+        let base = shared.clone();
+        let mut edited = base.clone();
+        edited.push_breadcrumb(crumb("from the edit"), 100);
+        shared.push_breadcrumb(crumb("meanwhile"), 100);
+        shared.apply_edits(&base, edited);
+        let messages: Vec<_> = shared
+            .breadcrumbs(100)
+            .into_iter()
+            .map(|c| c.message.unwrap())
+            .collect();
+        assert_eq!(messages, ["before", "meanwhile", "from the edit"]);
+
+        // An edit that clears wins over what was written meanwhile.
+        let base = shared.clone();
+        let mut edited = base.clone();
+        edited.clear_breadcrumbs();
+        shared.push_breadcrumb(crumb("meanwhile 2"), 100);
+        shared.apply_edits(&base, edited);
+        assert!(shared.breadcrumbs(100).is_empty());
     }
 
     #[test]
