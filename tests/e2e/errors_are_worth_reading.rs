@@ -315,16 +315,12 @@ fn child_captures_anyhow_and_eyre_with_backtraces() {
 #[test]
 fn anyhow_and_eyre_backtraces_become_the_stack_where_the_error_was_made() {
     let receiver = Receiver::start();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "errors_are_worth_reading::child_captures_anyhow_and_eyre_with_backtraces",
-            "--nocapture",
-        ])
-        .env("E2E_BACKTRACE_DSN", receiver.dsn())
-        .env("RUST_LIB_BACKTRACE", "1")
-        .status()
-        .unwrap();
+    let status =
+        child_test("errors_are_worth_reading::child_captures_anyhow_and_eyre_with_backtraces")
+            .env("E2E_BACKTRACE_DSN", receiver.dsn())
+            .env("RUST_LIB_BACKTRACE", "1")
+            .status()
+            .unwrap();
     assert!(status.success());
     let events = receiver.events();
     assert_eq!(events.len(), 2);

@@ -1,4 +1,3 @@
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sentry_sdk::protocol::Level;
@@ -63,15 +62,12 @@ fn a_flood_of_100000_events_at_a_dead_server_keeps_memory_within_the_queue_bound
         eprintln!("no /proc: memory cannot be measured on this platform");
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "memory_stays_bounded_when_the_server_is_down::child_floods_a_dead_server",
-            "--nocapture",
-        ])
-        .env("E2E_FLOOD_DSN", crate::support::closed_port_dsn())
-        .output()
-        .unwrap();
+    let out = crate::support::child_test(
+        "memory_stays_bounded_when_the_server_is_down::child_floods_a_dead_server",
+    )
+    .env("E2E_FLOOD_DSN", crate::support::closed_port_dsn())
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()

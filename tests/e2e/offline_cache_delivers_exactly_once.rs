@@ -2,7 +2,6 @@
 //! one, exactly once, including a crash report from a process that aborted.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -22,13 +21,8 @@ fn cached_files(dir: &Path) -> usize {
 
 /// Runs this test binary as a child in `mode` (see `child_offline`).
 fn child(mode: &str, dsn: &str, dir: &Path) -> std::process::ExitStatus {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "offline_cache_delivers_exactly_once::child_offline",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    child_test("offline_cache_delivers_exactly_once::child_offline")
+        .arg("--test-threads=1")
         .env("E2E_OFFLINE_MODE", mode)
         .env("E2E_OFFLINE_DSN", dsn)
         .env("E2E_OFFLINE_DIR", dir)

@@ -468,18 +468,14 @@ fn an_http_proxy_carries_the_request() {
 #[test]
 fn the_http_proxy_environment_variable_is_honoured() {
     let proxy = Receiver::start();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "response_matrix_is_honoured::child_sends_through_the_environment_proxy",
-            "--nocapture",
-        ])
-        .env("E2E_PROXY_CHILD", "1")
-        .env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port()))
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .status()
-        .unwrap();
+    let status =
+        child_test("response_matrix_is_honoured::child_sends_through_the_environment_proxy")
+            .env("E2E_PROXY_CHILD", "1")
+            .env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port()))
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .status()
+            .unwrap();
     assert!(status.success());
     let requests = proxy.requests();
     assert_eq!(requests.len(), 1);

@@ -33,6 +33,15 @@ pub fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send +
 
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// This test binary run again as a child process running only the test `name` (a full path
+/// such as `module::test`), for what must not share this process: a process-wide setting,
+/// an exit, an abort. The caller adds the environment that tells the child what to do.
+pub fn child_test(name: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command.args(["--exact", name, "--nocapture"]);
+    command
+}
+
 /// A DSN for a loopback port nobody listens on: connections are refused.
 pub fn closed_port_dsn() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
