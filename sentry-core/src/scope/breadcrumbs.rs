@@ -1,9 +1,11 @@
-//! Where breadcrumbs are stored: a persistent (shared-tail) list, newest first.
+//! Where breadcrumbs are stored: two persistent (shared-tail) segments, newest first.
 //!
-//! Forking a scope or taking a snapshot clones one `Arc`; adding a breadcrumb to a fork allocates
-//! one node and never copies the others. The list is compacted to the newest `max` entries
-//! whenever it reaches twice `max`, so memory stays bounded and the cost per push is amortised
-//! O(1).
+//! Forking a scope or taking a snapshot clones two `Arc`s; adding a breadcrumb to a fork
+//! allocates one node and never copies the others. New breadcrumbs go into the `recent`
+//! segment; when it holds `max`, it becomes the `previous` segment and a new one starts, and
+//! the segment before that is freed, a node per push. The newest `max` are always
+//! in the two segments, memory stays within `2 * max + 1` nodes, and a push is O(1) with no
+//! walk and no copy, whether or not a snapshot shares the list.
 
 use std::sync::Arc;
 
@@ -14,14 +16,41 @@ struct Node {
     older: Option<Arc<Node>>,
 }
 
+/// One chain of nodes, newest first.
+#[derive(Clone, Default)]
+struct Segment {
+    newest: Option<Arc<Node>>,
+    len: usize,
+}
+
+impl Segment {
+    fn same_as(&self, other: &Segment) -> bool {
+        self.len == other.len
+            && match (&self.newest, &other.newest) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Breadcrumb> {
+        let mut cursor = self.newest.as_deref();
+        std::iter::from_fn(move || {
+            let node = cursor?;
+            cursor = node.older.as_deref();
+            Some(&node.crumb)
+        })
+    }
+}
+
 /// A bounded trail of breadcrumbs that clones in O(1).
 #[derive(Default)]
 pub(crate) struct Breadcrumbs {
-    newest: Option<Arc<Node>>,
-    len: usize,
-    /// Nodes cut off by the last compaction, freed one per push. Freeing them all at once
-    /// would overflow the allocator's per-thread cache, so every later allocation would take
-    /// its slow path; one at a time, the next push reuses what the last one freed.
+    recent: Segment,
+    previous: Segment,
+    /// The segment before `previous`, freed one node per push. Freeing all of it at once
+    /// would overflow the allocator's per-thread cache, so that every later allocation took
+    /// its slow path, and would hold a lock (the default isolation scope's) for that long.
     evicted: Option<Arc<Node>>,
 }
 
@@ -38,7 +67,7 @@ impl UnlinkedCrumb {
 }
 
 impl Breadcrumbs {
-    /// Adds one, keeping at most `2 * max` nodes reachable (`max` visible).
+    /// Adds one, keeping the newest `max` visible and at most `2 * max + 1` nodes alive.
     pub(crate) fn push(&mut self, crumb: Breadcrumb, max: usize) {
         self.push_unlinked(UnlinkedCrumb::new(crumb), max);
     }
@@ -48,119 +77,93 @@ impl Breadcrumbs {
         if max == 0 {
             return;
         }
+        if self.recent.len >= max {
+            // What is left of the last eviction (only when `max` shrank) goes now.
+            drop_chain(self.evicted.take());
+            let full = std::mem::take(&mut self.recent);
+            self.evicted = std::mem::replace(&mut self.previous, full).newest;
+        }
         let mut node = crumb.0;
         match Arc::get_mut(&mut node) {
-            Some(n) => n.older = self.newest.take(),
+            Some(n) => n.older = self.recent.newest.take(),
             // Never shared before it is linked; were it, link a copy rather than lose it.
             None => {
                 node = Arc::new(Node {
                     crumb: node.crumb.clone(),
-                    older: self.newest.take(),
+                    older: self.recent.newest.take(),
                 })
             }
         }
-        self.newest = Some(node);
-        self.len += 1;
-        self.free_one_evicted();
-        if self.len >= max.saturating_mul(2) {
-            self.compact(max);
-        }
+        self.recent.newest = Some(node);
+        self.recent.len += 1;
+        self.free_some_evicted();
     }
 
-    fn free_one_evicted(&mut self) {
-        if let Some(node) = self.evicted.take() {
-            // Shared with a snapshot: the snapshot frees the rest when it goes. `into_inner`
-            // (not `try_unwrap`) so that exactly one of two racing owners gets the node and
-            // walks on; the other's drop never frees the chain behind it recursively.
-            if let Some(mut owned) = Arc::into_inner(node) {
-                self.evicted = owned.older.take();
-            }
-        }
-    }
-
-    /// Keeps the newest `max` entries so older nodes can be freed. When no snapshot shares the
-    /// list (the usual case) the list is cut after its `max`-th node in place: no breadcrumb
-    /// is copied. A shared list is rebuilt from copies instead, leaving the snapshot intact.
-    fn compact(&mut self, max: usize) {
-        if let Some(tail) = self.cut_in_place(max) {
-            // What is left of the previous eviction (only when `max` shrank) goes now.
-            drop_chain(self.evicted.replace(tail));
-            self.len = max;
+    /// Frees one evicted node: a segment of `max` is gone just as the next one is evicted,
+    /// `max` pushes later. One per push keeps frees and allocations in step, which is what
+    /// the allocator's per-thread cache serves fastest (two per push measured slower).
+    fn free_some_evicted(&mut self) {
+        let Some(node) = self.evicted.take() else {
             return;
+        };
+        // Shared with a snapshot: the snapshot frees the rest when it goes. `into_inner` (not
+        // `try_unwrap`) so that exactly one of two racing owners gets the node and walks on;
+        // the other's drop never frees the chain behind it recursively.
+        if let Some(mut owned) = Arc::into_inner(node) {
+            self.evicted = owned.older.take();
         }
-        let keep: Vec<Breadcrumb> = self.iter_newest_first().take(max).cloned().collect();
-        self.clear();
-        for crumb in keep.into_iter().rev() {
-            let older = self.newest.take();
-            self.newest = Some(Arc::new(Node { crumb, older }));
-            self.len += 1;
-        }
-    }
-
-    /// Detaches and returns what follows the `max`-th node, if every node up to it is owned
-    /// by this list alone.
-    fn cut_in_place(&mut self, max: usize) -> Option<Arc<Node>> {
-        let mut cursor = Arc::get_mut(self.newest.as_mut()?)?;
-        for _ in 1..max {
-            cursor = Arc::get_mut(cursor.older.as_mut()?)?;
-        }
-        cursor.older.take()
     }
 
     pub(crate) fn clear(&mut self) {
-        drop_chain(self.newest.take());
+        drop_chain(std::mem::take(&mut self.recent).newest);
+        drop_chain(std::mem::take(&mut self.previous).newest);
         drop_chain(self.evicted.take());
-        self.len = 0;
     }
 
     /// Whether both are the very same list (no push or clear on either since one was cloned).
     pub(crate) fn same_as(&self, other: &Breadcrumbs) -> bool {
-        match (&self.newest, &other.newest) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        self.recent.same_as(&other.recent) && self.previous.same_as(&other.previous)
     }
 
     /// What was pushed onto this list since it was cloned from `base`, oldest first; `None`
-    /// if it was cleared or rebuilt since (its chain no longer leads to `base`'s newest node).
+    /// if it was cleared or its segments moved on since (then the list is not `base` plus
+    /// additions any more).
     pub(crate) fn pushed_since(&self, base: &Breadcrumbs) -> Option<Vec<Breadcrumb>> {
-        let mut added = Vec::new();
-        let mut cursor = self.newest.as_ref();
-        loop {
-            match (cursor, &base.newest) {
-                (Some(node), Some(stop)) if Arc::ptr_eq(node, stop) => break,
-                (None, None) => break,
-                (None, Some(_)) => return None,
-                (Some(node), _) => {
-                    if added.len() >= self.len {
-                        return None;
-                    }
-                    added.push(node.crumb.clone());
-                    cursor = node.older.as_ref();
-                }
-            }
+        if !self.previous.same_as(&base.previous) || self.recent.len < base.recent.len {
+            return None;
         }
-        added.reverse();
-        Some(added)
+        let added = self.recent.len - base.recent.len;
+        let mut cursor = self.recent.newest.as_ref();
+        let mut out = Vec::with_capacity(added);
+        for _ in 0..added {
+            let node = cursor?;
+            out.push(node.crumb.clone());
+            cursor = node.older.as_ref();
+        }
+        let reaches_base = match (cursor, &base.recent.newest) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !reaches_base {
+            return None;
+        }
+        out.reverse();
+        Some(out)
     }
 
+    /// Breadcrumbs alive in the list (the newest `max` of them are visible).
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.recent.len + self.previous.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.newest.is_none()
+        self.len() == 0
     }
 
     /// Newest first.
     pub(crate) fn iter_newest_first(&self) -> impl Iterator<Item = &Breadcrumb> {
-        let mut cursor = self.newest.as_deref();
-        std::iter::from_fn(move || {
-            let node = cursor?;
-            cursor = node.older.as_deref();
-            Some(&node.crumb)
-        })
+        self.recent.iter().chain(self.previous.iter())
     }
 
     /// The newest `max`, oldest first.
@@ -172,20 +175,29 @@ impl Breadcrumbs {
 }
 
 impl Clone for Breadcrumbs {
-    /// Shares the visible list; what is waiting to be freed stays with the original.
+    /// Shares the list; what waits to be freed stays with the original.
     fn clone(&self) -> Self {
         Breadcrumbs {
-            newest: self.newest.clone(),
-            len: self.len,
+            recent: self.recent.clone(),
+            previous: self.previous.clone(),
             evicted: None,
         }
     }
 }
 
 impl Drop for Breadcrumbs {
+    #[inline]
     fn drop(&mut self) {
-        drop_chain(self.newest.take());
-        drop_chain(self.evicted.take());
+        // Snapshots of empty scopes are dropped all the time: only call out for a chain.
+        for chain in [
+            self.recent.newest.take(),
+            self.previous.newest.take(),
+            self.evicted.take(),
+        ] {
+            if chain.is_some() {
+                drop_chain(chain);
+            }
+        }
     }
 }
 
@@ -227,20 +239,51 @@ mod tests {
         n
     }
 
+    fn alive(b: &Breadcrumbs) -> usize {
+        chain_len(b.recent.newest.as_ref())
+            + chain_len(b.previous.newest.as_ref())
+            + chain_len(b.evicted.as_ref())
+    }
+
     #[test]
-    fn evicted_nodes_are_freed_one_per_push_and_memory_stays_within_twice_max() {
-        let mut b = Breadcrumbs::default();
-        let max = 10;
-        for i in 0..1000 {
-            b.push(crumb(i), max);
-            let live = chain_len(b.newest.as_ref()) + chain_len(b.evicted.as_ref());
-            assert!(live <= 2 * max, "push {i}: {live} nodes reachable");
+    fn the_newest_max_are_visible_and_at_most_twice_max_plus_one_alive() {
+        for max in [1, 2, 3, 10, 100] {
+            let mut b = Breadcrumbs::default();
+            for i in 0..2000 {
+                b.push(crumb(i), max);
+                assert!(
+                    alive(&b) <= 2 * max + 1,
+                    "max {max}, push {i}: {}",
+                    alive(&b)
+                );
+                assert_eq!(
+                    b.len(),
+                    chain_len(b.recent.newest.as_ref()) + chain_len(b.previous.newest.as_ref())
+                );
+                let visible = messages(&b, max);
+                assert_eq!(visible.len(), max.min(i + 1));
+                let want: Vec<String> =
+                    (i + 1 - visible.len()..=i).map(|n| n.to_string()).collect();
+                assert_eq!(visible, want, "max {max}, push {i}");
+            }
         }
-        // Right after a compaction the cut-off nodes wait, then go one per push.
-        let waiting = chain_len(b.evicted.as_ref());
-        b.push(crumb(1000), max);
-        assert_eq!(chain_len(b.evicted.as_ref()), waiting.saturating_sub(1));
-        assert_eq!(messages(&b, max).last().unwrap(), "1000");
+    }
+
+    #[test]
+    fn an_evicted_segment_is_freed_one_node_per_push() {
+        let mut b = Breadcrumbs::default();
+        for i in 0..21 {
+            b.push(crumb(i), 10);
+        }
+        // The 21st push started a third segment: the first (10 nodes) was evicted, 1 freed.
+        assert_eq!(chain_len(b.evicted.as_ref()), 9);
+        b.push(crumb(21), 10);
+        assert_eq!(chain_len(b.evicted.as_ref()), 8);
+        // It is gone by the time the next segment is evicted.
+        for i in 22..30 {
+            b.push(crumb(i), 10);
+        }
+        assert_eq!(chain_len(b.evicted.as_ref()), 0);
         // A clone shares the visible list but not what waits to be freed.
         assert!(b.clone().evicted.is_none());
     }
@@ -260,16 +303,6 @@ mod tests {
     }
 
     #[test]
-    fn ring_keeps_newest_max_in_order() {
-        let mut b = Breadcrumbs::default();
-        for i in 0..1000 {
-            b.push(crumb(i), 3);
-            assert!(b.len < 6, "bounded: {}", b.len);
-        }
-        assert_eq!(messages(&b, 3), ["997", "998", "999"]);
-    }
-
-    #[test]
     fn pushed_since_lists_what_a_clone_added() {
         let empty = Breadcrumbs::default();
         let mut a = empty.clone();
@@ -286,6 +319,12 @@ mod tests {
         a.clear();
         a.push(crumb(4), 10);
         assert!(a.pushed_since(&base).is_none(), "cleared since");
+        // Segments moved on: not base plus additions any more.
+        let base = a.clone();
+        for i in 0..10 {
+            a.push(crumb(i), 3);
+        }
+        assert!(a.pushed_since(&base).is_none());
     }
 
     #[test]
@@ -297,21 +336,32 @@ mod tests {
         a.push(crumb(3), 10);
         assert_eq!(messages(&a, 10), ["1", "3"]);
         assert_eq!(messages(&b, 10), ["1", "2"]);
+        assert!(!a.same_as(&b));
+        let c = a.clone();
+        assert!(a.same_as(&c));
     }
 
     #[test]
-    fn compaction_with_a_snapshot_alive_leaves_the_snapshot_intact() {
+    fn pushing_while_a_snapshot_is_alive_copies_nothing_and_leaves_it_intact() {
         let mut b = Breadcrumbs::default();
         for i in 0..5 {
             b.push(crumb(i), 3);
         }
         let snapshot = b.clone();
+        let held = snapshot.recent.newest.clone().unwrap();
         for i in 5..7 {
             b.push(crumb(i), 3);
         }
         assert_eq!(messages(&b, 3), ["4", "5", "6"]);
         assert_eq!(messages(&snapshot, 3), ["2", "3", "4"]);
-        assert!(b.len < 6);
+        // The node the snapshot holds is still the one in the list, not a copy.
+        let mut cursor = b.previous.newest.as_ref();
+        let mut shared = false;
+        while let Some(node) = cursor {
+            shared |= Arc::ptr_eq(node, &held);
+            cursor = node.older.as_ref();
+        }
+        assert!(shared);
     }
 
     #[test]
