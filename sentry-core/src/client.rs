@@ -380,6 +380,12 @@ pub fn current() -> Option<Arc<Client>> {
 
 /// Runs `f` with the client in force on this thread (see [`current`]) borrowed rather than
 /// cloned; `None` when there is none. The cheapest way to reach the client on a hot path.
+///
+/// ```
+/// // With no client bound, `f` does not run.
+/// let logs_on = sentry_core::with_current_client(|c| c.options().get_enable_logs());
+/// assert_eq!(logs_on, None);
+/// ```
 #[inline]
 pub fn with_current<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
     if THREAD_BOUND.load(Ordering::Relaxed) > 0 {
