@@ -4,10 +4,11 @@
 //! whether the thread is inside an SDK callback; with no client it returns at once and
 //! allocates nothing. Scope setters write the isolation scope (see `scope::stack`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::callback;
-use crate::client::{self, current};
+use crate::client::{self, Client};
 use crate::error_chain::exceptions_from_error;
 use crate::pipeline::Capture;
 use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
@@ -33,12 +34,29 @@ impl<F: FnOnce() -> Breadcrumb> IntoBreadcrumb for F {
     }
 }
 
+/// Runs `f` with the client in force, borrowed (no reference count is touched), unless none
+/// is bound or an SDK callback is running on this thread.
 #[inline]
-fn active_client() -> Option<std::sync::Arc<client::Client>> {
+fn with_active_client<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
     if !client::maybe_bound() || callback::is_inside() {
         return None;
     }
-    current()
+    client::with_current(f)
+}
+
+/// Whether a capture or scope change now would be kept.
+#[inline]
+fn client_active() -> bool {
+    with_active_client(|_| ()).is_some()
+}
+
+/// An error event for `error` and its `source()` chain, typed `type_name` (no stack yet).
+fn error_event(error: &(dyn std::error::Error + 'static), type_name: &str) -> Event {
+    Event {
+        exception: exceptions_from_error(error, type_name),
+        level: Level::Error,
+        ..Default::default()
+    }
 }
 
 /// Captures a message event at `level`; returns its id (nil when nothing was captured).
@@ -57,19 +75,19 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 
 #[inline(never)]
 fn capture_message_bound(message: &str, level: Level) -> EventId {
-    let Some(client) = active_client() else {
-        return EventId::NIL;
-    };
-    let stack = client
-        .options()
-        .get_attach_stacktrace()
-        .then(RawStack::capture);
-    let event = Event {
-        message: Some(message.to_owned()),
-        level,
-        ..Default::default()
-    };
-    client.capture(Capture::new(event, stack))
+    with_active_client(|client| {
+        let stack = client
+            .options()
+            .get_attach_stacktrace()
+            .then(RawStack::capture);
+        let event = Event {
+            message: Some(message.to_owned()),
+            level,
+            ..Default::default()
+        };
+        client.capture(Capture::new(event, stack))
+    })
+    .unwrap_or(EventId::NIL)
 }
 
 /// Captures an error and its `source()` chain as an exception event (mechanism `generic`,
@@ -102,19 +120,14 @@ pub fn capture_exception_with_values<E: AsError + ?Sized>(
     error: &E,
     local_values: Vec<(String, String)>,
 ) -> EventId {
-    let Some(client) = active_client() else {
-        return EventId::NIL;
-    };
-    let stack = RawStack::capture();
-    let exception = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
-    let event = Event {
-        exception,
-        level: Level::Error,
-        ..Default::default()
-    };
-    let mut capture = Capture::new(event, Some(stack));
-    capture.local_values = local_values;
-    client.capture(capture)
+    with_active_client(|client| {
+        let stack = RawStack::capture();
+        let event = error_event(error.as_error(), std::any::type_name::<E>());
+        let mut capture = Capture::new(event, Some(stack));
+        capture.local_values = local_values;
+        client.capture(capture)
+    })
+    .unwrap_or(EventId::NIL)
 }
 
 /// Captures an error with a stack trace of its own (one the error carried, e.g. from
@@ -124,38 +137,27 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
     error: &E,
     stacktrace: Stacktrace,
 ) -> EventId {
-    let Some(client) = active_client() else {
-        return EventId::NIL;
-    };
-    let mut exception = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
-    if let Some(outermost) = exception.last_mut() {
-        outermost.stacktrace = Some(stacktrace);
-    }
-    let event = Event {
-        exception,
-        level: Level::Error,
-        ..Default::default()
-    };
-    client.capture(Capture::new(event, None))
+    with_active_client(|client| {
+        let mut event = error_event(error.as_error(), std::any::type_name::<E>());
+        if let Some(outermost) = event.exception.last_mut() {
+            outermost.stacktrace = Some(stacktrace);
+        }
+        client.capture(Capture::new(event, None))
+    })
+    .unwrap_or(EventId::NIL)
 }
 
 /// An error event for `error` and its `source()` chain (no stack yet, level error): for
 /// integrations that add their own data before [`capture_event_with_stack`].
 pub fn event_from_error(error: &(dyn std::error::Error + 'static)) -> Event {
-    Event {
-        exception: exceptions_from_error(error, "dyn core::error::Error"),
-        level: Level::Error,
-        ..Default::default()
-    }
+    error_event(error, "dyn core::error::Error")
 }
 
 /// Captures a ready-made event with the stack of the capture site (resolved on the worker)
 /// on its outermost exception, or on the current thread for a message.
 pub fn capture_event_with_stack(event: Event) -> EventId {
-    let Some(client) = active_client() else {
-        return EventId::NIL;
-    };
-    client.capture(Capture::new(event, Some(RawStack::capture())))
+    with_active_client(|client| client.capture(Capture::new(event, Some(RawStack::capture()))))
+        .unwrap_or(EventId::NIL)
 }
 
 /// An error `capture_exception` accepts: any sized `std::error::Error + 'static`, and the
@@ -191,10 +193,7 @@ impl AsError for dyn std::error::Error + Send + Sync + 'static {
 
 /// Captures a ready-made event (its fields win over the scopes'); returns its id.
 pub fn capture_event(event: Event) -> EventId {
-    match active_client() {
-        Some(client) => client.capture(Capture::new(event, None)),
-        None => EventId::NIL,
-    }
+    with_active_client(|client| client.capture(Capture::new(event, None))).unwrap_or(EventId::NIL)
 }
 
 /// The id of the last event captured on this thread (nil if none).
@@ -210,15 +209,22 @@ pub fn last_event_id() -> EventId {
 /// sentry_core::add_breadcrumb(|| Breadcrumb { message: Some("loaded".into()), ..Default::default() });
 /// ```
 pub fn add_breadcrumb(breadcrumb: impl IntoBreadcrumb) {
-    if let Some(client) = active_client() {
-        client.add_breadcrumb(breadcrumb.into_breadcrumb());
+    with_active_client(|client| client.add_breadcrumb(breadcrumb.into_breadcrumb()));
+}
+
+/// Runs SDK-only code `f` on the isolation scope.
+fn set(f: impl FnOnce(&mut Scope)) {
+    if client_active() {
+        stack::with_isolation_mut(f);
     }
 }
 
-/// Runs SDK-only code `f` on the isolation scope; any user code (conversions) must run before.
-fn set(f: impl FnOnce(&mut Scope)) {
-    if active_client().is_some() {
-        stack::with_isolation_mut(f);
+/// Runs `convert` (user code, which may re-enter the SDK) before the isolation scope is
+/// locked, then `store`s its result there.
+fn set_converted<V>(convert: impl FnOnce() -> V, store: impl FnOnce(&mut Scope, V)) {
+    if client_active() {
+        let value = convert();
+        stack::with_isolation_mut(|s| store(s, value));
     }
 }
 
@@ -229,12 +235,7 @@ pub fn set_user(user: Option<User>) {
 
 /// Sets a tag on later events.
 pub fn set_tag(key: &str, value: impl ToString) {
-    if active_client().is_none() {
-        return;
-    }
-    // Converted before the scope is locked: `to_string` is user code and may re-enter.
-    let value = value.to_string();
-    stack::with_isolation_mut(|s| s.set_tag(key, value));
+    set_converted(|| value.to_string(), |s, v| s.set_tag(key, v));
 }
 
 /// Removes a tag.
@@ -244,20 +245,12 @@ pub fn remove_tag(key: &str) {
 
 /// Sets a context (`contexts.<name>`) on later events.
 pub fn set_context(name: &str, value: impl Into<Value>) {
-    if active_client().is_none() {
-        return;
-    }
-    let value = value.into(); // user code: before the scope is locked
-    stack::with_isolation_mut(|s| s.set_context(name, value));
+    set_converted(|| value.into(), |s, v: Value| s.set_context(name, v));
 }
 
 /// Sets an extra value on later events.
 pub fn set_extra(key: &str, value: impl Into<Value>) {
-    if active_client().is_none() {
-        return;
-    }
-    let value = value.into(); // user code: before the scope is locked
-    stack::with_isolation_mut(|s| s.set_extra(key, value));
+    set_converted(|| value.into(), |s, v: Value| s.set_extra(key, v));
 }
 
 /// Overrides the level of later events (`None` restores theirs).
@@ -273,7 +266,7 @@ pub fn set_fingerprint(fingerprint: Option<&[&str]>) {
 /// Changes the scope in force: the one of the enclosing [`with_scope`], else the isolation
 /// scope. `f` runs with no SDK lock held. Does nothing without a client.
 pub fn configure_scope<R: Default>(f: impl FnOnce(&mut Scope) -> R) -> R {
-    if active_client().is_none() {
+    if !client_active() {
         return R::default();
     }
     stack::configure(f)
@@ -294,7 +287,7 @@ pub fn configure_global_scope<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
 /// });
 /// ```
 pub fn with_scope<C: FnOnce(&mut Scope), R>(config: C, body: impl FnOnce() -> R) -> R {
-    if active_client().is_none() {
+    if !client_active() {
         return body();
     }
     let mut scope = stack::current_or_empty();
@@ -311,7 +304,7 @@ pub fn with_isolation_scope<R>(body: impl FnOnce() -> R) -> R {
 /// Waits at most `timeout` until queued events are sent; true if they were (or nothing is
 /// bound).
 pub fn flush(timeout: Duration) -> bool {
-    current().map_or(true, |c| c.flush(timeout))
+    client::current().map_or(true, |c| c.flush(timeout))
 }
 
 /// Flushes for at most `timeout`, then closes the client and unbinds it.
