@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::options::{ClientOptions, TransportContext};
 use crate::pipeline::Capture;
 use crate::protocol::{Event, EventId, Value};
-use crate::scope::{self};
+use crate::scope;
 use crate::stacktrace::{InAppRules, RawStack};
 use crate::{callback, random, Error};
 
@@ -366,16 +366,20 @@ pub fn unbind() -> Option<Arc<Client>> {
 /// The client in force on this thread: the thread's own, else the process-wide one.
 #[inline]
 pub fn current() -> Option<Arc<Client>> {
-    if THREAD_BOUND.load(Ordering::Relaxed) > 0 {
-        if let Some(client) = THREAD_CLIENT
-            .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
-            .ok()
-            .flatten()
-        {
-            return Some(client);
-        }
+    thread_client().or_else(|| with_global(Arc::clone))
+}
+
+/// The client bound to this thread alone, if any (cloned: `f` in [`with_current`] may rebind
+/// it).
+#[inline]
+fn thread_client() -> Option<Arc<Client>> {
+    if THREAD_BOUND.load(Ordering::Relaxed) == 0 {
+        return None;
     }
-    with_global(Arc::clone)
+    THREAD_CLIENT
+        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the client in force on this thread (see [`current`]) borrowed rather than
@@ -388,16 +392,10 @@ pub fn current() -> Option<Arc<Client>> {
 /// ```
 #[inline]
 pub fn with_current<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
-    if THREAD_BOUND.load(Ordering::Relaxed) > 0 {
-        if let Some(client) = THREAD_CLIENT
-            .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
-            .ok()
-            .flatten()
-        {
-            return Some(f(&client));
-        }
+    match thread_client() {
+        Some(client) => Some(f(&client)),
+        None => with_global(f),
     }
-    with_global(f)
 }
 
 /// `f` on the process-wide client, read through this thread's copy.

@@ -85,14 +85,7 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
         if let Some(unused) = error {
             drop(unused);
         }
-        client.add_breadcrumb_with(move || Breadcrumb {
-            timestamp: SystemTime::now(),
-            ty: Cow::Borrowed("log"),
-            category: Some(target),
-            level: sentry_level(level),
-            message: Some(message),
-            data,
-        });
+        client.add_breadcrumb_with(move || breadcrumb(level, target, message, data));
         return;
     }
     // The last consumer takes the values; earlier ones copy only what a later one needs.
@@ -103,15 +96,7 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
         } else {
             (std::mem::take(&mut message), std::mem::take(&mut data))
         };
-        // Every field spelled out: `..Default::default()` would build (and drop) a default.
-        client.add_breadcrumb_with(|| Breadcrumb {
-            timestamp: SystemTime::now(),
-            ty: Cow::Borrowed("log"),
-            category: Some(target.clone()),
-            level: sentry_level(level),
-            message: Some(m),
-            data: d,
-        });
+        client.add_breadcrumb_with(|| breadcrumb(level, target.clone(), m, d));
     }
     if wanted.event {
         let (m, d) = if wanted.log {
@@ -138,6 +123,25 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
         log.attributes
             .insert("logger.name".into(), LogAttribute::from(&*target));
         client.capture_log(log);
+    }
+}
+
+/// The breadcrumb of a record. Every field spelled out: `..Default::default()` would build
+/// (and drop) a default.
+#[inline]
+fn breadcrumb(
+    level: LogLevel,
+    target: Cow<'static, str>,
+    message: String,
+    data: Map<Value>,
+) -> Breadcrumb {
+    Breadcrumb {
+        timestamp: SystemTime::now(),
+        ty: Cow::Borrowed("log"),
+        category: Some(target),
+        level: sentry_level(level),
+        message: Some(message),
+        data,
     }
 }
 

@@ -10,11 +10,7 @@ use super::{Scope, Snapshot};
 
 /// Applies `snapshot` to `event`.
 pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrumbs: usize) {
-    let scopes: Vec<&Scope> = [Some(&snapshot.global), Some(&snapshot.isolation)]
-        .into_iter()
-        .chain(std::iter::once(snapshot.current.as_ref()))
-        .flatten()
-        .collect();
+    let scopes: Vec<&Scope> = layers(snapshot).collect();
     // Most specific first, for the "first one set wins" fields.
     let specific_first = || scopes.iter().rev().map(|s| &*s.data);
 
@@ -45,17 +41,19 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
 /// The scopes' local values, more specific scopes winning, in name order.
 pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
     let mut merged: Map<String> = Map::new();
-    let layers = [
+    merge_maps(&mut merged, layers(snapshot).map(|s| &*s.data.local_values));
+    merged.into_iter().collect()
+}
+
+/// The snapshot's scopes, least specific first.
+fn layers(snapshot: &Snapshot) -> impl Iterator<Item = &Scope> {
+    [
         Some(&snapshot.global),
         Some(&snapshot.isolation),
         snapshot.current.as_ref(),
-    ];
-    for scope in layers.into_iter().flatten() {
-        for (k, v) in scope.data.local_values.iter() {
-            merged.insert(k.clone(), v.clone());
-        }
-    }
-    merged.into_iter().collect()
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Fills `target` from `layers` (least specific first) without overwriting what it has.
