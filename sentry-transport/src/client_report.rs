@@ -124,7 +124,6 @@ impl ClientReports {
     }
 
     /// Counts every item of a dropped envelope (client reports themselves are never counted).
-    /// Counts every item of a dropped envelope (client reports themselves are never counted).
     pub fn record_envelope(&self, reason: DiscardReason, envelope: &crate::Envelope) {
         for item in envelope.items() {
             self.record_item(reason, item);
@@ -151,6 +150,15 @@ impl ClientReports {
     /// Counts the approximate size of dropped logs as `log_byte` (PROTOCOL.md §3).
     pub fn record_log_bytes(&self, reason: DiscardReason, bytes: usize) {
         self.record(reason, DataCategory::LogByte, bytes as u64);
+    }
+
+    /// Counts one dropped queued item of `category` that was never built into an envelope; a
+    /// log also counts its estimated `size` as `log_byte`.
+    pub fn record_unbuilt(&self, reason: DiscardReason, category: DataCategory, size: usize) {
+        self.record(reason, category, 1);
+        if category == DataCategory::LogItem {
+            self.record_log_bytes(reason, size);
+        }
     }
 
     /// Puts the counts of a `client_report` item that could not be sent back into the counters.
@@ -243,6 +251,23 @@ mod tests {
             ]
         );
         assert!(r.take().is_empty());
+    }
+
+    #[test]
+    fn an_unbuilt_log_also_counts_its_bytes() {
+        let r = ClientReports::new(true);
+        r.record_unbuilt(DiscardReason::InternalSdkError, DataCategory::LogItem, 300);
+        r.record_unbuilt(DiscardReason::InternalSdkError, DataCategory::Error, 300);
+        let mut got = r.take();
+        got.sort_by_key(|(_, c, _)| c.as_str());
+        assert_eq!(
+            got,
+            vec![
+                (DiscardReason::InternalSdkError, DataCategory::Error, 1),
+                (DiscardReason::InternalSdkError, DataCategory::LogByte, 300),
+                (DiscardReason::InternalSdkError, DataCategory::LogItem, 1),
+            ]
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl Transport for HttpTransport {
             self.progress
                 .queued_bytes
                 .fetch_sub(size, Ordering::Relaxed);
-            record_overflow(reports, outgoing.category(), size);
+            reports.record_unbuilt(DiscardReason::QueueOverflow, outgoing.category(), size);
             crate::sdk_debug!(
                 "queue over its byte bound: dropped one {}",
                 outgoing.category()
@@ -95,7 +95,7 @@ impl Transport for HttpTransport {
                 .queued_bytes
                 .fetch_sub(size, Ordering::Relaxed);
             self.progress.finish();
-            record_overflow(reports, category, size);
+            reports.record_unbuilt(DiscardReason::QueueOverflow, category, size);
             crate::sdk_debug!("queue full: dropped one {category}");
         }
     }
@@ -108,14 +108,20 @@ impl Transport for HttpTransport {
             cache.store(&envelope, &self.options.client_reports).ok()
         });
         let (done, waiter) = progress::completion();
-        let job = match stored {
-            Some(path) => Job::SendStored(path, Box::new(envelope), done),
-            None => Job::Crash(Box::new(envelope), done),
+        let job = Job::Crash {
+            envelope: Box::new(envelope),
+            stored,
+            done,
         };
         self.progress.begin();
         if let Err(job) = self.enqueue(job) {
             self.progress.finish();
-            if let Job::Crash(envelope, _) = job {
+            if let Job::Crash {
+                envelope,
+                stored: None,
+                ..
+            } = job
+            {
                 // The queue is full and there is no cache: the crash is lost, and counted.
                 self.options
                     .client_reports
@@ -160,14 +166,6 @@ impl Transport for HttpTransport {
 
     fn pending(&self) -> usize {
         self.progress.pending()
-    }
-}
-
-/// A dropped log also counts its approximate size as `log_byte`.
-fn record_overflow(reports: &crate::ClientReports, category: crate::DataCategory, size: usize) {
-    reports.record(DiscardReason::QueueOverflow, category, 1);
-    if category == crate::DataCategory::LogItem {
-        reports.record_log_bytes(DiscardReason::QueueOverflow, size);
     }
 }
 

@@ -76,38 +76,31 @@ impl Progress {
 }
 
 /// Signals, when dropped, that one envelope's delivery ended (delivered, given up on, or
-/// cached): how a crash handler waits for its own envelope and not for the whole queue.
+/// cached): how a crash handler waits for its own envelope and not for the whole queue. The
+/// sending half of a channel nothing is ever sent on: dropping it disconnects the waiter.
 #[derive(Debug)]
-pub(super) struct Completion(std::sync::Arc<(Mutex<bool>, Condvar)>);
-
-/// The waiting side of a [`Completion`].
-#[derive(Debug, Clone)]
-pub(super) struct CompletionWaiter(std::sync::Arc<(Mutex<bool>, Condvar)>);
-
-pub(super) fn completion() -> (Completion, CompletionWaiter) {
-    let shared = std::sync::Arc::new((Mutex::new(false), Condvar::new()));
-    (Completion(shared.clone()), CompletionWaiter(shared))
+pub(super) struct Completion {
+    _disconnects_on_drop: std::sync::mpsc::SyncSender<()>,
 }
 
-impl Drop for Completion {
-    fn drop(&mut self) {
-        *self.0 .0.lock() = true;
-        self.0 .1.notify_all();
-    }
+/// The waiting side of a [`Completion`].
+#[derive(Debug)]
+pub(super) struct CompletionWaiter(std::sync::mpsc::Receiver<()>);
+
+pub(super) fn completion() -> (Completion, CompletionWaiter) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(0);
+    let done = Completion {
+        _disconnects_on_drop: tx,
+    };
+    (done, CompletionWaiter(rx))
 }
 
 impl CompletionWaiter {
     /// Waits at most `timeout` for the completion; true if it came.
     pub(super) fn wait(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut done = self.0 .0.lock();
-        while !*done {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            done = Mutex::wait_timeout(&self.0 .1, done, deadline - now).0;
-        }
-        true
+        matches!(
+            self.0.recv_timeout(timeout),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        )
     }
 }

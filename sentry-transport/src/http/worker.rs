@@ -41,11 +41,13 @@ const LOG_BATCH_WAIT: Duration = Duration::from_secs(5);
 pub(super) enum Job {
     /// An envelope (or its builder) to send.
     Send(Outgoing),
-    /// An envelope already written to the cache (a crash report) to send now; the completion
+    /// A crash report to send now, with its path if it was written to the cache first; `done`
     /// is dropped when its delivery ends.
-    SendStored(PathBuf, Box<Envelope>, Completion),
-    /// A crash report not in any cache; the completion is dropped when its delivery ends.
-    Crash(Box<Envelope>, Completion),
+    Crash {
+        envelope: Box<Envelope>,
+        stored: Option<PathBuf>,
+        done: Completion,
+    },
     /// Send pending client reports now (queued by `flush`).
     FlushReports,
 }
@@ -182,32 +184,30 @@ impl Worker {
                 self.clone().flush_logs().await;
                 self.send_reports().await
             }
-            Job::Send(outgoing) if outgoing.is_log() => {
-                self.progress
-                    .queued_bytes
-                    .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
-                self.add_log(outgoing).await;
-                self.progress.finish();
-            }
             Job::Send(outgoing) => {
                 self.progress
                     .queued_bytes
                     .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
+                if outgoing.is_log() {
+                    self.add_log(outgoing).await;
+                    self.progress.finish();
+                    return;
+                }
                 match self.build(outgoing) {
                     Some(envelope) => self.dispatch(envelope, None, None).await,
                     None => self.progress.finish(),
                 }
             }
-            Job::Crash(envelope, done) => self.dispatch(*envelope, None, Some(done)).await,
-            Job::SendStored(path, envelope, done) => {
-                let claimed = self.cache.as_ref().and_then(|cache| cache.claim(&path));
-                match claimed {
-                    Some(claimed) => self.dispatch(*envelope, Some(claimed), Some(done)).await,
-                    // The drain (or another process) holds the file: send this copy all the
-                    // same, so the crash leaves before this process may end. The server keeps
-                    // one of two envelopes with the same event id.
-                    None => self.dispatch(*envelope, None, Some(done)).await,
-                }
+            Job::Crash {
+                envelope,
+                stored,
+                done,
+            } => {
+                // If the drain (or another process) holds the cached file, this copy is sent
+                // all the same, so the crash leaves before this process may end. The server
+                // keeps one of two envelopes with the same event id.
+                let claimed = stored.and_then(|path| self.cache.as_ref()?.claim(&path));
+                self.dispatch(*envelope, claimed, Some(done)).await
             }
         }
     }
@@ -215,14 +215,15 @@ impl Worker {
     /// Builds one structured log (user callbacks run here) and adds it to the batch, which
     /// goes out at `MAX_LOGS_PER_ENVELOPE`.
     async fn add_log(self: &Arc<Self>, outgoing: Outgoing) {
+        let size = outgoing.size_hint();
         let item = match std::panic::catch_unwind(AssertUnwindSafe(|| outgoing.into_log_item())) {
             Ok(Some(item)) => item,
             Ok(None) => return,
             Err(_) => {
-                self.options.client_reports.record(
+                self.options.client_reports.record_unbuilt(
                     DiscardReason::InternalSdkError,
                     crate::DataCategory::LogItem,
-                    1,
+                    size,
                 );
                 return;
             }
@@ -501,13 +502,26 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 /// Without a runtime nothing can be sent: count and release every job so flushes return.
 fn drain_dropping(options: &HttpOptions, progress: &Progress, rx: &mut mpsc::Receiver<Job>) {
     while let Some(job) = rx.blocking_recv() {
-        if let Job::Send(outgoing) = job {
-            progress
-                .queued_bytes
-                .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
-            options
+        match job {
+            Job::Send(outgoing) => {
+                progress
+                    .queued_bytes
+                    .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
+                options.client_reports.record_unbuilt(
+                    DiscardReason::InternalSdkError,
+                    outgoing.category(),
+                    outgoing.size_hint(),
+                );
+            }
+            // A cached crash stays on disk for the next start; one not cached is lost.
+            Job::Crash {
+                envelope,
+                stored: None,
+                ..
+            } => options
                 .client_reports
-                .record(DiscardReason::InternalSdkError, outgoing.category(), 1);
+                .record_envelope(DiscardReason::InternalSdkError, &envelope),
+            Job::Crash { .. } | Job::FlushReports => {}
         }
         progress.finish();
     }
