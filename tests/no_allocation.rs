@@ -169,3 +169,28 @@ fn a_log_record_or_tracing_event_nothing_keeps_allocates_nothing() {
         assert!(allocations(|| info_record(&logger, log::Level::Info)) > 0);
     });
 }
+
+#[test]
+fn entering_and_leaving_a_span_allocates_nothing() {
+    use sentry_sdk::performance::{start_transaction, TransactionContext};
+    sentry_sdk::with_thread_client(
+        client(sentry_sdk::ClientOptions::new().traces_sample_rate(1.0)),
+        || {
+            let transaction = start_transaction(TransactionContext::new("work", "task"));
+            assert!(transaction.is_sampled());
+            let span = transaction.as_span();
+            assert_eq!(allocations(|| drop(span.enter())), 0);
+            // Nested, left innermost first.
+            let child = span.start_child("db", "select");
+            assert_eq!(
+                allocations(|| {
+                    let outer = span.enter();
+                    let inner = child.enter();
+                    drop(inner);
+                    drop(outer);
+                }),
+                0
+            );
+        },
+    );
+}

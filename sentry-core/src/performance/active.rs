@@ -48,20 +48,24 @@ pub(super) fn enter(span: &Span) -> SpanGuard {
 impl Drop for SpanGuard {
     fn drop(&mut self) {
         if let Some(depth) = self.depth {
-            let removed: Vec<Span> = ACTIVE
+            // Dropped outside the borrow: the usual exit, innermost first, pops one span
+            // without allocating; an exit out of order cuts everything entered after this guard.
+            let removed: (Option<Span>, Vec<Span>) = ACTIVE
                 .try_with(|a| {
                     a.try_borrow_mut().ok().map(|mut a| {
-                        if a.len() > depth {
-                            a.split_off(depth)
+                        if a.len() == depth + 1 {
+                            (a.pop(), Vec::new())
+                        } else if a.len() > depth {
+                            (None, a.split_off(depth))
                         } else {
-                            Vec::new()
+                            (None, Vec::new())
                         }
                     })
                 })
                 .ok()
                 .flatten()
                 .unwrap_or_default();
-            drop(removed); // outside the borrow
+            drop(removed);
         }
     }
 }
