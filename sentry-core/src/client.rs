@@ -151,7 +151,6 @@ impl Client {
         if self.is_closed() {
             return EventId::NIL;
         }
-        attach_trace(&mut capture.event);
         let event = &capture.event;
         let rate = match self.options.error_sampler_fn() {
             // User code on the caller's thread; no SDK lock is held here.
@@ -161,14 +160,15 @@ impl Client {
             }
             None => self.options.get_sample_rate(),
         };
-        let keep = rate >= 1.0 || (rate > 0.0 && random::next_f64() < f64::from(rate));
-        if !keep {
+        if !random::keep(rate) {
             self.reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             sentry_transport::sdk_debug!("event {} sampled out", event.event_id);
             return EventId::NIL;
         }
         let id = event.event_id;
+        // After sampling: a sampled-out event does not pay for it.
+        attach_trace(&mut capture.event);
         let snapshot = scope::stack::snapshot();
         let size_hint = queued_size(&capture);
         let client = self.clone();

@@ -184,14 +184,12 @@ impl Serialize for Log {
 pub fn logs_enabled() -> bool {
     client::maybe_bound()
         && !crate::callback::is_inside()
-        && client::current().is_some_and(|c| c.options().get_enable_logs())
+        && client::with_current(|c| c.options().get_enable_logs()) == Some(true)
 }
 
 /// Sends a structured log (if logs are enabled).
 pub fn capture_log(log: Log) {
-    if let Some(client) = client::current() {
-        client.capture_log(log);
-    }
+    client::with_current(|client| client.capture_log(log));
 }
 
 impl Client {

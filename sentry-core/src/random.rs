@@ -57,6 +57,11 @@ pub(crate) fn next_f64() -> f64 {
     (next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// A sampling decision at `rate` (0.0 never, 1.0 always; no random draw at either end).
+pub(crate) fn keep(rate: f32) -> bool {
+    rate >= 1.0 || (rate > 0.0 && next_f64() < f64::from(rate))
+}
+
 /// A new random (version 4) event id.
 pub(crate) fn event_id() -> EventId {
     let mut bytes = [0u8; 16];

@@ -213,7 +213,7 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
 /// Draws the decision for a new trace from `traces_sample_rate`, counting a negative one as
 /// `sample_rate`. The place a `traces_sampler` will go.
 fn sample(client: &Client, rate: f32) -> bool {
-    let sampled = rate >= 1.0 || (rate > 0.0 && crate::random::next_f64() < f64::from(rate));
+    let sampled = crate::random::keep(rate);
     if !sampled {
         let reports = client.client_reports();
         reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);

@@ -52,23 +52,10 @@ const NOT_IN_APP_CRATES: &[&str] = &[
     "clone",
 ];
 
-/// Path prefixes of frames that sit on top of every captured stack without telling the user
-/// anything: the stack walker, the SDK's capture functions, the panic machinery and the hook
-/// dispatch.
-const SDK_TOP_PREFIXES: &[&str] = &[
-    "backtrace::",
-    "sentry_core::",
-    "sentry_sdk::",
-    "sentry_integrations::",
-    "sentry_transport::",
-    "std::panicking",
-    "core::panicking",
+/// Frames between the panic machinery or the stack walker and the code they call (the hook
+/// dispatch's closure shims, the unwinder): trimmed from the top with the SDK's own.
+const SHIM_PREFIXES: &[&str] = &[
     "std::panic::",
-    "std::sys::backtrace::",
-    "std::sys_common::backtrace::",
-    "std::rt::begin_panic",
-    "rust_begin_unwind",
-    "__rustc::rust_begin_unwind",
     "alloc::boxed::Box",
     "core::ops::function::Fn",
     "_Unwind_",
@@ -149,6 +136,10 @@ const GLUE_PREFIXES: &[&str] = &[
     "tracing_subscriber::",
 ];
 
+fn is_sdk_or_shim(frame: &Frame) -> bool {
+    matches(frame, SDK_CRATES) || matches(frame, SHIM_PREFIXES)
+}
+
 fn matches(frame: &Frame, prefixes: &[&str]) -> bool {
     frame.function.as_deref().is_some_and(|name| {
         let path = function_path(name);
@@ -173,18 +164,14 @@ pub(crate) fn trim_sdk_frames(frames: &mut Vec<Frame>) {
     if let Some(first_panic) = frames.iter().position(|f| matches(f, PANIC_ENTRY)) {
         let rest = frames[first_panic..]
             .iter()
-            .take_while(|f| {
-                f.function.is_none() || matches(f, PANIC_PREFIXES) || matches(f, SDK_TOP_PREFIXES)
-            })
+            .take_while(|f| f.function.is_none() || matches(f, PANIC_PREFIXES) || is_sdk_or_shim(f))
             .count();
         frames.drain(..first_panic + rest);
         return;
     }
     let top = frames
         .iter()
-        .position(|f| {
-            f.function.is_some() && !matches(f, SDK_TOP_PREFIXES) && !matches(f, GLUE_PREFIXES)
-        })
+        .position(|f| f.function.is_some() && !is_sdk_or_shim(f) && !matches(f, GLUE_PREFIXES))
         .unwrap_or(frames.len());
     // Only trim when the top really is SDK code: a stack captured elsewhere keeps every frame.
     let sdk_on_top = frames[..top].iter().any(|f| matches(f, SDK_CRATES));
