@@ -15,6 +15,7 @@
 use findshlibs::{SharedLibrary, SharedLibraryId, TargetSharedLibrary};
 use once_cell::sync::Lazy;
 use serde_json::{json, Map, Value};
+use uuid::Uuid;
 
 /// One loaded image.
 #[derive(Debug, Clone)]
@@ -64,14 +65,20 @@ fn image_json(image: &Loaded) -> Option<Value> {
             let debug_id = if cfg!(target_endian = "little") {
                 guid_le(build_id, None)
             } else {
-                guid_be(&first_16(build_id))
+                Uuid::from_bytes(first_16(build_id)).to_string()
             };
             out.insert("debug_id".into(), debug_id.into());
         }
         (Some(SharedLibraryId::Uuid(uuid)), _) => {
             out.insert("type".into(), "macho".into());
-            out.insert("debug_id".into(), guid_be(uuid).into());
-            out.insert("code_id".into(), hex(uuid).into());
+            out.insert(
+                "debug_id".into(),
+                Uuid::from_bytes(*uuid).to_string().into(),
+            );
+            out.insert(
+                "code_id".into(),
+                Uuid::from_bytes(*uuid).simple().to_string().into(),
+            );
             out.insert(
                 "image_vmaddr".into(),
                 format!("0x{:x}", image.stated_start).into(),
@@ -105,14 +112,10 @@ fn hex(bytes: &[u8]) -> String {
 /// ids) lays it out: the first three fields are byte-swapped. With `age`, Sentry's PE form
 /// `guid-age`.
 fn guid_le(bytes: &[u8], age: Option<u32>) -> String {
-    let mut b = first_16(bytes);
-    b[0..4].reverse();
-    b[4..6].reverse();
-    b[6..8].reverse();
-    let id = guid_be(&b);
+    let id = Uuid::from_bytes_le(first_16(bytes));
     match age {
         Some(age) => format!("{id}-{age:x}"),
-        None => id,
+        None => id.to_string(),
     }
 }
 
@@ -122,19 +125,6 @@ fn first_16(bytes: &[u8]) -> [u8; 16] {
     let n = bytes.len().min(16);
     b[..n].copy_from_slice(&bytes[..n]);
     b
-}
-
-/// A GUID / UUID from 16 bytes in reading order.
-fn guid_be(b: &[u8; 16]) -> String {
-    let h = hex(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 fn load_images() -> Vec<Image> {
