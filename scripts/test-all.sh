@@ -34,12 +34,10 @@ step "Relay's normaliser over every envelope the tests sent"
 python3 scripts/interop/relay_check.py --strict "$ROOT/target/interop/envelopes"
 
 step "quickstart against a real Bugsink (twice: grouping), then a panic=abort crash via the cache"
-cargo build --quiet --example quickstart
-cargo build --quiet --example errors --features anyhow
-cargo build --quiet --example log --features log
-cargo build --quiet --example tracing --features tracing
+# With the features the test step built everything with, so nothing below it is rebuilt.
+cargo build --quiet --examples --all-features
 # examples/crash.rs built the way a `panic = "abort"` program runs (only this crate changes).
-cargo rustc --quiet --example crash -- -C panic=abort
+cargo rustc --quiet --all-features --example crash -- -C panic=abort
 CRASH_BIN="$ROOT/target/debug/examples/crash" ERRORS_BIN="$ROOT/target/debug/examples/errors" \
 LOG_BIN="$ROOT/target/debug/examples/log" TRACING_BIN="$ROOT/target/debug/examples/tracing" \
     scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"

@@ -32,8 +32,4 @@ fn main() {
     println!("cargo:rustc-env=SENTRY_SDK_RUSTC_VERSION={version}");
     println!("cargo:rustc-env=SENTRY_SDK_RUSTC_CHANNEL={channel}");
     println!("cargo:rustc-env=SENTRY_SDK_RUSTC_DESCRIPTION={description}");
-    println!(
-        "cargo:rustc-env=SENTRY_SDK_RUSTC_HOST={}",
-        field("host:").unwrap_or_else(|| "unknown".to_owned())
-    );
 }

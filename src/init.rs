@@ -64,11 +64,12 @@ fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     if !has(&options, "panic") {
         options = options.integrations(sentry_integrations::PanicIntegration::new());
     }
-    if !has(&options, "contexts") {
-        options = options.integrations(sentry_integrations::ContextsIntegration::new());
-    }
+    // Dedupe first: a dropped duplicate is not given contexts first.
     if !has(&options, "dedupe") {
         options = options.integrations(sentry_integrations::DedupeIntegration::new());
+    }
+    if !has(&options, "contexts") {
+        options = options.integrations(sentry_integrations::ContextsIntegration::new());
     }
     options
 }

@@ -8,7 +8,7 @@
 
 use sentry_core::protocol::EventId;
 
-use crate::std_backtrace::parse_std_backtrace;
+use crate::std_backtrace::capture_with_trace;
 
 /// Captures an `anyhow::Error` with its chain; returns the event id.
 ///
@@ -17,12 +17,9 @@ use crate::std_backtrace::parse_std_backtrace;
 /// sentry_integrations::anyhow::capture_anyhow(&err);
 /// ```
 pub fn capture_anyhow(error: &anyhow::Error) -> EventId {
-    let backtrace = error.backtrace();
-    let inner: &(dyn std::error::Error + Send + Sync + 'static) = error.as_ref();
-    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
-        if let Some(stacktrace) = parse_std_backtrace(&backtrace.to_string()) {
-            return sentry_core::capture_exception_with_stacktrace(inner, stacktrace);
-        }
-    }
-    sentry_core::capture_exception(inner)
+    capture_with_trace(error.as_ref(), || {
+        let backtrace = error.backtrace();
+        (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+            .then(|| backtrace.to_string())
+    })
 }

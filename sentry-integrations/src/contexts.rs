@@ -53,6 +53,9 @@ impl Integration for ContextsIntegration {
 
     fn setup(&self, _options: &ClientOptions) {
         Lazy::force(&START); // the app's start, as near to `init` as we get
+                             // Computed here rather than for the first event, which may be a panic: the file
+                             // reads would then run inside the panic hook, on the crashing thread.
+        Lazy::force(&CONTEXTS);
     }
 
     fn process_event(&self, mut event: Event, _options: &ClientOptions) -> Option<Event> {

@@ -19,7 +19,7 @@ use sentry_core::protocol::Event;
 use sentry_core::{ClientOptions, Integration};
 use serde_json::json;
 
-use crate::sync::Mutex;
+use sentry_core::transport::Mutex;
 
 /// How many distinct errors the window remembers; beyond this the oldest are forgotten.
 const MAX_TRACKED: usize = 1024;

@@ -5,7 +5,7 @@
 
 use sentry_core::protocol::EventId;
 
-use crate::std_backtrace::parse_std_backtrace;
+use crate::std_backtrace::capture_with_trace;
 
 /// Captures an `eyre::Report` with its chain; returns the event id.
 ///
@@ -14,14 +14,9 @@ use crate::std_backtrace::parse_std_backtrace;
 /// sentry_integrations::eyre::capture_eyre(&report);
 /// ```
 pub fn capture_eyre(report: &eyre::Report) -> EventId {
-    let inner: &(dyn std::error::Error + Send + Sync + 'static) = report.as_ref();
-    if sentry_core::is_active() {
+    capture_with_trace(report.as_ref(), || {
         let debug = format!("{report:?}");
-        if let Some((_, trace)) = debug.split_once("\n\nStack backtrace:\n") {
-            if let Some(stacktrace) = parse_std_backtrace(trace) {
-                return sentry_core::capture_exception_with_stacktrace(inner, stacktrace);
-            }
-        }
-    }
-    sentry_core::capture_exception(inner)
+        let (_, trace) = debug.split_once("\n\nStack backtrace:\n")?;
+        Some(trace.to_owned())
+    })
 }

@@ -23,7 +23,6 @@ mod dedupe;
 mod record;
 #[cfg(any(feature = "anyhow", feature = "eyre"))]
 mod std_backtrace;
-mod sync;
 
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

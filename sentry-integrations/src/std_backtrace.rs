@@ -67,6 +67,21 @@ fn strip_hash(function: &str) -> &str {
     }
 }
 
+/// Captures `error` with the frames of `trace` (the text of a `std::backtrace::Backtrace` the
+/// error carries), or with the capture site's stack when there is none. `trace` runs only
+/// when a client is bound: formatting a backtrace resolves every symbol.
+pub(crate) fn capture_with_trace(
+    error: &(dyn std::error::Error + Send + Sync + 'static),
+    trace: impl FnOnce() -> Option<String>,
+) -> sentry_core::protocol::EventId {
+    if sentry_core::is_active() {
+        if let Some(stacktrace) = trace().as_deref().and_then(parse_std_backtrace) {
+            return sentry_core::capture_exception_with_stacktrace(error, stacktrace);
+        }
+    }
+    sentry_core::capture_exception(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,13 +109,12 @@ fn the_stack_source_lines_and_local_values_of_a_known_call_chain() {
     // Library frames carry no context or values.
     let std_frame = frames
         .iter()
-        .find(|f| f["in_app"] == false && f["function"].is_string());
-    if let Some(f) = std_frame {
-        assert!(
-            f.get("context_line").is_none() && f.get("vars").is_none(),
-            "{f}"
-        );
-    }
+        .find(|f| f["in_app"] == false && f["function"].is_string())
+        .expect("a library frame (the test harness's) below the user's");
+    assert!(
+        std_frame.get("context_line").is_none() && std_frame.get("vars").is_none(),
+        "{std_frame}"
+    );
 }
 
 #[test]

@@ -1,2 +1,0 @@
-//! The poison-ignoring mutex shared by the SDK's crates.
-pub(crate) use sentry_core::transport::Mutex;
