@@ -82,6 +82,13 @@ fn with_no_client_the_api_allocates_nothing() {
         allocations(|| sentry_sdk::logger_info!("user {} signed in", 42)),
         0
     );
+    let order = vec![1, 2, 3];
+    assert_eq!(
+        allocations(|| {
+            let _ = sentry_sdk::capture_exception!(&err, order);
+        }),
+        0
+    );
 }
 
 struct Discard;

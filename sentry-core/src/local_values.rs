@@ -60,7 +60,8 @@ pub fn __local_value(values: &mut Vec<(String, String)>, name: &str, value: &dyn
 
 /// Captures an error like [`capture_exception`](fn@crate::capture_exception), together with
 /// named local values that Sentry shows beside the code of the frame where the macro is
-/// called. Each value is formatted with `Debug` (at most 1024 characters).
+/// called. Each value is formatted with `Debug` (at most 1024 characters); with no client
+/// bound, neither the error nor the values are evaluated.
 ///
 /// ```
 /// # #[derive(Debug)] struct User { plan: &'static str }
@@ -73,10 +74,15 @@ pub fn __local_value(values: &mut Vec<(String, String)>, name: &str, value: &dyn
 #[macro_export]
 macro_rules! capture_exception {
     ($error:expr $(, $value:expr)* $(,)?) => {{
-        #[allow(unused_mut)]
-        let mut values = ::std::vec::Vec::new();
-        $( $crate::__local_value(&mut values, ::std::stringify!($value), &$value); )*
-        $crate::capture_exception_with_values($error, values)
+        // With no client bound nothing is formatted (the values are not even evaluated).
+        if $crate::is_active() {
+            #[allow(unused_mut)]
+            let mut values = ::std::vec::Vec::new();
+            $( $crate::__local_value(&mut values, ::std::stringify!($value), &$value); )*
+            $crate::capture_exception_with_values($error, values)
+        } else {
+            $crate::protocol::EventId::NIL
+        }
     }};
 }
 
