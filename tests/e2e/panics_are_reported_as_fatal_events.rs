@@ -1,4 +1,3 @@
-use std::process::Command;
 use std::time::Duration;
 
 use crate::support::*;
@@ -76,13 +75,8 @@ fn child_that_panics_and_aborts() {
 #[test]
 fn the_panic_event_is_delivered_before_an_abort() {
     let receiver = Receiver::start();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "panics_are_reported_as_fatal_events::child_that_panics_and_aborts",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let status = child_test("panics_are_reported_as_fatal_events::child_that_panics_and_aborts")
+        .arg("--test-threads=1")
         .env("E2E_CHILD_DSN", receiver.dsn())
         .status()
         .unwrap();

@@ -351,12 +351,7 @@ fn read_line_patiently(
         match reader.read_line(buf) {
             Ok(0) => return None,
             Ok(_) => return Some(()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
