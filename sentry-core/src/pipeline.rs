@@ -142,13 +142,23 @@ impl Client {
                 return self.dropped(DiscardReason::InternalSdkError, "serialisation");
             }
         };
-        let mut envelope = Envelope::new();
-        envelope.set_header("event_id", event.event_id.to_string());
-        envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
-        envelope.add_item(Item::new("event", payload));
         sentry_transport::sdk_debug!("event {} ready to send", event.event_id);
-        Some(envelope)
+        Some(one_item_envelope(event.event_id, "event", payload))
     }
+}
+
+/// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the
+/// headers.
+pub(crate) fn one_item_envelope(
+    event_id: crate::protocol::EventId,
+    item_type: &'static str,
+    payload: Vec<u8>,
+) -> Envelope {
+    let mut envelope = Envelope::new();
+    envelope.set_header("event_id", event_id.to_string());
+    envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    envelope.add_item(Item::new(item_type, payload));
+    envelope
 }
 
 /// The capture-site stack goes on the outermost exception, else on the current thread.

@@ -7,11 +7,13 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use sentry_transport::{DataCategory, DiscardReason, Envelope, Item, Outgoing};
+use sentry_transport::{DataCategory, DiscardReason, Envelope, Outgoing};
 use serde_json::{json, Value};
 
-use super::span::TransactionShared;
-use crate::client::{Client, SDK_NAME, SDK_VERSION};
+use super::span::{SpanRecord, TransactionShared};
+use super::SpanId;
+use crate::client::Client;
+use crate::pipeline::one_item_envelope;
 use crate::protocol::{Event, Level};
 use crate::scope::{self, Snapshot};
 
@@ -50,60 +52,74 @@ impl Client {
         scope::apply_scopes(&mut event, snapshot, 0);
         event.breadcrumbs.clear();
         self.fill_defaults(&mut event);
+        let drop_all = |reason: DiscardReason| {
+            self.reports.record(reason, DataCategory::Transaction, 1);
+            self.reports
+                .record(reason, DataCategory::Span, spans.len() as u64 + 1);
+        };
         let event = match self.process_event(event) {
             Ok(kept) => kept,
             Err(_) => {
-                let reports = &self.reports;
-                reports.record(DiscardReason::EventProcessor, DataCategory::Transaction, 1);
-                reports.record(
-                    DiscardReason::EventProcessor,
-                    DataCategory::Span,
-                    spans.len() as u64 + 1,
-                );
+                drop_all(DiscardReason::EventProcessor);
                 return None;
             }
         };
         let event_id = event.event_id;
-        let mut payload = serde_json::to_value(&event).ok()?;
-        let Value::Object(map) = &mut payload else {
-            return None;
-        };
-        map.remove("level");
-        map.remove("logentry");
-        let start = sentry_transport::time::unix_seconds(root.start_timestamp);
-        let end = sentry_transport::time::unix_seconds(root.timestamp);
-        map.insert("type".into(), json!("transaction"));
-        map.insert("start_timestamp".into(), json!(start));
-        map.insert("timestamp".into(), json!(end.max(start)));
-        map.insert("transaction_info".into(), json!({ "source": "custom" }));
-        let mut trace = json!({
-            "type": "trace",
-            "trace_id": root.trace_id,
-            "span_id": root.span_id,
-            "op": root.op,
-            "status": root.status.map_or(json!("ok"), |s| json!(s)),
-            "origin": root.origin,
-        });
-        if let Some(parent) = t.parent_span_id {
-            trace["parent_span_id"] = json!(parent);
-        }
-        if !root.data.is_empty() {
-            trace["data"] = json!(root.data);
-        }
-        let contexts = map.entry("contexts").or_insert_with(|| json!({}));
-        contexts["trace"] = trace;
-        if !root.tags.is_empty() {
-            let tags = map.entry("tags").or_insert_with(|| json!({}));
-            for (k, v) in &root.tags {
-                tags[k] = json!(v);
+        match transaction_payload(event, &root, t.parent_span_id, &spans) {
+            Ok(payload) => Some(one_item_envelope(event_id, "transaction", payload)),
+            Err(e) => {
+                sentry_transport::sdk_debug!("could not serialise transaction: {e}");
+                drop_all(DiscardReason::InternalSdkError);
+                None
             }
         }
-        map.insert("spans".into(), serde_json::to_value(&spans).ok()?);
-        let bytes = serde_json::to_vec(&payload).ok()?;
-        let mut envelope = Envelope::new();
-        envelope.set_header("event_id", event_id.to_string());
-        envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
-        envelope.add_item(Item::new("transaction", bytes));
-        Some(envelope)
     }
+}
+
+/// The `transaction` item: the event's fields (merged scopes, defaults) without those a
+/// transaction does not have, plus its timing, trace context and spans.
+fn transaction_payload(
+    event: Event,
+    root: &SpanRecord,
+    parent_span_id: Option<SpanId>,
+    spans: &[SpanRecord],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut payload = serde_json::to_value(&event)?;
+    let Value::Object(map) = &mut payload else {
+        return Err(serde::ser::Error::custom(
+            "an event serialises to an object",
+        ));
+    };
+    map.remove("level");
+    map.remove("logentry");
+    let start = sentry_transport::time::unix_seconds(root.start_timestamp);
+    let end = sentry_transport::time::unix_seconds(root.timestamp);
+    map.insert("type".into(), json!("transaction"));
+    map.insert("start_timestamp".into(), json!(start));
+    map.insert("timestamp".into(), json!(end.max(start)));
+    map.insert("transaction_info".into(), json!({ "source": "custom" }));
+    let mut trace = json!({
+        "type": "trace",
+        "trace_id": root.trace_id,
+        "span_id": root.span_id,
+        "op": root.op,
+        "status": root.status.map_or(json!("ok"), |s| json!(s)),
+        "origin": root.origin,
+    });
+    if let Some(parent) = parent_span_id {
+        trace["parent_span_id"] = json!(parent);
+    }
+    if !root.data.is_empty() {
+        trace["data"] = json!(root.data);
+    }
+    let contexts = map.entry("contexts").or_insert_with(|| json!({}));
+    contexts["trace"] = trace;
+    if !root.tags.is_empty() {
+        let tags = map.entry("tags").or_insert_with(|| json!({}));
+        for (k, v) in &root.tags {
+            tags[k] = json!(v);
+        }
+    }
+    map.insert("spans".into(), serde_json::to_value(spans)?);
+    serde_json::to_vec(&payload)
 }
