@@ -224,15 +224,22 @@ impl ClientOptions {
     /// are counted in client reports as `sample_rate`. A value outside the range (or NaN) is
     /// remembered and reported by `init`, which then runs disabled.
     pub fn sample_rate(mut self, rate: f32) -> Self {
-        if (0.0..=1.0).contains(&rate) {
+        if let Some(rate) = self.checked_rate("sample_rate", rate) {
             self.sample_rate = rate;
-        } else {
-            self.remember(Error::InvalidOption {
-                name: "sample_rate",
-                reason: format!("{rate} is not between 0.0 and 1.0"),
-            });
         }
         self
+    }
+
+    /// `rate` if it is a share (0.0 to 1.0); otherwise remembered as an option error.
+    fn checked_rate(&mut self, name: &'static str, rate: f32) -> Option<f32> {
+        if (0.0..=1.0).contains(&rate) {
+            return Some(rate);
+        }
+        self.remember(Error::InvalidOption {
+            name,
+            reason: format!("{rate} is not between 0.0 and 1.0"),
+        });
+        None
     }
 
     /// How many breadcrumbs an event carries at most (default 100); older ones are dropped.
@@ -447,13 +454,8 @@ impl ClientOptions {
     /// Turns tracing on: the share of transactions to record and send, from `0.0` to `1.0`.
     /// Unset (default), transactions are no-ops. Out of range is a configuration error.
     pub fn traces_sample_rate(mut self, rate: f32) -> Self {
-        if (0.0..=1.0).contains(&rate) {
+        if let Some(rate) = self.checked_rate("traces_sample_rate", rate) {
             self.traces_sample_rate = Some(rate);
-        } else {
-            self.remember(Error::InvalidOption {
-                name: "traces_sample_rate",
-                reason: format!("{rate} is not between 0.0 and 1.0"),
-            });
         }
         self
     }
