@@ -20,7 +20,7 @@ step "cargo doc (-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
 
 step "each crate builds without default features"
-for crate in sentry-transport sentry-core sentry-integrations sentry-sdk; do
+for crate in sentry-sdk-transport sentry-sdk-core sentry-sdk-integrations sentry-sdk; do
     cargo check --quiet -p "$crate" --no-default-features
 done
 

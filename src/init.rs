@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sentry_core::{Client, ClientOptions};
+use sentry_sdk_core::{Client, ClientOptions};
 
 /// Starts the SDK: reads the `SENTRY_*` environment variables for what `options` leave unset,
 /// adds the default integrations, starts the background transport and binds the client for the
@@ -18,7 +18,7 @@ use sentry_core::{Client, ClientOptions};
 /// ```
 pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
     let mut options = options.into().apply_env();
-    sentry_transport::debug::set_enabled(options.get_debug());
+    sentry_sdk_transport::debug::set_enabled(options.get_debug());
     if options.get_default_integrations() {
         options = with_default_integrations(options);
     }
@@ -35,7 +35,7 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
                     .name("sentry-close".into())
                     .spawn(move || previous.close(timeout));
                 if closer.is_err() {
-                    sentry_transport::debug::debug_log(format_args!(
+                    sentry_sdk_transport::debug::debug_log(format_args!(
                         "could not start a thread to close the previous client"
                     ));
                 }
@@ -46,9 +46,9 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
         }
         Err(err) => {
             if problem_before.is_some() {
-                sentry_transport::debug::always_log(format_args!("SDK disabled: {err}"));
+                sentry_sdk_transport::debug::always_log(format_args!("SDK disabled: {err}"));
             } else {
-                sentry_transport::debug::debug_log(format_args!("SDK disabled: {err}"));
+                sentry_sdk_transport::debug::debug_log(format_args!("SDK disabled: {err}"));
             }
             ClientInitGuard { client: None }
         }
@@ -62,14 +62,14 @@ fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     };
     #[cfg(feature = "panic")]
     if !has(&options, "panic") {
-        options = options.integrations(sentry_integrations::PanicIntegration::new());
+        options = options.integrations(sentry_sdk_integrations::PanicIntegration::new());
     }
     // Dedupe first: a dropped duplicate is not given contexts first.
     if !has(&options, "dedupe") {
-        options = options.integrations(sentry_integrations::DedupeIntegration::new());
+        options = options.integrations(sentry_sdk_integrations::DedupeIntegration::new());
     }
     if !has(&options, "contexts") {
-        options = options.integrations(sentry_integrations::ContextsIntegration::new());
+        options = options.integrations(sentry_sdk_integrations::ContextsIntegration::new());
     }
     options
 }
@@ -100,8 +100,8 @@ impl Drop for ClientInitGuard {
             return;
         };
         // Unbind only if no later `init` replaced this client.
-        if sentry_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
-            sentry_core::unbind();
+        if sentry_sdk_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
+            sentry_sdk_core::unbind();
         }
         client.close(client.options().get_shutdown_timeout());
     }

@@ -63,15 +63,15 @@
 mod init;
 
 pub use init::{init, ClientInitGuard};
-pub use sentry_core::protocol::{Breadcrumb, Event, EventId, Level, User};
+pub use sentry_sdk_core::protocol::{Breadcrumb, Event, EventId, Level, User};
 #[doc(hidden)]
-pub use sentry_core::{__clear_symbol_cache, __local_value};
-pub use sentry_core::{
+pub use sentry_sdk_core::{__clear_symbol_cache, __local_value};
+pub use sentry_sdk_core::{
     capture_exception_with_stacktrace, capture_exception_with_values, debug_bounded, release_name,
     MAX_VALUE_CHARS,
 };
 
-pub use sentry_core::{
+pub use sentry_sdk_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
     configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
     remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, transport,
@@ -82,32 +82,32 @@ pub use sentry_core::{
 };
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
-pub use sentry_integrations::anyhow::capture_anyhow;
+pub use sentry_sdk_integrations::anyhow::capture_anyhow;
 #[cfg(feature = "eyre")]
 #[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
-pub use sentry_integrations::eyre::capture_eyre;
+pub use sentry_sdk_integrations::eyre::capture_eyre;
 
 /// Integrations that `init` can add.
 pub mod integrations {
     #[cfg(feature = "log")]
     #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
-    pub use sentry_integrations::log;
+    pub use sentry_sdk_integrations::log;
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
-    pub use sentry_integrations::panic;
+    pub use sentry_sdk_integrations::panic;
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-    pub use sentry_integrations::tracing;
+    pub use sentry_sdk_integrations::tracing;
     #[cfg(feature = "panic")]
-    pub use sentry_integrations::PanicIntegration;
-    pub use sentry_integrations::{ContextsIntegration, DedupeIntegration};
+    pub use sentry_sdk_integrations::PanicIntegration;
+    pub use sentry_sdk_integrations::{ContextsIntegration, DedupeIntegration};
 }
 
 #[cfg(feature = "test")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
-pub use sentry_core::test;
+pub use sentry_sdk_core::test;
 
-pub use sentry_core::{
+pub use sentry_sdk_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
-pub use sentry_core::{logs, performance};
+pub use sentry_sdk_core::{logs, performance};

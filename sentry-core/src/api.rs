@@ -62,7 +62,7 @@ fn error_event(error: &(dyn std::error::Error + 'static), type_name: &str) -> Ev
 /// Captures a message event at `level`; returns its id (nil when nothing was captured).
 ///
 /// ```
-/// let id = sentry_core::capture_message("cache warmed", sentry_core::protocol::Level::Info);
+/// let id = sentry_sdk_core::capture_message("cache warmed", sentry_sdk_core::protocol::Level::Info);
 /// assert!(id.is_nil()); // no client bound in this example
 /// ```
 #[inline]
@@ -98,7 +98,7 @@ fn capture_message_bound(message: &str, level: Level) -> EventId {
 ///
 /// ```
 /// let err = "x".parse::<u32>().unwrap_err();
-/// sentry_core::capture_exception(&err);
+/// sentry_sdk_core::capture_exception(&err);
 /// ```
 #[inline]
 pub fn capture_exception<E: AsError + ?Sized>(error: &E) -> EventId {
@@ -205,8 +205,8 @@ pub fn last_event_id() -> EventId {
 /// build it only when a client is bound:
 ///
 /// ```
-/// use sentry_core::protocol::Breadcrumb;
-/// sentry_core::add_breadcrumb(|| Breadcrumb { message: Some("loaded".into()), ..Default::default() });
+/// use sentry_sdk_core::protocol::Breadcrumb;
+/// sentry_sdk_core::add_breadcrumb(|| Breadcrumb { message: Some("loaded".into()), ..Default::default() });
 /// ```
 pub fn add_breadcrumb(breadcrumb: impl IntoBreadcrumb) {
     with_active_client(|client| client.add_breadcrumb(breadcrumb.into_breadcrumb()));
@@ -281,9 +281,9 @@ pub fn configure_global_scope<R>(f: impl FnOnce(&mut Scope) -> R) -> R {
 /// events captured inside `body`.
 ///
 /// ```
-/// use sentry_core::protocol::Level;
-/// sentry_core::with_scope(|scope| scope.set_tag("job", "nightly"), || {
-///     sentry_core::capture_message("job started", Level::Info);
+/// use sentry_sdk_core::protocol::Level;
+/// sentry_sdk_core::with_scope(|scope| scope.set_tag("job", "nightly"), || {
+///     sentry_sdk_core::capture_message("job started", Level::Info);
 /// });
 /// ```
 pub fn with_scope<C: FnOnce(&mut Scope), R>(config: C, body: impl FnOnce() -> R) -> R {

@@ -25,7 +25,7 @@ pub(crate) fn run<R>(name: &str, f: impl FnOnce() -> R) -> Option<R> {
     match result {
         Ok(r) => Some(r),
         Err(_) => {
-            sentry_transport::debug::always_log(format_args!(
+            sentry_sdk_transport::debug::always_log(format_args!(
                 "{name} panicked; the item it was given is dropped"
             ));
             None

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sentry_transport::{
+use sentry_sdk_transport::{
     CacheOptions, ClientReports, DataCategory, DiscardReason, HttpOptions, HttpTransport, Outgoing,
     Transport,
 };
@@ -138,7 +138,7 @@ impl Client {
     /// Makes this client the process-wide one (replacing any earlier one), and sets up its
     /// integrations. Returns the previous client.
     pub fn bind(self: &Arc<Self>) -> Option<Arc<Client>> {
-        sentry_transport::debug::set_enabled(self.options.get_debug());
+        sentry_sdk_transport::debug::set_enabled(self.options.get_debug());
         for integration in self.options.get_integrations() {
             integration.setup(&self.options);
         }
@@ -163,7 +163,7 @@ impl Client {
         if !random::keep(rate) {
             self.reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
-            sentry_transport::sdk_debug!("event {} sampled out", event.event_id);
+            sentry_sdk_transport::sdk_debug!("event {} sampled out", event.event_id);
             return EventId::NIL;
         }
         let id = event.event_id;
@@ -215,9 +215,9 @@ impl Client {
     /// rather than copied there: the cheapest way to record one on a hot path.
     ///
     /// ```
-    /// # let options = sentry_core::ClientOptions::new().dsn("https://key@127.0.0.1:9/1");
-    /// # let client = sentry_core::Client::new(options).unwrap();
-    /// use sentry_core::protocol::Breadcrumb;
+    /// # let options = sentry_sdk_core::ClientOptions::new().dsn("https://key@127.0.0.1:9/1");
+    /// # let client = sentry_sdk_core::Client::new(options).unwrap();
+    /// use sentry_sdk_core::protocol::Breadcrumb;
     /// client.add_breadcrumb_with(|| Breadcrumb {
     ///     category: Some("cache".into()),
     ///     message: Some(format!("miss for {}", 42)),
@@ -263,7 +263,7 @@ impl Client {
         }
         let pending = self.transport.pending();
         if pending > 0 {
-            sentry_transport::debug::always_log(format_args!(
+            sentry_sdk_transport::debug::always_log(format_args!(
                 "{pending} envelope{} pending; waiting up to {:.1} s to send",
                 if pending == 1 { "" } else { "s" },
                 timeout.as_secs_f64()
@@ -387,7 +387,7 @@ fn thread_client() -> Option<Arc<Client>> {
 ///
 /// ```
 /// // With no client bound, `f` does not run.
-/// let logs_on = sentry_core::with_current_client(|c| c.options().get_enable_logs());
+/// let logs_on = sentry_sdk_core::with_current_client(|c| c.options().get_enable_logs());
 /// assert_eq!(logs_on, None);
 /// ```
 #[inline]
@@ -437,7 +437,7 @@ fn with_global<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
 
 #[cold]
 fn refresh_global_copy(copy: &RefCell<(usize, Option<Arc<Client>>)>) {
-    if sentry_transport::debug::is_sdk_thread() {
+    if sentry_sdk_transport::debug::is_sdk_thread() {
         // No copy on the SDK's own threads (their reads stay stale and fall back to the shared
         // client): a worker holding its client would keep that client's transport, and so
         // the worker itself, alive after the client is dropped.

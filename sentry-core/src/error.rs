@@ -9,14 +9,14 @@ use std::sync::Arc;
 /// The message names the bad part of the input but never a DSN's keys.
 ///
 /// ```
-/// let err = sentry_core::ClientOptions::new().try_dsn("ftp://key@host/1").unwrap_err();
+/// let err = sentry_sdk_core::ClientOptions::new().try_dsn("ftp://key@host/1").unwrap_err();
 /// assert!(err.to_string().contains("scheme"));
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// The DSN could not be parsed; the source says which part is wrong.
-    InvalidDsn(Arc<sentry_transport::Error>),
+    InvalidDsn(Arc<sentry_sdk_transport::Error>),
     /// An option's value is out of range.
     InvalidOption {
         /// The option's name, as its setter is named.

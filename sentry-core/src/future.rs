@@ -11,8 +11,8 @@ use crate::scope::{stack, Scope};
 /// with it (one request, one job), whatever thread polls it.
 ///
 /// ```
-/// use sentry_core::IsolationExt;
-/// async fn handle() { sentry_core::set_tag("route", "/checkout"); }
+/// use sentry_sdk_core::IsolationExt;
+/// async fn handle() { sentry_sdk_core::set_tag("route", "/checkout"); }
 /// let task = handle().isolated(); // spawn it on your runtime
 /// # drop(task);
 /// ```

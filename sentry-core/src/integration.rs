@@ -9,10 +9,10 @@ use crate::ClientOptions;
 ///
 /// ```
 /// struct Marker;
-/// impl sentry_core::Integration for Marker {
+/// impl sentry_sdk_core::Integration for Marker {
 ///     fn name(&self) -> &'static str { "marker" }
 /// }
-/// let options = sentry_core::ClientOptions::new().integrations(Marker);
+/// let options = sentry_sdk_core::ClientOptions::new().integrations(Marker);
 /// assert_eq!(options.get_integrations()[0].name(), "marker");
 /// ```
 pub trait Integration: Send + Sync + 'static {

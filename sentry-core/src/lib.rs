@@ -70,10 +70,10 @@ pub use stacktrace::RawStack;
 
 /// The transport layer, re-exported for custom transports.
 pub mod transport {
-    pub use sentry_transport::debug::is_sdk_thread;
-    pub use sentry_transport::sync::Mutex;
-    pub use sentry_transport::time::rfc3339;
-    pub use sentry_transport::{
+    pub use sentry_sdk_transport::debug::is_sdk_thread;
+    pub use sentry_sdk_transport::sync::Mutex;
+    pub use sentry_sdk_transport::time::rfc3339;
+    pub use sentry_sdk_transport::{
         parse_rate_limits, parse_retry_after, CacheOptions, ClientReports, DataCategory,
         DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, RateLimits,
         Transport,

@@ -15,8 +15,8 @@ pub(crate) const MAX_VALUES: usize = 32;
 ///
 /// ```
 /// let long = vec![0u8; 10_000];
-/// let text = sentry_core::debug_bounded(&long);
-/// assert!(text.chars().count() <= sentry_core::MAX_VALUE_CHARS + 1);
+/// let text = sentry_sdk_core::debug_bounded(&long);
+/// assert!(text.chars().count() <= sentry_sdk_core::MAX_VALUE_CHARS + 1);
 /// assert!(text.ends_with('…'));
 /// ```
 pub fn debug_bounded(value: &dyn fmt::Debug) -> String {
@@ -68,7 +68,7 @@ pub fn __local_value(values: &mut Vec<(String, String)>, name: &str, value: &dyn
 /// let order_id = 42;
 /// let user = User { plan: "pro" };
 /// if let Err(err) = "x".parse::<u32>() {
-///     sentry_core::capture_exception!(&err, order_id, user.plan);
+///     sentry_sdk_core::capture_exception!(&err, order_id, user.plan);
 /// }
 /// ```
 #[macro_export]
@@ -89,7 +89,7 @@ macro_rules! capture_exception {
 /// The release name of the calling crate, `name@version` from its `Cargo.toml`.
 ///
 /// ```
-/// let release = sentry_core::release_name!();
+/// let release = sentry_sdk_core::release_name!();
 /// assert_eq!(release, concat!("sentry-core@", env!("CARGO_PKG_VERSION")));
 /// ```
 #[macro_export]

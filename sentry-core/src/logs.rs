@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_transport::{DataCategory, DiscardReason, Outgoing};
+use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::json;
@@ -162,7 +162,7 @@ impl Serialize for Log {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "timestamp",
-            &sentry_transport::time::unix_seconds(self.timestamp),
+            &sentry_sdk_transport::time::unix_seconds(self.timestamp),
         )?;
         if let Some(trace_id) = &self.trace_id {
             map.serialize_entry("trace_id", trace_id)?;
@@ -288,8 +288,8 @@ pub fn __capture_formatted(
 /// `sentry.message.parameter.N` with the template in `sentry.message.template`:
 ///
 /// ```
-/// sentry_core::logger_info!("user {} signed in", 42);
-/// sentry_core::logger_warn!(region = "eu", retries = 3; "upload of {} slow", "a.png");
+/// sentry_sdk_core::logger_info!("user {} signed in", 42);
+/// sentry_sdk_core::logger_warn!(region = "eu", retries = 3; "upload of {} slow", "a.png");
 /// ```
 #[macro_export]
 macro_rules! logger_log {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_transport::{ClientReports, Dsn, Transport};
+use sentry_sdk_transport::{ClientReports, Dsn, Transport};
 
 use crate::integration::Integration;
 use crate::logs::Log;
@@ -62,7 +62,7 @@ pub struct TransportContext {
 ///
 /// ```
 /// use std::time::Duration;
-/// let options = sentry_core::ClientOptions::new()
+/// let options = sentry_sdk_core::ClientOptions::new()
 ///     .dsn("https://public@127.0.0.1:9000/42")
 ///     .release("my-app@1.2.3")
 ///     .environment("staging")
@@ -184,7 +184,7 @@ impl ClientOptions {
     /// Like [`dsn`](Self::dsn), but returns the parse error (naming the bad part) right away.
     ///
     /// ```
-    /// let err = sentry_core::ClientOptions::new().try_dsn("https://127.0.0.1/1").unwrap_err();
+    /// let err = sentry_sdk_core::ClientOptions::new().try_dsn("https://127.0.0.1/1").unwrap_err();
     /// assert!(err.to_string().contains("public key"), "{err}");
     /// ```
     pub fn try_dsn(mut self, dsn: &str) -> Result<Self, Error> {
@@ -331,14 +331,14 @@ impl ClientOptions {
     /// ```
     /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use sentry_core::transport::{Outgoing, Transport};
+    /// use sentry_sdk_core::transport::{Outgoing, Transport};
     ///
     /// struct Discard;
     /// impl Transport for Discard {
     ///     fn send(&self, _outgoing: Outgoing) {}
     ///     fn flush(&self, _timeout: Duration) -> bool { true }
     /// }
-    /// let options = sentry_core::ClientOptions::new().transport(|_ctx| Arc::new(Discard));
+    /// let options = sentry_sdk_core::ClientOptions::new().transport(|_ctx| Arc::new(Discard));
     /// # let _ = options;
     /// ```
     pub fn transport(
@@ -361,7 +361,7 @@ impl ClientOptions {
     /// panic hook waits, so they survive `panic = "abort"`.
     ///
     /// ```
-    /// let options = sentry_core::ClientOptions::new().cache_dir(std::env::temp_dir().join("my-app-sentry"));
+    /// let options = sentry_sdk_core::ClientOptions::new().cache_dir(std::env::temp_dir().join("my-app-sentry"));
     /// # let _ = options;
     /// ```
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -413,7 +413,7 @@ impl ClientOptions {
     /// message contains it. Counted as `event_processor`. Default: nothing ignored.
     ///
     /// ```
-    /// let options = sentry_core::ClientOptions::new()
+    /// let options = sentry_sdk_core::ClientOptions::new()
     ///     .ignore_errors("BrokenPipe")
     ///     .ignore_errors("connection reset by peer");
     /// # let _ = options;
@@ -429,7 +429,7 @@ impl ClientOptions {
     /// as `sample_rate`.
     ///
     /// ```
-    /// let options = sentry_core::ClientOptions::new().error_sampler(|event| {
+    /// let options = sentry_sdk_core::ClientOptions::new().error_sampler(|event| {
     ///     let timeout = event.exception.iter().any(|e| e.ty == "Elapsed");
     ///     if timeout { 0.1 } else { 1.0 }
     /// });

@@ -4,7 +4,7 @@
 //! defaults (release, environment, ...) -> source context and debug images -> integrations'
 //! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
 
-use sentry_transport::{DataCategory, DiscardReason, Envelope, Item};
+use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope, Item};
 use serde_json::json;
 
 use crate::callback;
@@ -91,7 +91,7 @@ impl Client {
 
     fn dropped(&self, reason: DiscardReason, by: &str) -> Option<Envelope> {
         self.reports.record(reason, DataCategory::Error, 1);
-        sentry_transport::sdk_debug!("event dropped by {by}");
+        sentry_sdk_transport::sdk_debug!("event dropped by {by}");
         None
     }
 
@@ -138,11 +138,11 @@ impl Client {
         let payload = match serde_json::to_vec(event) {
             Ok(p) => p,
             Err(e) => {
-                sentry_transport::sdk_debug!("could not serialise event: {e}");
+                sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
                 return self.dropped(DiscardReason::InternalSdkError, "serialisation");
             }
         };
-        sentry_transport::sdk_debug!("event {} ready to send", event.event_id);
+        sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
         Some(one_item_envelope(event.event_id, "event", payload))
     }
 }

@@ -4,10 +4,10 @@
 //! captured on other threads go to whatever client those threads see.
 //!
 //! ```
-//! use sentry_core::protocol::Level;
-//! let events = sentry_core::test::with_captured_events(|| {
-//!     sentry_core::set_tag("plan", "pro");
-//!     sentry_core::capture_message("hello", Level::Warning);
+//! use sentry_sdk_core::protocol::Level;
+//! let events = sentry_sdk_core::test::with_captured_events(|| {
+//!     sentry_sdk_core::set_tag("plan", "pro");
+//!     sentry_sdk_core::capture_message("hello", Level::Warning);
 //! });
 //! assert_eq!(events.len(), 1);
 //! assert_eq!(events[0]["logentry"]["formatted"], "hello");
@@ -17,8 +17,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_transport::sync::Mutex;
-use sentry_transport::{Envelope, Outgoing, Transport};
+use sentry_sdk_transport::sync::Mutex;
+use sentry_sdk_transport::{Envelope, Outgoing, Transport};
 
 use crate::protocol::Value;
 use crate::{Client, ClientOptions};
@@ -69,7 +69,7 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
     let client = match Client::new(options) {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            sentry_transport::debug::always_log(format_args!("test client not started: {e}"));
+            sentry_sdk_transport::debug::always_log(format_args!("test client not started: {e}"));
             return Vec::new();
         }
     };

@@ -6,7 +6,7 @@
 //! function, file, line and column but no instruction addresses; without a captured backtrace
 //! the capture site's stack (with addresses) is used.
 
-use sentry_core::protocol::EventId;
+use sentry_sdk_core::protocol::EventId;
 
 use crate::std_backtrace::capture_with_trace;
 
@@ -14,7 +14,7 @@ use crate::std_backtrace::capture_with_trace;
 ///
 /// ```
 /// let err = anyhow::anyhow!("disk full").context("saving the report");
-/// sentry_integrations::anyhow::capture_anyhow(&err);
+/// sentry_sdk_integrations::anyhow::capture_anyhow(&err);
 /// ```
 pub fn capture_anyhow(error: &anyhow::Error) -> EventId {
     capture_with_trace(error.as_ref(), || {

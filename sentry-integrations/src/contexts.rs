@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use once_cell::sync::Lazy;
-use sentry_core::protocol::{Event, Map, Value};
-use sentry_core::{ClientOptions, Integration};
+use sentry_sdk_core::protocol::{Event, Map, Value};
+use sentry_sdk_core::{ClientOptions, Integration};
 use serde_json::json;
 
 static COMPUTED: AtomicUsize = AtomicUsize::new(0);
@@ -154,7 +154,7 @@ fn app_context() -> Value {
 }
 
 fn sentry_transport_time(t: SystemTime) -> String {
-    sentry_core::transport::rfc3339(t)
+    sentry_sdk_core::transport::rfc3339(t)
 }
 
 #[cfg(test)]

@@ -15,11 +15,11 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-use sentry_core::protocol::Event;
-use sentry_core::{ClientOptions, Integration};
+use sentry_sdk_core::protocol::Event;
+use sentry_sdk_core::{ClientOptions, Integration};
 use serde_json::json;
 
-use sentry_core::transport::Mutex;
+use sentry_sdk_core::transport::Mutex;
 
 /// How many distinct errors the window remembers; beyond this the oldest are forgotten.
 const MAX_TRACKED: usize = 1024;
@@ -116,7 +116,7 @@ fn fingerprint(event: &Event) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sentry_core::protocol::Exception;
+    use sentry_sdk_core::protocol::Exception;
     use std::time::Duration;
 
     fn error(value: &str) -> Event {

@@ -3,7 +3,7 @@
 //! instead of the capture site's (read from the report's `Debug` text, the only way eyre
 //! exposes it; those frames carry no instruction addresses).
 
-use sentry_core::protocol::EventId;
+use sentry_sdk_core::protocol::EventId;
 
 use crate::std_backtrace::capture_with_trace;
 
@@ -11,7 +11,7 @@ use crate::std_backtrace::capture_with_trace;
 ///
 /// ```
 /// let report = eyre::eyre!("disk full").wrap_err("saving the report");
-/// sentry_integrations::eyre::capture_eyre(&report);
+/// sentry_sdk_integrations::eyre::capture_eyre(&report);
 /// ```
 pub fn capture_eyre(report: &eyre::Report) -> EventId {
     capture_with_trace(report.as_ref(), || {

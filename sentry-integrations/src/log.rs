@@ -9,7 +9,7 @@
 //! #     fn log(&self, _: &log::Record) {}
 //! #     fn flush(&self) {}
 //! # }
-//! let logger = sentry_integrations::log::SentryLogger::with_dest(MyLogger);
+//! let logger = sentry_sdk_integrations::log::SentryLogger::with_dest(MyLogger);
 //! log::set_boxed_logger(Box::new(logger)).unwrap();
 //! log::set_max_level(log::LevelFilter::Info);
 //! ```
@@ -29,8 +29,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use log::{Level, LevelFilter, Metadata, Record};
-use sentry_core::logs::LogLevel;
-use sentry_core::protocol::{Map, Value};
+use sentry_sdk_core::logs::LogLevel;
+use sentry_sdk_core::protocol::{Map, Value};
 
 pub use crate::record::EventMapping as RecordMapping;
 use crate::record::{self, Captured};

@@ -5,8 +5,8 @@
 use std::panic::PanicHookInfo;
 use std::sync::Once;
 
-use sentry_core::protocol::{Event, Exception, Level, Mechanism, Thread, Value};
-use sentry_core::{ClientOptions, Integration, RawStack};
+use sentry_sdk_core::protocol::{Event, Exception, Level, Mechanism, Thread, Value};
+use sentry_sdk_core::{ClientOptions, Integration, RawStack};
 
 /// Reports panics. Added by `init` unless `default_integrations(false)`.
 ///
@@ -42,7 +42,7 @@ impl Integration for PanicIntegration {
 
 /// Builds the panic event and sends it synchronously (the process may end right after).
 fn report(info: &PanicHookInfo<'_>) {
-    let Some(client) = sentry_core::current_client() else {
+    let Some(client) = sentry_sdk_core::current_client() else {
         return;
     };
     let thread = std::thread::current();

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_core::logs::{Log, LogAttribute, LogLevel};
-use sentry_core::protocol::{Breadcrumb, Event, Level, Map, Value};
-use sentry_core::Client;
+use sentry_sdk_core::logs::{Log, LogAttribute, LogLevel};
+use sentry_sdk_core::protocol::{Breadcrumb, Event, Level, Map, Value};
+use sentry_sdk_core::Client;
 
 /// What a record becomes; more than one may be set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,14 +39,14 @@ impl EventMapping {
 /// does not run when nothing is wanted. The client is borrowed, not cloned, for the record.
 #[inline]
 pub(crate) fn capture(mapping: impl FnOnce() -> EventMapping, build: impl FnOnce() -> Captured) {
-    if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+    if !sentry_sdk_core::is_active() || sentry_sdk_core::transport::is_sdk_thread() {
         return;
     }
     let mut mapping = mapping();
     if mapping.is_nothing() {
         return;
     }
-    sentry_core::with_current_client(|client| {
+    sentry_sdk_core::with_current_client(|client| {
         mapping.log &= client.options().get_enable_logs();
         if !mapping.is_nothing() {
             dispatch(client, mapping, build());
@@ -111,7 +111,7 @@ fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
             event.message = Some(m);
         }
         event.extra = d;
-        sentry_core::capture_event_with_stack(event);
+        sentry_sdk_core::capture_event_with_stack(event);
     }
     if wanted.log {
         let mut log = Log::new(level, message);

@@ -3,7 +3,7 @@
 //! Stable Rust exposes a captured `Backtrace` only as text, so these frames carry function,
 //! file, line and column but no instruction addresses.
 
-use sentry_core::protocol::{Frame, Stacktrace};
+use sentry_sdk_core::protocol::{Frame, Stacktrace};
 
 /// Frames of `std::backtrace::Backtrace`'s text (innermost first), turned into a Sentry stack
 /// trace (caller first) without the frames of the backtrace machinery and anyhow itself.
@@ -73,13 +73,13 @@ fn strip_hash(function: &str) -> &str {
 pub(crate) fn capture_with_trace(
     error: &(dyn std::error::Error + Send + Sync + 'static),
     trace: impl FnOnce() -> Option<String>,
-) -> sentry_core::protocol::EventId {
-    if sentry_core::is_active() {
+) -> sentry_sdk_core::protocol::EventId {
+    if sentry_sdk_core::is_active() {
         if let Some(stacktrace) = trace().as_deref().and_then(parse_std_backtrace) {
-            return sentry_core::capture_exception_with_stacktrace(error, stacktrace);
+            return sentry_sdk_core::capture_exception_with_stacktrace(error, stacktrace);
         }
     }
-    sentry_core::capture_exception(error)
+    sentry_sdk_core::capture_exception(error)
 }
 
 #[cfg(test)]

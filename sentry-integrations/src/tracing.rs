@@ -3,7 +3,7 @@
 //! ```no_run
 //! use tracing_subscriber::prelude::*;
 //! tracing_subscriber::registry()
-//!     .with(sentry_integrations::tracing::SentryLayer::new())
+//!     .with(sentry_sdk_integrations::tracing::SentryLayer::new())
 //!     .init();
 //! ```
 //! - **Events** map like `log` records (`error` -> event, `warn`/`info` -> breadcrumb, `info`
@@ -22,12 +22,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use sentry_core::logs::LogLevel;
-use sentry_core::performance::{
+use sentry_sdk_core::logs::LogLevel;
+use sentry_sdk_core::performance::{
     current_span, pop_active, push_active, sample_new_trace, start_transaction, Span, SpanStatus,
     TransactionContext,
 };
-use sentry_core::protocol::{Event, Map, Value};
+use sentry_sdk_core::protocol::{Event, Map, Value};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Level, Metadata, Subscriber};
@@ -112,10 +112,10 @@ where
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         // Spans that hyper, h2 or tokio open on the SDK's own thread are never traced.
-        if !sentry_core::is_active() || sentry_core::transport::is_sdk_thread() {
+        if !sentry_sdk_core::is_active() || sentry_sdk_core::transport::is_sdk_thread() {
             return;
         }
-        let Some(client) = sentry_core::current_client() else {
+        let Some(client) = sentry_sdk_core::current_client() else {
             return;
         };
         if client.options().get_traces_sample_rate().is_none() {
@@ -255,7 +255,7 @@ impl Visit for Fields {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.error.is_none() {
-            self.error = Some(Box::new(sentry_core::event_from_error(value)));
+            self.error = Some(Box::new(sentry_sdk_core::event_from_error(value)));
         }
         self.put(field, Value::String(value.to_string()));
     }

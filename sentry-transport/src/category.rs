@@ -95,7 +95,7 @@ impl DataCategory {
     /// The category an envelope item of type `item_type` is counted in (PROTOCOL.md §1.4).
     ///
     /// ```
-    /// use sentry_transport::DataCategory;
+    /// use sentry_sdk_transport::DataCategory;
     /// assert_eq!(DataCategory::from_item_type("event"), DataCategory::Error);
     /// assert_eq!(DataCategory::from_item_type("client_report"), DataCategory::Internal);
     /// ```

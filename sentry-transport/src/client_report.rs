@@ -85,7 +85,7 @@ const CATEGORIES: usize = DataCategory::ALL.len();
 /// Lock-free counters of dropped items, one per (reason, category); one per client.
 ///
 /// ```
-/// use sentry_transport::{ClientReports, DataCategory, DiscardReason};
+/// use sentry_sdk_transport::{ClientReports, DataCategory, DiscardReason};
 /// let reports = ClientReports::new(true);
 /// reports.record(DiscardReason::QueueOverflow, DataCategory::Error, 2);
 /// let item = reports.take_item().unwrap();

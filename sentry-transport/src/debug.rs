@@ -63,7 +63,7 @@ fn write_line(args: std::fmt::Arguments<'_>) {
 /// Prints a debug line when `debug` is on; formats nothing otherwise.
 ///
 /// ```
-/// sentry_transport::sdk_debug!("queue is {}% full", 42);
+/// sentry_sdk_transport::sdk_debug!("queue is {}% full", 42);
 /// ```
 #[macro_export]
 macro_rules! sdk_debug {

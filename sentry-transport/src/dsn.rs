@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind};
 /// DSN is meant to be shared with clients.
 ///
 /// ```
-/// use sentry_transport::Dsn;
+/// use sentry_sdk_transport::Dsn;
 /// let dsn: Dsn = "https://key@o1.ingest.sentry.io/42".parse().unwrap();
 /// assert_eq!(dsn.project_id(), "42");
 /// assert_eq!(dsn.envelope_url(), "https://o1.ingest.sentry.io/api/42/envelope/");

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// let t = UNIX_EPOCH + Duration::from_micros(1_581_084_960_123_456);
-/// assert_eq!(sentry_transport::time::rfc3339(t), "2020-02-07T14:16:00.123456Z");
+/// assert_eq!(sentry_sdk_transport::time::rfc3339(t), "2020-02-07T14:16:00.123456Z");
 /// ```
 pub fn rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);

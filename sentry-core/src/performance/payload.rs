@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use sentry_transport::{DataCategory, DiscardReason, Envelope, Outgoing};
+use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope, Outgoing};
 use serde_json::{json, Value};
 
 use super::span::{SpanRecord, TransactionShared};
@@ -68,7 +68,7 @@ impl Client {
         match transaction_payload(event, &root, t.parent_span_id, &spans) {
             Ok(payload) => Some(one_item_envelope(event_id, "transaction", payload)),
             Err(e) => {
-                sentry_transport::sdk_debug!("could not serialise transaction: {e}");
+                sentry_sdk_transport::sdk_debug!("could not serialise transaction: {e}");
                 drop_all(DiscardReason::InternalSdkError);
                 None
             }
@@ -92,8 +92,8 @@ fn transaction_payload(
     };
     map.remove("level");
     map.remove("logentry");
-    let start = sentry_transport::time::unix_seconds(root.start_timestamp);
-    let end = sentry_transport::time::unix_seconds(root.timestamp);
+    let start = sentry_sdk_transport::time::unix_seconds(root.start_timestamp);
+    let end = sentry_sdk_transport::time::unix_seconds(root.timestamp);
     map.insert("type".into(), json!("transaction"));
     map.insert("start_timestamp".into(), json!(start));
     map.insert("timestamp".into(), json!(end.max(start)));

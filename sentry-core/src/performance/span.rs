@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_transport::sync::Mutex;
-use sentry_transport::{DataCategory, DiscardReason};
+use sentry_sdk_transport::sync::Mutex;
+use sentry_sdk_transport::{DataCategory, DiscardReason};
 use serde::Serialize;
 
 use super::ids::{SpanId, TraceId};
@@ -126,7 +126,7 @@ impl SpanRecord {
 }
 
 fn seconds<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(sentry_transport::time::unix_seconds(*t))
+    s.serialize_f64(sentry_sdk_transport::time::unix_seconds(*t))
 }
 
 /// What a sampled transaction shares with its spans.
@@ -155,7 +155,7 @@ pub(crate) struct SpanInner {
 /// started with tracing off or no client) is a no-op: it records and sends nothing.
 ///
 /// ```
-/// use sentry_core::performance::{start_transaction, TransactionContext};
+/// use sentry_sdk_core::performance::{start_transaction, TransactionContext};
 /// let transaction = start_transaction(TransactionContext::new("nightly-import", "task"));
 /// let span = transaction.start_child("db.query", "SELECT * FROM orders");
 /// span.set_data("rows", 42);

@@ -8,9 +8,9 @@ use super::{Level, Map, Value};
 /// A trail entry recorded before an event: what the program did leading up to it.
 ///
 /// ```
-/// use sentry_core::protocol::{Breadcrumb, Level};
+/// use sentry_sdk_core::protocol::{Breadcrumb, Level};
 /// let crumb = Breadcrumb { category: Some("db".into()), message: Some("SELECT 1".into()), level: Level::Info, ..Default::default() };
-/// sentry_core::add_breadcrumb(crumb);
+/// sentry_sdk_core::add_breadcrumb(crumb);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Breadcrumb {

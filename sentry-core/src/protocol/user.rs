@@ -5,7 +5,7 @@ use super::{Map, Value};
 /// The user an event happened to.
 ///
 /// ```
-/// let user = sentry_core::protocol::User { id: Some("42".into()), ..Default::default() };
+/// let user = sentry_sdk_core::protocol::User { id: Some("42".into()), ..Default::default() };
 /// assert_eq!(user.id.as_deref(), Some("42"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

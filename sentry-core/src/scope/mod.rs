@@ -49,12 +49,12 @@ pub(crate) struct ScopeData {
 /// [`with_scope`](crate::with_scope); cloning it is O(1).
 ///
 /// ```
-/// sentry_core::with_scope(
+/// sentry_sdk_core::with_scope(
 ///     |scope| {
 ///         scope.set_tag("order", "42");
-///         scope.set_level(Some(sentry_core::protocol::Level::Warning));
+///         scope.set_level(Some(sentry_sdk_core::protocol::Level::Warning));
 ///     },
-///     || sentry_core::capture_message("checkout slow", sentry_core::protocol::Level::Info),
+///     || sentry_sdk_core::capture_message("checkout slow", sentry_sdk_core::protocol::Level::Info),
 /// );
 /// ```
 #[derive(Clone, Default)]
@@ -140,7 +140,7 @@ impl Scope {
     ///
     /// ```
     /// let order_id = 42;
-    /// sentry_core::with_scope(|scope| scope.set_local_value("order_id", &order_id), || {
+    /// sentry_sdk_core::with_scope(|scope| scope.set_local_value("order_id", &order_id), || {
     ///     // ... events captured here show `order_id = 42`
     /// });
     /// ```

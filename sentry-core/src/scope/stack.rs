@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 
 use once_cell::sync::Lazy;
-use sentry_transport::sync::Mutex;
+use sentry_sdk_transport::sync::Mutex;
 
 use super::Scope;
 

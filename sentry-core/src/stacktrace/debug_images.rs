@@ -248,7 +248,10 @@ mod tests {
         let image = &meta["images"][0];
         assert_eq!(image["type"], "elf");
         assert_eq!(image["code_id"].as_str().unwrap().len(), 40, "{image}");
-        assert!(image["code_file"].as_str().unwrap().contains("sentry_core"));
+        assert!(image["code_file"]
+            .as_str()
+            .unwrap()
+            .contains("sentry_sdk_core"));
         let start = u64::from_str_radix(
             image["image_addr"]
                 .as_str()

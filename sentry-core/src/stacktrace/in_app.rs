@@ -12,9 +12,9 @@ const NOT_IN_APP_CRATES: &[&str] = &[
     "alloc",
     "backtrace",
     "sentry_sdk",
-    "sentry_core",
-    "sentry_transport",
-    "sentry_integrations",
+    "sentry_sdk_core",
+    "sentry_sdk_transport",
+    "sentry_sdk_integrations",
     "sentry",
     "tokio",
     "tokio_util",
@@ -115,10 +115,10 @@ const PANIC_PREFIXES: &[&str] = &[
 /// The SDK's own crates: a stack is trimmed only when one of these is on top.
 const SDK_CRATES: &[&str] = &[
     "backtrace::",
-    "sentry_core::",
+    "sentry_sdk_core::",
     "sentry_sdk::",
-    "sentry_integrations::",
-    "sentry_transport::",
+    "sentry_sdk_integrations::",
+    "sentry_sdk_transport::",
 ];
 
 /// Frames that sit between SDK frames, or between the SDK and the user's first frame, and are
@@ -222,7 +222,7 @@ mod tests {
         let mut frames = vec![
             Frame::default(),
             frame("backtrace::backtrace::trace"),
-            frame("sentry_core::stacktrace::RawStack::capture"),
+            frame("sentry_sdk_core::stacktrace::RawStack::capture"),
             frame("std::panicking::rust_panic_with_hook"),
             frame("core::panicking::panic_fmt"),
             frame("myapp::divide"),
@@ -245,11 +245,11 @@ mod tests {
     fn glue_between_the_sdk_and_the_user_goes_with_the_sdk() {
         // A `log::error!` with the client bound process-wide, innermost first.
         let mut frames = vec![
-            frame("sentry_core::api::capture_event_with_stack"),
-            frame("sentry_core::client::with_global::{{closure}}"),
+            frame("sentry_sdk_core::api::capture_event_with_stack"),
+            frame("sentry_sdk_core::client::with_global::{{closure}}"),
             frame("core::option::Option<T>::map"),
             frame("std::thread::local::LocalKey<T>::try_with"),
-            frame("sentry_integrations::log::capture_with"),
+            frame("sentry_sdk_integrations::log::capture_with"),
             frame("<log::__private_api::GlobalLogger as log::Log>::log"),
             frame("log::__private_api::log_impl"),
             frame("myapp::charge"),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use once_cell::sync::Lazy;
-use sentry_transport::sync::Mutex;
+use sentry_sdk_transport::sync::Mutex;
 
 use crate::protocol::Frame;
 

@@ -40,7 +40,7 @@ use serde_json::{Map, Value};
 /// A Sentry envelope: headers plus items.
 ///
 /// ```
-/// use sentry_transport::{Envelope, Item};
+/// use sentry_sdk_transport::{Envelope, Item};
 /// let mut envelope = Envelope::new();
 /// envelope.set_header("event_id", "9ec79c33ec9942ab8353589fcb2e04dc");
 /// envelope.add_item(Item::new("attachment", Vec::new()).with_header("filename", "a.txt"));
