@@ -13,6 +13,9 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "no import circles between modules (DESIGN.md: dependencies point one way)"
+python3 scripts/module-cycles.py
+
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 

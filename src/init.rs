@@ -18,8 +18,8 @@ use sentry_sdk_core::{Client, ClientOptions};
 /// ```
 pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
     let mut options = options.into().apply_env();
-    sentry_sdk_transport::debug::set_enabled(options.get_debug());
-    if options.get_default_integrations() {
+    sentry_sdk_transport::debug::set_enabled(options.settings().debug);
+    if options.settings().default_integrations {
         options = with_default_integrations(options);
     }
     let problem_before = options.problem().cloned();
@@ -30,7 +30,7 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
             if let Some(previous) = previous {
                 // Re-init: the old client finishes what it has (within its own shutdown
                 // timeout) on a thread of its own, so `init` does not wait for it.
-                let timeout = previous.options().get_shutdown_timeout();
+                let timeout = previous.options().settings().shutdown_timeout;
                 let closer = std::thread::Builder::new()
                     .name("sentry-close".into())
                     .spawn(move || previous.close(timeout));
@@ -58,18 +58,22 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
 /// The panic hook (feature `panic`), the contexts and dedupe, unless already added.
 fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     let has = |options: &ClientOptions, name: &str| {
-        options.get_integrations().iter().any(|i| i.name() == name)
+        options
+            .settings()
+            .integrations
+            .iter()
+            .any(|i| i.name() == name)
     };
     #[cfg(feature = "panic")]
     if !has(&options, "panic") {
-        options = options.integrations(sentry_sdk_integrations::PanicIntegration::new());
+        options = options.add_integration(sentry_sdk_integrations::PanicIntegration::new());
     }
     // Dedupe first: a dropped duplicate is not given contexts first.
     if !has(&options, "dedupe") {
-        options = options.integrations(sentry_sdk_integrations::DedupeIntegration::new());
+        options = options.add_integration(sentry_sdk_integrations::DedupeIntegration::new());
     }
     if !has(&options, "contexts") {
-        options = options.integrations(sentry_sdk_integrations::ContextsIntegration::new());
+        options = options.add_integration(sentry_sdk_integrations::ContextsIntegration::new());
     }
     options
 }
@@ -103,6 +107,6 @@ impl Drop for ClientInitGuard {
         if sentry_sdk_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
             sentry_sdk_core::unbind();
         }
-        client.close(client.options().get_shutdown_timeout());
+        client.close(client.options().settings().shutdown_timeout);
     }
 }

@@ -63,9 +63,11 @@
 mod init;
 
 pub use init::{init, ClientInitGuard};
-pub use sentry_sdk_core::protocol::{Breadcrumb, Event, EventId, Level, User};
 #[doc(hidden)]
-pub use sentry_sdk_core::{__clear_symbol_cache, __local_value};
+pub use sentry_sdk_core::__local_value;
+#[doc(hidden)]
+pub use sentry_sdk_core::__private::__clear_symbol_cache;
+pub use sentry_sdk_core::protocol::{Breadcrumb, Event, EventId, Level, User};
 pub use sentry_sdk_core::{
     capture_exception_with_stacktrace, capture_exception_with_values, debug_bounded, release_name,
     MAX_VALUE_CHARS,
@@ -73,12 +75,12 @@ pub use sentry_sdk_core::{
 
 pub use sentry_sdk_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
-    configure_global_scope, configure_scope, current_client, flush, last_event_id, protocol,
-    remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, transport,
-    unbind, with_current_client, with_isolation_scope, with_scope, with_thread_client, AsError,
-    BeforeBreadcrumb, BeforeSend, Client, ClientOptions, Error, ErrorSampler, Integration,
-    IntoBreadcrumb, Isolated, IsolationExt, RawStack, Scope, TransportContext, TransportFactory,
-    SDK_NAME, SDK_VERSION,
+    configure_global_scope, configure_scope, current_client, flush, is_active, last_event_id,
+    protocol, remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user,
+    transport, unbind, with_current_client, with_isolation_scope, with_scope, with_thread_client,
+    AsError, BeforeBreadcrumb, BeforeSend, BeforeSendLog, Client, ClientOptions, Error,
+    ErrorSampler, Integration, IntoBreadcrumb, Isolated, IsolationExt, RawStack, Scope, Settings,
+    TransportContext, TransportFactory, TransportSettings, SDK_NAME, SDK_VERSION,
 };
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

@@ -7,10 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::binding;
 use crate::callback;
-use crate::client::{self, Client};
+use crate::client::Client;
 use crate::error_chain::exceptions_from_error;
-use crate::pipeline::Capture;
+use crate::payload::Capture;
 use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
 use crate::scope::{stack, Scope};
 use crate::stacktrace::RawStack;
@@ -38,10 +39,10 @@ impl<F: FnOnce() -> Breadcrumb> IntoBreadcrumb for F {
 /// is bound or an SDK callback is running on this thread.
 #[inline]
 fn with_active_client<R>(f: impl FnOnce(&Arc<Client>) -> R) -> Option<R> {
-    if !client::maybe_bound() || callback::is_inside() {
+    if !binding::is_active() || callback::is_inside() {
         return None;
     }
-    client::with_current(f)
+    binding::with_current_client(f)
 }
 
 /// Whether a capture or scope change now would be kept.
@@ -67,7 +68,7 @@ fn error_event(error: &(dyn std::error::Error + 'static), type_name: &str) -> Ev
 /// ```
 #[inline]
 pub fn capture_message(message: &str, level: Level) -> EventId {
-    if !client::maybe_bound() {
+    if !binding::is_active() {
         return EventId::NIL;
     }
     capture_message_bound(message, level)
@@ -78,7 +79,8 @@ fn capture_message_bound(message: &str, level: Level) -> EventId {
     with_active_client(|client| {
         let stack = client
             .options()
-            .get_attach_stacktrace()
+            .settings()
+            .attach_stacktrace
             .then(RawStack::capture);
         let event = Event {
             message: Some(message.to_owned()),
@@ -102,7 +104,7 @@ fn capture_message_bound(message: &str, level: Level) -> EventId {
 /// ```
 #[inline]
 pub fn capture_exception<E: AsError + ?Sized>(error: &E) -> EventId {
-    if !client::maybe_bound() {
+    if !binding::is_active() {
         return EventId::NIL;
     }
     capture_exception_bound(error)
@@ -198,7 +200,7 @@ pub fn capture_event(event: Event) -> EventId {
 
 /// The id of the last event captured on this thread (nil if none).
 pub fn last_event_id() -> EventId {
-    client::last_event_id()
+    binding::last_event_id()
 }
 
 /// Records a breadcrumb in the isolation scope, after `before_breadcrumb`. Pass a closure to
@@ -304,12 +306,12 @@ pub fn with_isolation_scope<R>(body: impl FnOnce() -> R) -> R {
 /// Waits at most `timeout` until queued events are sent; true if they were (or nothing is
 /// bound).
 pub fn flush(timeout: Duration) -> bool {
-    client::current().map_or(true, |c| c.flush(timeout))
+    binding::current_client().map_or(true, |c| c.flush(timeout))
 }
 
 /// Flushes for at most `timeout`, then closes the client and unbinds it.
 pub fn close(timeout: Duration) -> bool {
-    match client::unbind() {
+    match binding::unbind() {
         Some(c) => c.close(timeout),
         None => true,
     }

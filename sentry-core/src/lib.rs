@@ -5,17 +5,25 @@
 //! `init` and the default integrations.
 //!
 //! # Layout
-//! - `api`: the top-level functions (`capture_*`, `set_*`, `with_scope`, `flush`).
-//! - `client`: [`Client`]: options plus transport; where the bound client is kept.
-//! - `scope`: [`Scope`] data, where the global/isolation/current scopes live, merging.
-//! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker.
-//! - `error_chain`: `std::error::Error` chains to exception values.
-//! - `callback`: running user callbacks with re-entry disabled and panics caught.
-//! - [`performance`]: transactions and spans.
-//! - [`logs`]: structured logs and the `logger_*!` macros.
-//! - [`protocol`]: the event payload types.
-//! - `options`: [`ClientOptions`].
+//! Modules import in one direction, from the bottom of this list to the top:
+//! - `api`: the top-level functions (`capture_*`, `set_*`, `with_scope`, `flush`);
+//! - [`logs`]: structured logs and the `logger_*!` macros;
+//! - `capture`: the caller's side of an error capture (sampling, trace, snapshot, enqueue);
+//! - [`performance`]: transactions and spans, and the span entered on each thread;
+//! - `binding`: where the client in force is kept (process-wide and per thread);
+//! - `client`: [`Client`]: validated options plus a running transport;
+//! - `payload`: where every payload is serialised (error events, transactions, logs), on the
+//!   SDK's thread;
+//! - `scope`: [`Scope`] data, where the global/isolation/current scopes live (and where a
+//!   breadcrumb is stored: `scope/breadcrumbs.rs`), merging them into an event;
+//! - `options`: [`ClientOptions`], its [`Settings`], environment variables, [`Integration`];
+//! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker;
+//! - `error_chain`: `std::error::Error` chains to exception values;
+//! - [`protocol`]: the payload types (events, ids, spans, logs);
+//! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
 //! - `test` (feature `test`): capture events in your own tests.
+//!
+//! Rate limits, retries and the offline cache live in `sentry-sdk-transport`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -24,21 +32,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
+mod binding;
 mod callback;
+mod capture;
 mod client;
 mod error;
 mod error_chain;
 mod future;
 mod hostname;
-mod integration;
 mod local_values;
 pub mod logs;
 mod options;
+mod payload;
 pub mod performance;
-mod pipeline;
 pub mod protocol;
 mod random;
 mod scope;
+mod sdk;
 mod stacktrace;
 #[cfg(feature = "test")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
@@ -51,33 +61,38 @@ pub use api::{
     set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope,
     with_scope, AsError, IntoBreadcrumb,
 };
-pub use client::{
-    current as current_client, maybe_bound as is_active, unbind,
-    with_current as with_current_client, with_thread_client, Client, SDK_NAME, SDK_VERSION,
-};
+pub use binding::{current_client, is_active, unbind, with_current_client, with_thread_client};
+pub use client::Client;
 pub use error::Error;
 pub use future::{Isolated, IsolationExt};
-pub use integration::Integration;
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, ErrorSampler, TransportContext,
-    TransportFactory,
+    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, ErrorSampler, Integration,
+    Settings, TransportContext, TransportFactory, TransportSettings,
 };
 pub use scope::Scope;
-#[doc(hidden)]
-pub use stacktrace::__clear_symbol_cache;
+pub use sdk::{SDK_NAME, SDK_VERSION};
 pub use stacktrace::RawStack;
 
-/// The transport layer, re-exported for custom transports.
+/// What a custom transport needs: the [`Transport`](transport::Transport) trait, what it is
+/// handed ([`Outgoing`](transport::Outgoing), [`Envelope`](transport::Envelope),
+/// [`Item`](transport::Item), [`Dsn`](transport::Dsn)), the counters it reports drops to,
+/// and the HTTP transport with its options, to wrap or configure.
 pub mod transport {
-    pub use sentry_sdk_transport::debug::is_sdk_thread;
+    pub use sentry_sdk_transport::{
+        CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions,
+        HttpTransport, Item, Outgoing, Transport,
+    };
+}
+
+/// Not public API: what this workspace's other crates (`sentry-sdk`, `sentry-sdk-integrations`)
+/// share with this one. No semver guarantee; do not use.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::stacktrace::__clear_symbol_cache;
+    pub use sentry_sdk_transport::debug::{always_log, debug_log, is_sdk_thread, set_enabled};
     pub use sentry_sdk_transport::sync::Mutex;
     pub use sentry_sdk_transport::time::rfc3339;
-    pub use sentry_sdk_transport::{
-        parse_rate_limits, parse_retry_after, CacheOptions, ClientReports, DataCategory,
-        DiscardReason, Dsn, Envelope, HttpOptions, HttpTransport, Item, Outgoing, RateLimits,
-        Transport,
-    };
 }
 
 #[allow(dead_code)]
@@ -85,6 +100,7 @@ fn _assert_impls() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Client>();
     send_sync::<ClientOptions>();
+    send_sync::<Settings>();
     send_sync::<Scope>();
     send_sync::<Error>();
 }

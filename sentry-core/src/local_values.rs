@@ -85,20 +85,3 @@ macro_rules! capture_exception {
         }
     }};
 }
-
-/// The release name of the calling crate, `name@version` from its `Cargo.toml`.
-///
-/// ```
-/// let release = sentry_sdk_core::release_name!();
-/// assert_eq!(release, concat!("sentry-core@", env!("CARGO_PKG_VERSION")));
-/// ```
-#[macro_export]
-macro_rules! release_name {
-    () => {
-        ::std::concat!(
-            ::std::env!("CARGO_PKG_NAME"),
-            "@",
-            ::std::env!("CARGO_PKG_VERSION")
-        )
-    };
-}

@@ -6,201 +6,39 @@
 //! logs per envelope (sent at 100, after 5 s, and at `flush`/`close`). With no client or logs
 //! off, the macros format nothing.
 
-use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
-use serde_json::json;
+use sentry_sdk_transport::Outgoing;
 
-use crate::client::{self, Client, SDK_NAME, SDK_VERSION};
-use crate::performance::{SpanId, TraceId};
-use crate::protocol::{Map, Value};
+pub use crate::protocol::{Log, LogAttribute, LogLevel};
 
-/// The severity of a structured log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogLevel {
-    /// Very detailed.
-    Trace,
-    /// Debugging.
-    Debug,
-    /// Informational.
-    Info,
-    /// A warning.
-    Warn,
-    /// An error.
-    Error,
-    /// A crash.
-    Fatal,
-}
-
-impl LogLevel {
-    /// The name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Trace => "trace",
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-            LogLevel::Fatal => "fatal",
-        }
-    }
-
-    /// The lowest OpenTelemetry severity number of the level.
-    pub fn severity_number(self) -> u8 {
-        match self {
-            LogLevel::Trace => 1,
-            LogLevel::Debug => 5,
-            LogLevel::Info => 9,
-            LogLevel::Warn => 13,
-            LogLevel::Error => 17,
-            LogLevel::Fatal => 21,
-        }
-    }
-}
-
-/// A typed attribute value: string, boolean, integer (i64) or double. A `u64` above
-/// `i64::MAX` becomes a string, as the protocol asks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogAttribute(pub Value);
-
-impl LogAttribute {
-    /// The `Display` text of `value`, as a string attribute.
-    pub fn from_display(value: &dyn fmt::Display) -> Self {
-        LogAttribute(Value::String(value.to_string()))
-    }
-
-    fn type_name(&self) -> &'static str {
-        match &self.0 {
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() => "integer",
-            Value::Number(_) => "double",
-            _ => "string",
-        }
-    }
-}
-
-impl Serialize for LogAttribute {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(2))?;
-        match &self.0 {
-            // A number that is neither an i64 nor an f64 (a u64 above i64::MAX) goes as text.
-            Value::Number(n) if !n.is_i64() && !n.is_f64() => {
-                map.serialize_entry("value", &n.to_string())?;
-                map.serialize_entry("type", "string")?;
-                return map.end();
-            }
-            v @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
-                map.serialize_entry("value", v)?
-            }
-            other => map.serialize_entry("value", &other.to_string())?,
-        }
-        map.serialize_entry("type", self.type_name())?;
-        map.end()
-    }
-}
-
-macro_rules! attribute_from {
-    ($($t:ty => $conv:expr),* $(,)?) => {
-        $(impl From<$t> for LogAttribute {
-            fn from(v: $t) -> Self {
-                let conv: fn($t) -> Value = $conv;
-                LogAttribute(conv(v))
-            }
-        })*
-    };
-}
-
-attribute_from! {
-    bool => Value::Bool,
-    i8 => |v| json!(v), i16 => |v| json!(v), i32 => |v| json!(v), i64 => |v| json!(v),
-    u8 => |v| json!(v), u16 => |v| json!(v), u32 => |v| json!(v),
-    u64 => |v| i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| json!(i)),
-    usize => |v| i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| json!(i)),
-    f32 => |v| json!(f64::from(v)), f64 => |v| json!(v),
-    String => Value::String,
-    &str => |v| Value::String(v.to_owned()),
-    &String => |v| Value::String(v.clone()),
-}
-
-/// One structured log.
-#[derive(Debug, Clone)]
-pub struct Log {
-    /// Severity.
-    pub level: LogLevel,
-    /// The formatted message.
-    pub body: String,
-    /// Attributes; the SDK adds its defaults on the worker.
-    pub attributes: Map<LogAttribute>,
-    /// When it happened.
-    pub timestamp: SystemTime,
-    /// The trace it belongs to (the entered span's, else the client's propagation trace).
-    pub trace_id: Option<TraceId>,
-    /// The span entered when it was logged.
-    pub span_id: Option<SpanId>,
-}
-
-impl Log {
-    /// A log at `level` with `body`, now, with no attributes.
-    pub fn new(level: LogLevel, body: impl Into<String>) -> Self {
-        Log {
-            level,
-            body: body.into(),
-            attributes: Map::new(),
-            timestamp: SystemTime::now(),
-            trace_id: None,
-            span_id: None,
-        }
-    }
-}
-
-impl Serialize for Log {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry(
-            "timestamp",
-            &sentry_sdk_transport::time::unix_seconds(self.timestamp),
-        )?;
-        if let Some(trace_id) = &self.trace_id {
-            map.serialize_entry("trace_id", trace_id)?;
-        }
-        if let Some(span_id) = &self.span_id {
-            map.serialize_entry("span_id", span_id)?;
-        }
-        map.serialize_entry("level", self.level.as_str())?;
-        map.serialize_entry("severity_number", &self.level.severity_number())?;
-        map.serialize_entry("body", &self.body)?;
-        map.serialize_entry("attributes", &self.attributes)?;
-        map.end()
-    }
-}
+use crate::client::Client;
+use crate::payload::log_item;
+use crate::{binding, callback, performance};
 
 /// Whether a log sent now would be kept: a client is bound with `enable_logs(true)`. The
 /// macros check this before formatting anything.
 #[inline]
 pub fn logs_enabled() -> bool {
-    client::maybe_bound()
-        && !crate::callback::is_inside()
-        && client::with_current(|c| c.options().get_enable_logs()) == Some(true)
+    binding::is_active()
+        && !callback::is_inside()
+        && binding::with_current_client(|c| c.options().settings().enable_logs) == Some(true)
 }
 
 /// Sends a structured log (if logs are enabled).
 pub fn capture_log(log: Log) {
-    client::with_current(|client| client.capture_log(log));
+    binding::with_current_client(|client| client.capture_log(log));
 }
 
 impl Client {
     /// Sends a structured log through this client if it has `enable_logs(true)` (what
     /// [`capture_log`] does once it has found the client).
     pub fn capture_log(self: &Arc<Self>, mut log: Log) {
-        if crate::callback::is_inside() || !self.options.get_enable_logs() || self.is_closed() {
+        if callback::is_inside() || !self.options().settings().enable_logs || self.is_closed() {
             return;
         }
         if log.trace_id.is_none() {
-            match crate::performance::current_span().and_then(|s| s.ids()) {
+            match performance::current_span().and_then(|s| s.ids()) {
                 Some((trace, span)) => {
                     log.trace_id = Some(trace);
                     log.span_id = Some(span);
@@ -209,50 +47,8 @@ impl Client {
             }
         }
         let size_hint = 256 + log.body.len() + log.attributes.len() * 48;
-        let worker_client = self.clone();
-        self.transport.send(Outgoing::log(size_hint, move || {
-            worker_client.log_item(log)
-        }));
-    }
-
-    /// The worker's part: default attributes, `before_send_log`, serialisation.
-    fn log_item(&self, mut log: Log) -> Option<Vec<u8>> {
-        let o = &self.options;
-        let mut defaults: Vec<(&str, Value)> = vec![
-            ("sentry.environment", json!(o.get_environment())),
-            ("sentry.sdk.name", json!(SDK_NAME)),
-            ("sentry.sdk.version", json!(SDK_VERSION)),
-        ];
-        if let Some(release) = o.get_release() {
-            defaults.push(("sentry.release", json!(release)));
-        }
-        if let Some(server) = &self.server_name {
-            defaults.push(("server.address", json!(server)));
-        }
-        for (key, value) in defaults {
-            log.attributes
-                .entry(key.to_owned())
-                .or_insert(LogAttribute(value));
-        }
-        if let Some(hook) = o.before_send_log_fn() {
-            let hook = hook.clone();
-            match crate::callback::run("before_send_log", move || hook(log)).flatten() {
-                Some(kept) => log = kept,
-                None => {
-                    self.reports
-                        .record(DiscardReason::BeforeSend, DataCategory::LogItem, 1);
-                    return None;
-                }
-            }
-        }
-        match serde_json::to_vec(&log) {
-            Ok(bytes) => Some(bytes),
-            Err(_) => {
-                self.reports
-                    .record(DiscardReason::InternalSdkError, DataCategory::LogItem, 1);
-                None
-            }
-        }
+        let context = self.build_context().clone();
+        self.send(Outgoing::log(size_hint, move || log_item(&context, log)));
     }
 }
 
@@ -355,7 +151,12 @@ macro_rules! logger_fatal { ($($t:tt)+) => { $crate::logger_log!($crate::logs::L
 
 #[cfg(all(test, feature = "test"))]
 mod tests {
+    use std::fmt;
+
+    use serde_json::json;
+
     use super::*;
+    use crate::sdk::SDK_NAME;
     use crate::test::with_captured_envelopes_options;
     use crate::ClientOptions;
 

@@ -6,8 +6,6 @@
 
 use std::cell::Cell;
 
-use crate::protocol::EventId;
-
 thread_local! {
     static STATE: Cell<[u64; 4]> = Cell::new(seed());
 }
@@ -62,26 +60,9 @@ pub(crate) fn keep(rate: f32) -> bool {
     rate >= 1.0 || (rate > 0.0 && next_f64() < f64::from(rate))
 }
 
-/// A new random (version 4) event id.
-pub(crate) fn event_id() -> EventId {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&next_u64().to_le_bytes());
-    bytes[8..].copy_from_slice(&next_u64().to_le_bytes());
-    EventId(uuid::Builder::from_random_bytes(bytes).into_uuid())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_v4_and_distinct() {
-        let a = event_id();
-        let b = event_id();
-        assert_ne!(a, b);
-        assert_eq!(a.0.get_version_num(), 4);
-        assert_eq!(a.to_string().len(), 32);
-    }
 
     #[test]
     fn floats_in_unit_interval() {

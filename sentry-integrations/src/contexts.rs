@@ -154,7 +154,7 @@ fn app_context() -> Value {
 }
 
 fn sentry_transport_time(t: SystemTime) -> String {
-    sentry_sdk_core::transport::rfc3339(t)
+    sentry_sdk_core::__private::rfc3339(t)
 }
 
 #[cfg(test)]

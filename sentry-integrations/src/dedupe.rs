@@ -19,7 +19,7 @@ use sentry_sdk_core::protocol::Event;
 use sentry_sdk_core::{ClientOptions, Integration};
 use serde_json::json;
 
-use sentry_sdk_core::transport::Mutex;
+use sentry_sdk_core::__private::Mutex;
 
 /// How many distinct errors the window remembers; beyond this the oldest are forgotten.
 const MAX_TRACKED: usize = 1024;
@@ -54,7 +54,7 @@ impl Integration for DedupeIntegration {
             return Some(event);
         };
         let mut state = self.state.lock();
-        let Some(window) = options.get_dedupe_window() else {
+        let Some(window) = options.settings().dedupe_window else {
             if state.last == Some(fingerprint) {
                 return None;
             }

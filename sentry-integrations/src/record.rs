@@ -39,7 +39,7 @@ impl EventMapping {
 /// does not run when nothing is wanted. The client is borrowed, not cloned, for the record.
 #[inline]
 pub(crate) fn capture(mapping: impl FnOnce() -> EventMapping, build: impl FnOnce() -> Captured) {
-    if !sentry_sdk_core::is_active() || sentry_sdk_core::transport::is_sdk_thread() {
+    if !sentry_sdk_core::is_active() || sentry_sdk_core::__private::is_sdk_thread() {
         return;
     }
     let mut mapping = mapping();
@@ -47,7 +47,7 @@ pub(crate) fn capture(mapping: impl FnOnce() -> EventMapping, build: impl FnOnce
         return;
     }
     sentry_sdk_core::with_current_client(|client| {
-        mapping.log &= client.options().get_enable_logs();
+        mapping.log &= client.options().settings().enable_logs;
         if !mapping.is_nothing() {
             dispatch(client, mapping, build());
         }

@@ -112,13 +112,13 @@ where
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         // Spans that hyper, h2 or tokio open on the SDK's own thread are never traced.
-        if !sentry_sdk_core::is_active() || sentry_sdk_core::transport::is_sdk_thread() {
+        if !sentry_sdk_core::is_active() || sentry_sdk_core::__private::is_sdk_thread() {
             return;
         }
         let Some(client) = sentry_sdk_core::current_client() else {
             return;
         };
-        if client.options().get_traces_sample_rate().is_none() {
+        if client.options().settings().traces_sample_rate.is_none() {
             return; // tracing off: no span data at all
         }
         let Some(span_ref) = ctx.span(id) else { return };

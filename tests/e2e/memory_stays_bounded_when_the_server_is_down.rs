@@ -38,7 +38,7 @@ fn child_floods_a_dead_server() {
     let after = rss_kib();
     let bound = guard
         .client()
-        .map_or(0, |c| c.options().get_transport_queue_size());
+        .map_or(0, |c| c.options().settings().transport.queue_size);
     let dropped: u64 = guard.client().map_or(0, |c| {
         c.client_reports()
             .take()

@@ -274,7 +274,7 @@ mod in_process {
         let payload = json!({
             "sid": "6b3bd6b5-1c8b-4b51-9a0b-0a6c5e5b0c11",
             "init": true,
-            "started": sentry_sdk::transport::rfc3339(std::time::SystemTime::now()),
+            "started": sentry_sdk_transport::time::rfc3339(std::time::SystemTime::now()),
             "status": "ok",
             "attrs": {"release": "e2e@1.0.0"},
         });

@@ -6,38 +6,14 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use sentry_sdk_transport::sync::Mutex;
-use sentry_sdk_transport::{DataCategory, DiscardReason};
-use serde::Serialize;
+use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 
-use super::ids::{SpanId, TraceId};
 use super::MAX_SPANS;
-use crate::client::{self, Client};
-use crate::protocol::{Map, Value};
-
-/// The status of a span or transaction (Sentry's list, as in OpenTelemetry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum SpanStatus {
-    Ok,
-    Cancelled,
-    Unknown,
-    InvalidArgument,
-    DeadlineExceeded,
-    NotFound,
-    AlreadyExists,
-    PermissionDenied,
-    ResourceExhausted,
-    FailedPrecondition,
-    Aborted,
-    OutOfRange,
-    Unimplemented,
-    InternalError,
-    Unavailable,
-    DataLoss,
-    Unauthenticated,
-}
+use crate::binding::current_client;
+use crate::client::Client;
+use crate::payload::{transaction_envelope, FinishedTransaction};
+use crate::protocol::{SpanId, SpanRecord, SpanStatus, TraceId, Value};
+use crate::scope;
 
 /// How to start a transaction: its name and operation, and optionally the trace it continues
 /// and a sampling decision already taken (by an upstream service, say).
@@ -76,57 +52,6 @@ impl TransactionContext {
         self.sampled = Some(sampled);
         self
     }
-}
-
-/// One finished span, as recorded in its transaction.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct SpanRecord {
-    pub(crate) span_id: SpanId,
-    pub(crate) parent_span_id: Option<SpanId>,
-    pub(crate) trace_id: TraceId,
-    pub(crate) op: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) status: Option<SpanStatus>,
-    #[serde(serialize_with = "seconds")]
-    pub(crate) start_timestamp: SystemTime,
-    #[serde(serialize_with = "seconds")]
-    pub(crate) timestamp: SystemTime,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub(crate) data: Map<Value>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub(crate) tags: Map<String>,
-    pub(crate) origin: &'static str,
-}
-
-impl SpanRecord {
-    /// A span starting now, with a new id.
-    fn starting(
-        trace_id: TraceId,
-        parent_span_id: Option<SpanId>,
-        op: String,
-        description: Option<String>,
-    ) -> Self {
-        let now = SystemTime::now();
-        SpanRecord {
-            span_id: SpanId::random(),
-            parent_span_id,
-            trace_id,
-            op,
-            description,
-            status: None,
-            start_timestamp: now,
-            timestamp: now,
-            data: Map::new(),
-            tags: Map::new(),
-            origin: "manual",
-        }
-    }
-}
-
-fn seconds<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(sentry_sdk_transport::time::unix_seconds(*t))
 }
 
 /// What a sampled transaction shares with its spans.
@@ -184,10 +109,10 @@ pub(crate) enum SpanKind {
 /// negative sampling decision, the transaction is a no-op; an unsampled one is counted as
 /// `sample_rate` in client reports.
 pub fn start_transaction(context: TransactionContext) -> Transaction {
-    let Some(client) = client::current() else {
+    let Some(client) = current_client() else {
         return Transaction { shared: None };
     };
-    let Some(rate) = client.options().get_traces_sample_rate() else {
+    let Some(rate) = client.options().settings().traces_sample_rate else {
         return Transaction { shared: None };
     };
     let sampled = context.sampled.unwrap_or_else(|| sample(&client, rate));
@@ -226,10 +151,10 @@ fn sample(client: &Client, rate: f32) -> bool {
 /// integrations call this first so that an unsampled trace costs no allocation. `false` with
 /// tracing off or no client; a `true` is passed on with [`TransactionContext::sampled`].
 pub fn sample_new_trace() -> bool {
-    let Some(client) = client::current() else {
+    let Some(client) = current_client() else {
         return false;
     };
-    match client.options().get_traces_sample_rate() {
+    match client.options().settings().traces_sample_rate {
         Some(rate) => sample(&client, rate),
         None => false,
     }
@@ -301,8 +226,38 @@ impl Transaction {
         if let Some(shared) = &self.shared {
             if !shared.finished.swap(true, Ordering::AcqRel) {
                 shared.root.lock().timestamp = SystemTime::now();
-                super::payload::send(shared.clone());
+                send(shared.clone());
             }
+        }
+    }
+}
+
+/// Queues a finished transaction: the scopes are snapshot here, on the thread that finished
+/// it; its spans are taken and its payload built on the worker.
+fn send(transaction: Arc<TransactionShared>) {
+    let client = transaction.client.clone();
+    if client.is_closed() {
+        return;
+    }
+    let snapshot = scope::stack::snapshot();
+    let size_hint = 1024 + transaction.spans.lock().len() * 256;
+    let context = client.build_context().clone();
+    client.send(Outgoing::deferred(
+        DataCategory::Transaction,
+        size_hint,
+        move || transaction_envelope(&context, transaction.take_finished(), &snapshot),
+    ));
+}
+
+impl TransactionShared {
+    /// What the worker builds the payload from: the spans are moved out, the rest copied.
+    fn take_finished(&self) -> FinishedTransaction {
+        FinishedTransaction {
+            name: self.name.lock().clone(),
+            root: self.root.lock().clone(),
+            parent_span_id: self.parent_span_id,
+            spans: std::mem::take(&mut *self.spans.lock()),
+            dropped_spans: self.dropped_spans.load(Ordering::Relaxed) as u64,
         }
     }
 }

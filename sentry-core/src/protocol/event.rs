@@ -18,6 +18,14 @@ impl EventId {
     pub fn is_nil(&self) -> bool {
         self.0.is_nil()
     }
+
+    /// A new random (version 4) id, from this thread's fast generator (no syscall).
+    pub(crate) fn random() -> Self {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&crate::random::next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&crate::random::next_u64().to_le_bytes());
+        EventId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
 }
 
 impl fmt::Display for EventId {
@@ -149,7 +157,7 @@ fn logentry<S: Serializer>(message: &Option<String>, s: S) -> Result<S::Ok, S::E
 impl Default for Event {
     fn default() -> Self {
         Event {
-            event_id: crate::random::event_id(),
+            event_id: EventId::random(),
             timestamp: SystemTime::now(),
             platform: "native",
             level: Level::Error,
@@ -171,5 +179,19 @@ impl Default for Event {
             sdk: None,
             debug_meta: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_are_v4_and_distinct() {
+        let a = EventId::random();
+        let b = EventId::random();
+        assert_ne!(a, b);
+        assert_eq!(a.0.get_version_num(), 4);
+        assert_eq!(a.to_string().len(), 32);
     }
 }

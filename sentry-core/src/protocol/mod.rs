@@ -1,4 +1,5 @@
-//! Protocol types: the event payload and what goes in it (PROTOCOL.md §1.5).
+//! Protocol types: the event payload and what goes in it (PROTOCOL.md §1.5), trace and span
+//! ids, span records and structured logs.
 //!
 //! Types serialise to exactly what Relay accepts; empty collections and unset options are
 //! omitted.
@@ -6,13 +7,20 @@
 mod breadcrumb;
 mod event;
 mod exception;
+mod ids;
 mod level;
+mod log;
+mod span;
 mod user;
 
 pub use breadcrumb::Breadcrumb;
 pub use event::{Event, EventId, Thread};
 pub use exception::{Exception, Frame, Mechanism, Stacktrace};
+pub use ids::{SpanId, TraceId};
 pub use level::Level;
+pub use log::{Log, LogAttribute, LogLevel};
+pub(crate) use span::SpanRecord;
+pub use span::SpanStatus;
 pub use user::User;
 
 /// A JSON value, as used for extra data, contexts and breadcrumb data.

@@ -21,12 +21,24 @@ pub(crate) use stack::Snapshot;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::protocol::{Breadcrumb, Level, Map, User, Value};
 
-/// The default number of breadcrumbs a scope keeps when no client says otherwise.
-pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+/// How many breadcrumbs [`Scope::add_breadcrumb`] keeps: the `max_breadcrumbs` of the client
+/// bound last for the process (100 before any). Events are trimmed again to their own client's
+/// limit when built. Relaxed: a breadcrumb racing with `init` may see the old limit.
+static BREADCRUMB_LIMIT: AtomicUsize = AtomicUsize::new(100);
+
+/// Told by `Client::bind`: the limit [`Scope::add_breadcrumb`] keeps from now on.
+pub(crate) fn set_breadcrumb_limit(max: usize) {
+    BREADCRUMB_LIMIT.store(max, Ordering::Relaxed);
+}
+
+fn breadcrumb_limit() -> usize {
+    BREADCRUMB_LIMIT.load(Ordering::Relaxed)
+}
 
 /// The data of one scope. Every field is behind its own `Arc` so that copying the struct after
 /// a fork is a few reference count increments.
@@ -157,10 +169,10 @@ impl Scope {
     }
 
     /// Adds a breadcrumb to this scope as it is, keeping the newest `max_breadcrumbs` of the
-    /// bound client (100 without one). Unlike the top-level
+    /// process-wide client (100 before one is bound). Unlike the top-level
     /// [`add_breadcrumb`](crate::add_breadcrumb) this does not run `before_breadcrumb`.
     pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
-        let max = crate::client::current_max_breadcrumbs();
+        let max = breadcrumb_limit();
         self.push_breadcrumb(breadcrumb, max);
     }
 
@@ -195,7 +207,7 @@ impl Scope {
                 // Others added breadcrumbs meanwhile and the edit only added some: add the
                 // edit's on top, so that neither side's are lost.
                 Some(added) => {
-                    let max = crate::client::current_max_breadcrumbs();
+                    let max = breadcrumb_limit();
                     for crumb in added {
                         self.breadcrumbs.push(crumb, max);
                     }

@@ -246,7 +246,7 @@ mod tests {
         // A `log::error!` with the client bound process-wide, innermost first.
         let mut frames = vec![
             frame("sentry_sdk_core::api::capture_event_with_stack"),
-            frame("sentry_sdk_core::client::with_global::{{closure}}"),
+            frame("sentry_sdk_core::binding::with_global::{{closure}}"),
             frame("core::option::Option<T>::map"),
             frame("std::thread::local::LocalKey<T>::try_with"),
             frame("sentry_sdk_integrations::log::capture_with"),

@@ -1,7 +1,9 @@
 //! The `Integration` trait: how features such as the panic hook plug into a client.
 
 use crate::protocol::Event;
-use crate::ClientOptions;
+use std::sync::Arc;
+
+use super::ClientOptions;
 
 /// Something that hooks into the program to capture events (the panic hook, a logger bridge).
 ///
@@ -12,8 +14,8 @@ use crate::ClientOptions;
 /// impl sentry_sdk_core::Integration for Marker {
 ///     fn name(&self) -> &'static str { "marker" }
 /// }
-/// let options = sentry_sdk_core::ClientOptions::new().integrations(Marker);
-/// assert_eq!(options.get_integrations()[0].name(), "marker");
+/// let options = sentry_sdk_core::ClientOptions::new().add_integration(Marker);
+/// assert_eq!(options.settings().integrations[0].name(), "marker");
 /// ```
 pub trait Integration: Send + Sync + 'static {
     /// The name sent in `sdk.integrations`.
@@ -31,5 +33,21 @@ pub trait Integration: Send + Sync + 'static {
     fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
         let _ = options;
         Some(event)
+    }
+}
+
+/// A shared integration (`Arc<dyn Integration>` or `Arc<T>`) is an integration too, so that
+/// [`ClientOptions::add_integration`] is the one way to add either.
+impl<I: Integration + ?Sized> Integration for Arc<I> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn setup(&self, options: &ClientOptions) {
+        (**self).setup(options)
+    }
+
+    fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
+        (**self).process_event(event, options)
     }
 }

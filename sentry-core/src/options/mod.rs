@@ -1,0 +1,422 @@
+//! [`ClientOptions`]: the builder `init` takes, with the defaults Sentry's other SDKs use.
+//!
+//! # Layout
+//! - this file: the builder and the setters of what goes into events;
+//! - `settings`: [`Settings`], the values the setters leave, read by the client and
+//!   integrations;
+//! - `transport`: delivery settings and their setters (queue, cache, proxies, TLS, your own
+//!   transport);
+//! - `env`: environment variables and release detection;
+//! - `integration`: the [`Integration`] trait.
+
+mod env;
+mod integration;
+mod settings;
+mod transport;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry_sdk_transport::Dsn;
+
+pub use integration::Integration;
+pub use settings::{BeforeBreadcrumb, BeforeSend, BeforeSendLog, ErrorSampler, Settings};
+pub use transport::{TransportContext, TransportFactory, TransportSettings};
+
+use crate::protocol::{Breadcrumb, Event, Log};
+use crate::Error;
+
+/// Options for [`init`](../sentry_sdk/fn.init.html): a builder whose setters are named like the
+/// Python SDK's options. Read what they set through [`settings`](Self::settings).
+///
+/// Values left unset in code are filled from `SENTRY_DSN`, `SENTRY_RELEASE`,
+/// `SENTRY_ENVIRONMENT` and `SENTRY_DEBUG` when the client starts. A bad value (an unparsable
+/// DSN, a sample rate outside `0.0..=1.0`) is remembered and reported by `init`, which then runs
+/// disabled; [`try_dsn`](Self::try_dsn) reports a bad DSN right away instead.
+///
+/// ```
+/// use std::time::Duration;
+/// let options = sentry_sdk_core::ClientOptions::new()
+///     .dsn("https://public@127.0.0.1:9000/42")
+///     .release("my-app@1.2.3")
+///     .environment("staging")
+///     .sample_rate(0.5)
+///     .shutdown_timeout(Duration::from_secs(1));
+/// assert_eq!(options.settings().environment, "staging");
+/// assert!(options.problem().is_none());
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ClientOptions {
+    settings: Settings,
+    set_in_code: SetInCode,
+    problem: Option<Error>,
+}
+
+/// Which values code set, so that [`ClientOptions::apply_env`] leaves them alone (an empty
+/// DSN set in code disables the SDK even with `SENTRY_DSN` set).
+#[derive(Clone, Copy, Default)]
+struct SetInCode {
+    dsn: bool,
+    environment: bool,
+    debug: bool,
+}
+
+impl ClientOptions {
+    /// Options with every default: no DSN (the SDK stays disabled unless `SENTRY_DSN` is set).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The values set so far (defaults where nothing was set).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The first configuration problem found, if any; `init` reports it and runs disabled.
+    pub fn problem(&self) -> Option<&Error> {
+        self.problem.as_ref()
+    }
+
+    fn remember(&mut self, problem: Error) {
+        // The first problem is the one reported; later ones are usually consequences.
+        self.problem.get_or_insert(problem);
+    }
+
+    /// Where to send events. An unparsable DSN is remembered and reported by `init` (which then
+    /// runs disabled); an empty string explicitly disables the SDK, even if `SENTRY_DSN` is set.
+    pub fn dsn(mut self, dsn: &str) -> Self {
+        self.set_in_code.dsn = true;
+        if dsn.trim().is_empty() {
+            self.settings.dsn = None;
+            return self;
+        }
+        match Dsn::from_str(dsn) {
+            Ok(parsed) => self.settings.dsn = Some(parsed),
+            Err(err) => {
+                self.settings.dsn = None;
+                self.remember(Error::InvalidDsn(Arc::new(err)));
+            }
+        }
+        self
+    }
+
+    /// Like [`dsn`](Self::dsn), but returns the parse error (naming the bad part) right away.
+    ///
+    /// ```
+    /// let err = sentry_sdk_core::ClientOptions::new().try_dsn("https://127.0.0.1/1").unwrap_err();
+    /// assert!(err.to_string().contains("public key"), "{err}");
+    /// ```
+    pub fn try_dsn(mut self, dsn: &str) -> Result<Self, Error> {
+        let parsed = Dsn::from_str(dsn).map_err(|e| Error::InvalidDsn(Arc::new(e)))?;
+        self.settings.dsn = Some(parsed);
+        self.set_in_code.dsn = true;
+        Ok(self)
+    }
+
+    /// The release (`my-app@1.2.3`, see [`release_name!`](crate::release_name)); defaults to
+    /// `SENTRY_RELEASE`, then a commit id from common CI variables (`GITHUB_SHA`,
+    /// `CI_COMMIT_SHA`, `CIRCLE_SHA1`, `HEROKU_SLUG_COMMIT`, `SOURCE_VERSION`, ...).
+    pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.release = Some(release.into());
+        self
+    }
+
+    /// The environment; defaults to `SENTRY_ENVIRONMENT`, then `production`.
+    pub fn environment(mut self, environment: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.environment = environment.into();
+        self.set_in_code.environment = true;
+        self
+    }
+
+    /// The distribution of the release (a build number, say).
+    pub fn dist(mut self, dist: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.dist = Some(dist.into());
+        self
+    }
+
+    /// The host name sent with events.
+    pub fn server_name(mut self, server_name: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.server_name = Some(server_name.into());
+        self
+    }
+
+    /// The share of error events to send, from `0.0` to `1.0` (default). Events sampled out
+    /// are counted in client reports as `sample_rate`. A value outside the range (or NaN) is
+    /// remembered and reported by `init`, which then runs disabled.
+    pub fn sample_rate(mut self, rate: f32) -> Self {
+        if let Some(rate) = self.checked_rate("sample_rate", rate) {
+            self.settings.sample_rate = rate;
+        }
+        self
+    }
+
+    /// `rate` if it is a share (0.0 to 1.0); otherwise remembered as an option error.
+    fn checked_rate(&mut self, name: &'static str, rate: f32) -> Option<f32> {
+        if (0.0..=1.0).contains(&rate) {
+            return Some(rate);
+        }
+        self.remember(Error::InvalidOption {
+            name,
+            reason: format!("{rate} is not between 0.0 and 1.0"),
+        });
+        None
+    }
+
+    /// How many breadcrumbs an event carries at most (default 100); older ones are dropped.
+    pub fn max_breadcrumbs(mut self, max: usize) -> Self {
+        self.settings.max_breadcrumbs = max;
+        self
+    }
+
+    /// Attach the capture site's stack trace to message events too (default `false`).
+    pub fn attach_stacktrace(mut self, on: bool) -> Self {
+        self.settings.attach_stacktrace = on;
+        self
+    }
+
+    /// Allow integrations to send personal data such as IP addresses (default `false`).
+    pub fn send_default_pii(mut self, on: bool) -> Self {
+        self.settings.send_default_pii = on;
+        self
+    }
+
+    /// Called with every event before it is sent; return `None` to drop it (counted as
+    /// `before_send` in client reports).
+    ///
+    /// It runs on the SDK's background thread for ordinary captures and inline for panics. It
+    /// may call back into the SDK: captures from inside it are ignored rather than recursing. A
+    /// panic inside it drops the event and is reported on stderr; it never reaches your program.
+    pub fn before_send(
+        mut self,
+        f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_send = Some(Arc::new(f));
+        self
+    }
+
+    /// Called with every breadcrumb, on the thread that adds it, before it is stored; return
+    /// `None` to drop it. Captures from inside it are ignored.
+    pub fn before_breadcrumb(
+        mut self,
+        f: impl Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_breadcrumb = Some(Arc::new(f));
+        self
+    }
+
+    /// How long dropping the init guard (and a panic) waits for pending events (default 2 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Print what the SDK does to stderr (default: `SENTRY_DEBUG`, else off).
+    pub fn debug(mut self, on: bool) -> Self {
+        self.settings.debug = on;
+        self.set_in_code.debug = true;
+        self
+    }
+
+    /// Function-path prefixes always treated as your own code (wins over every other rule).
+    pub fn in_app_include(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.in_app_include.push(prefix.into());
+        self
+    }
+
+    /// Function-path prefixes never treated as your own code.
+    pub fn in_app_exclude(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.in_app_exclude.push(prefix.into());
+        self
+    }
+
+    /// Whether `init` adds the default integrations (the panic hook); default `true`.
+    pub fn default_integrations(mut self, on: bool) -> Self {
+        self.settings.default_integrations = on;
+        self
+    }
+
+    /// Adds an integration; it is set up when the client starts. An integration already
+    /// shared as `Arc<dyn Integration>` (or `Arc<T>`) can be added too. Default: none besides
+    /// those `init` adds (see [`default_integrations`](Self::default_integrations)).
+    ///
+    /// ```
+    /// struct Marker;
+    /// impl sentry_sdk_core::Integration for Marker {
+    ///     fn name(&self) -> &'static str { "marker" }
+    /// }
+    /// let options = sentry_sdk_core::ClientOptions::new().add_integration(Marker);
+    /// assert_eq!(options.settings().integrations[0].name(), "marker");
+    /// ```
+    pub fn add_integration(mut self, integration: impl Integration) -> Self {
+        self.settings.integrations.push(Arc::new(integration));
+        self
+    }
+
+    /// Drops error events whose exception type (short or full path, e.g. `ParseIntError` or
+    /// `core::num::error::ParseIntError`) equals `pattern`, or whose exception value or
+    /// message contains it. Counted as `event_processor`. Default: nothing ignored.
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new()
+    ///     .ignore_errors("BrokenPipe")
+    ///     .ignore_errors("connection reset by peer");
+    /// # let _ = options;
+    /// ```
+    pub fn ignore_errors(mut self, pattern: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.ignore_errors.push(pattern.into());
+        self
+    }
+
+    /// Decides per event which share of events like it to send (`0.0..=1.0`), instead of
+    /// `sample_rate`. Runs on the capturing thread with the event's message and exceptions
+    /// (scopes not yet applied); a value out of range counts as 0. Dropped events are counted
+    /// as `sample_rate`.
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new().error_sampler(|event| {
+    ///     let timeout = event.exception.iter().any(|e| e.ty == "Elapsed");
+    ///     if timeout { 0.1 } else { 1.0 }
+    /// });
+    /// # let _ = options;
+    /// ```
+    pub fn error_sampler(
+        mut self,
+        sampler: impl Fn(&Event) -> f32 + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.error_sampler = Some(Arc::new(sampler));
+        self
+    }
+
+    /// Add the source lines around each in-app frame (5 before, 5 after) when the source file
+    /// is readable where the program runs (default `true`). Read on the background thread,
+    /// cached, at most 1 MiB per file.
+    pub fn include_source_context(mut self, on: bool) -> Self {
+        self.settings.include_source_context = on;
+        self
+    }
+
+    /// Turns tracing on: the share of transactions to record and send, from `0.0` to `1.0`.
+    /// Unset (default), transactions are no-ops. Out of range is a configuration error.
+    pub fn traces_sample_rate(mut self, rate: f32) -> Self {
+        if let Some(rate) = self.checked_rate("traces_sample_rate", rate) {
+            self.settings.traces_sample_rate = Some(rate);
+        }
+        self
+    }
+
+    /// Send structured logs (`logger_info!` and friends, and the `log`/`tracing`
+    /// integrations' logs). Default `false`, as Sentry's docs say.
+    pub fn enable_logs(mut self, on: bool) -> Self {
+        self.settings.enable_logs = on;
+        self
+    }
+
+    /// Called with every structured log on the SDK's background thread before it is batched;
+    /// return `None` to drop it (counted as `before_send`, category `log_item`).
+    pub fn before_send_log(
+        mut self,
+        f: impl Fn(Log) -> Option<Log> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_send_log = Some(Arc::new(f));
+        self
+    }
+
+    /// Merge repeats of the same error (same exception chain and stack): the first in each
+    /// `window` is sent, the others are counted and the next one sent after the window carries
+    /// the count in `contexts.repeats`. Without a window (default) only an event identical to
+    /// the one just before it is dropped. Needs the default `dedupe` integration.
+    pub fn dedupe_window(mut self, window: impl Into<Option<Duration>>) -> Self {
+        self.settings.dedupe_window = window.into();
+        self
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("settings", &self.settings)
+            .field("problem", &self.problem)
+            .finish()
+    }
+}
+
+impl From<&str> for ClientOptions {
+    fn from(dsn: &str) -> Self {
+        ClientOptions::new().dsn(dsn)
+    }
+}
+
+impl From<String> for ClientOptions {
+    fn from(dsn: String) -> Self {
+        ClientOptions::new().dsn(&dsn)
+    }
+}
+
+impl From<&String> for ClientOptions {
+    fn from(dsn: &String) -> Self {
+        ClientOptions::new().dsn(dsn)
+    }
+}
+
+impl<D: AsRef<str>> From<(D, ClientOptions)> for ClientOptions {
+    fn from((dsn, options): (D, ClientOptions)) -> Self {
+        options.dsn(dsn.as_ref())
+    }
+}
+
+impl From<Dsn> for ClientOptions {
+    fn from(dsn: Dsn) -> Self {
+        let mut options = ClientOptions::new();
+        options.settings.dsn = Some(dsn);
+        options.set_in_code.dsn = true;
+        options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_other_sdks() {
+        let o = ClientOptions::new();
+        assert_eq!(o.settings().max_breadcrumbs, 100);
+        assert_eq!(o.settings().shutdown_timeout, Duration::from_secs(2));
+        assert!(!o.settings().send_default_pii);
+        assert_eq!(o.settings().sample_rate, 1.0);
+        assert_eq!(o.settings().environment, "production");
+        assert!(o.settings().default_integrations);
+        assert!(o.problem().is_none());
+    }
+
+    #[test]
+    fn bad_dsn_is_remembered_not_panicked() {
+        let o = ClientOptions::from("not a dsn");
+        assert!(o.settings().dsn.is_none());
+        assert!(matches!(o.problem(), Some(Error::InvalidDsn(_))));
+        let o = ClientOptions::from(("https://k@127.0.0.1/7", ClientOptions::new().release("r")));
+        assert_eq!(o.settings().dsn.as_ref().unwrap().project_id(), "7");
+        assert_eq!(o.settings().release.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn sample_rate_out_of_range_is_a_problem() {
+        for bad in [-0.1, 1.5, f32::NAN] {
+            let o = ClientOptions::new().sample_rate(bad);
+            let msg = o.problem().expect("problem").to_string();
+            assert!(msg.contains("sample_rate"), "{msg}");
+            assert_eq!(o.settings().sample_rate, 1.0);
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let o = ClientOptions::from("https://secretkey@127.0.0.1/7");
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("secretkey"), "{shown}");
+    }
+}

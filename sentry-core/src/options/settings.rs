@@ -1,0 +1,157 @@
+//! [`Settings`]: what a client runs with, as the [`ClientOptions`](super::ClientOptions)
+//! setters left it. Read-only from the outside: only the setters change it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry_sdk_transport::Dsn;
+
+use super::integration::Integration;
+use super::transport::TransportSettings;
+use crate::protocol::{Breadcrumb, Event, Log};
+
+/// A callback that may change or drop an event before it is sent.
+pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+/// A callback that may change or drop a breadcrumb before it is stored.
+pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+/// A callback that may change or drop a structured log before it is sent.
+pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+/// Decides the sample rate of one error event; see
+/// [`ClientOptions::error_sampler`](super::ClientOptions::error_sampler).
+pub type ErrorSampler = Arc<dyn Fn(&Event) -> f32 + Send + Sync>;
+
+/// The values of a [`ClientOptions`](super::ClientOptions), each documented on the setter of
+/// the same name (which also gives its default).
+///
+/// You read them through [`ClientOptions::settings`](super::ClientOptions::settings) (for
+/// example in an [`Integration`]'s `setup`); only the setters write them, so a value here has
+/// passed their checks.
+///
+/// ```
+/// let options = sentry_sdk_core::ClientOptions::new().max_breadcrumbs(20);
+/// assert_eq!(options.settings().max_breadcrumbs, 20);
+/// assert_eq!(options.settings().environment, "production");
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Where events go; `None` leaves the SDK disabled.
+    pub dsn: Option<Dsn>,
+    /// The release, if known.
+    pub release: Option<Cow<'static, str>>,
+    /// The environment (`production` unless set).
+    pub environment: Cow<'static, str>,
+    /// The distribution of the release.
+    pub dist: Option<Cow<'static, str>>,
+    /// The host name sent with events (the machine's when `None`).
+    pub server_name: Option<Cow<'static, str>>,
+    /// The share of error events sent.
+    pub sample_rate: f32,
+    /// Decides the sample rate per error event, instead of `sample_rate`.
+    pub error_sampler: Option<ErrorSampler>,
+    /// The share of transactions recorded; `None` turns tracing off.
+    pub traces_sample_rate: Option<f32>,
+    /// How many breadcrumbs an event carries at most.
+    pub max_breadcrumbs: usize,
+    /// Whether message events carry the capture site's stack trace.
+    pub attach_stacktrace: bool,
+    /// Whether integrations may send personal data.
+    pub send_default_pii: bool,
+    /// Runs on every event before it is sent.
+    pub before_send: Option<BeforeSend>,
+    /// Runs on every breadcrumb before it is stored.
+    pub before_breadcrumb: Option<BeforeBreadcrumb>,
+    /// Whether structured logs are sent.
+    pub enable_logs: bool,
+    /// Runs on every structured log before it is batched.
+    pub before_send_log: Option<BeforeSendLog>,
+    /// How long closing (and a panic) waits for pending events.
+    pub shutdown_timeout: Duration,
+    /// Whether the SDK prints what it does to stderr.
+    pub debug: bool,
+    /// Function-path prefixes always treated as the program's own code.
+    pub in_app_include: Vec<Cow<'static, str>>,
+    /// Function-path prefixes never treated as the program's own code.
+    pub in_app_exclude: Vec<Cow<'static, str>>,
+    /// Whether `init` adds the default integrations.
+    pub default_integrations: bool,
+    /// The integrations added so far.
+    pub integrations: Vec<Arc<dyn Integration>>,
+    /// Error events dropped by exception type, value or message.
+    pub ignore_errors: Vec<Cow<'static, str>>,
+    /// Whether in-app frames carry the source lines around them.
+    pub include_source_context: bool,
+    /// The window in which repeats of one error are merged, if any.
+    pub dedupe_window: Option<Duration>,
+    /// Delivery: the transport, its queue, the offline cache, proxies and TLS.
+    pub transport: TransportSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dsn: None,
+            release: None,
+            environment: Cow::Borrowed("production"),
+            dist: None,
+            server_name: None,
+            sample_rate: 1.0,
+            error_sampler: None,
+            traces_sample_rate: None,
+            max_breadcrumbs: 100,
+            attach_stacktrace: false,
+            send_default_pii: false,
+            before_send: None,
+            before_breadcrumb: None,
+            enable_logs: false,
+            before_send_log: None,
+            shutdown_timeout: Duration::from_secs(2),
+            debug: false,
+            in_app_include: Vec::new(),
+            in_app_exclude: Vec::new(),
+            default_integrations: true,
+            integrations: Vec::new(),
+            ignore_errors: Vec::new(),
+            include_source_context: true,
+            dedupe_window: None,
+            transport: TransportSettings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Dsn`'s Debug leaves out the keys; callbacks print as present/absent only. Keep in
+        // step with the fields above.
+        let names: Vec<&str> = self.integrations.iter().map(|i| i.name()).collect();
+        f.debug_struct("Settings")
+            .field("dsn", &self.dsn)
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("dist", &self.dist)
+            .field("server_name", &self.server_name)
+            .field("sample_rate", &self.sample_rate)
+            .field("error_sampler", &self.error_sampler.is_some())
+            .field("traces_sample_rate", &self.traces_sample_rate)
+            .field("max_breadcrumbs", &self.max_breadcrumbs)
+            .field("attach_stacktrace", &self.attach_stacktrace)
+            .field("send_default_pii", &self.send_default_pii)
+            .field("before_send", &self.before_send.is_some())
+            .field("before_breadcrumb", &self.before_breadcrumb.is_some())
+            .field("enable_logs", &self.enable_logs)
+            .field("before_send_log", &self.before_send_log.is_some())
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("debug", &self.debug)
+            .field("in_app_include", &self.in_app_include)
+            .field("in_app_exclude", &self.in_app_exclude)
+            .field("default_integrations", &self.default_integrations)
+            .field("integrations", &names)
+            .field("ignore_errors", &self.ignore_errors)
+            .field("include_source_context", &self.include_source_context)
+            .field("dedupe_window", &self.dedupe_window)
+            .field("transport", &self.transport)
+            .finish()
+    }
+}

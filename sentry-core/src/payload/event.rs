@@ -1,0 +1,190 @@
+//! The error-event pipeline: from what the caller handed over to an envelope, on the worker.
+//!
+//! Order (client spec): `ignore_errors` -> stack resolution -> scopes -> local values ->
+//! defaults (release, environment, ...) -> source context and debug images -> integrations'
+//! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
+
+use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
+
+use super::{one_item_envelope, BuildContext};
+use crate::callback;
+use crate::protocol::{Event, Frame, Stacktrace, Thread, Value};
+use crate::scope::{self, Snapshot};
+use crate::stacktrace::{self, RawStack};
+
+/// What the calling thread hands to the worker: the event skeleton, its raw stack and the
+/// local values captured with it (`capture_exception!`).
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) event: Event,
+    pub(crate) stack: Option<RawStack>,
+    pub(crate) local_values: Vec<(String, String)>,
+}
+
+impl Capture {
+    pub(crate) fn new(event: Event, stack: Option<RawStack>) -> Self {
+        Capture {
+            event,
+            stack,
+            local_values: Vec::new(),
+        }
+    }
+}
+
+/// Runs the pipeline for `capture` over `snapshot`; `None` when the event was dropped (and
+/// counted).
+pub(crate) fn event_envelope(
+    ctx: &BuildContext,
+    capture: Capture,
+    snapshot: &Snapshot,
+) -> Option<Envelope> {
+    let Capture {
+        mut event,
+        stack,
+        local_values,
+    } = capture;
+    let settings = ctx.options.settings();
+    if is_ignored(&settings.ignore_errors, &event) {
+        return ctx.dropped(
+            DiscardReason::EventProcessor,
+            DataCategory::Error,
+            "ignore_errors",
+        );
+    }
+    if let Some(stacktrace) = stack.and_then(|s| s.resolve(&ctx.in_app)) {
+        attach_stacktrace(&mut event, stacktrace);
+    }
+    let rules = &ctx.in_app;
+    for_each_frame(&mut event, |f| {
+        if f.in_app.is_none() {
+            f.in_app = rules.is_in_app(f);
+        }
+    });
+    scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
+    attach_local_values(&mut event, snapshot, local_values);
+    ctx.fill_defaults(&mut event);
+    if settings.include_source_context {
+        for_each_frame(&mut event, stacktrace::add_source_context);
+    }
+    if event.debug_meta.is_none() {
+        event.debug_meta = stacktrace::debug_meta_for(&frame_addresses(&event));
+    }
+    event = match ctx.process_event(event) {
+        Ok(kept) => kept,
+        Err(by) => return ctx.dropped(DiscardReason::EventProcessor, DataCategory::Error, by),
+    };
+    if let Some(before_send) = &settings.before_send {
+        let before_send = before_send.clone();
+        match callback::run("before_send", move || before_send(event)).flatten() {
+            Some(kept) => event = kept,
+            None => {
+                return ctx.dropped(
+                    DiscardReason::BeforeSend,
+                    DataCategory::Error,
+                    "before_send",
+                )
+            }
+        }
+    }
+    let payload = match serde_json::to_vec(&event) {
+        Ok(p) => p,
+        Err(e) => {
+            sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
+            return ctx.dropped(
+                DiscardReason::InternalSdkError,
+                DataCategory::Error,
+                "serialisation",
+            );
+        }
+    };
+    sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
+    Some(one_item_envelope(event.event_id, "event", payload))
+}
+
+/// `ignore_errors`: an exact exception type (short or with its module) or a substring of an
+/// exception value or the message.
+fn is_ignored(patterns: &[std::borrow::Cow<'static, str>], event: &Event) -> bool {
+    patterns.iter().any(|p| {
+        let p = p.as_ref();
+        let in_message = event.message.as_deref().is_some_and(|m| m.contains(p));
+        in_message
+            || event.exception.iter().any(|e| {
+                let full = e.module.as_deref().map(|m| format!("{m}::{}", e.ty));
+                e.ty == p
+                    || full.as_deref() == Some(p)
+                    || e.value.as_deref().is_some_and(|v| v.contains(p))
+            })
+    })
+}
+
+/// The capture-site stack goes on the outermost exception, else on the current thread.
+fn attach_stacktrace(event: &mut Event, stacktrace: Stacktrace) {
+    match event.exception.last_mut() {
+        Some(outermost) => outermost.stacktrace = Some(stacktrace),
+        None => match event.threads.iter_mut().find(|t| t.current == Some(true)) {
+            Some(thread) => thread.stacktrace = Some(stacktrace),
+            None => event.threads.push(Thread {
+                current: Some(true),
+                stacktrace: Some(stacktrace),
+                ..Default::default()
+            }),
+        },
+    }
+}
+
+/// The frame where the capture happened: the innermost in-app frame of the capture-site stack.
+fn capture_frame(event: &mut Event) -> Option<&mut Frame> {
+    let stacktrace = match event.exception.last_mut() {
+        Some(e) => e.stacktrace.as_mut(),
+        None => event
+            .threads
+            .iter_mut()
+            .find(|t| t.current == Some(true))
+            .and_then(|t| t.stacktrace.as_mut()),
+    }?;
+    stacktrace
+        .frames
+        .iter_mut()
+        .rev()
+        .find(|f| f.in_app == Some(true))
+}
+
+/// Scope-level local values (current over isolation over global), then the values captured
+/// with `capture_exception!`, go into the capture frame's `vars`.
+fn attach_local_values(event: &mut Event, snapshot: &Snapshot, captured: Vec<(String, String)>) {
+    let scoped = scope::local_values(snapshot);
+    if scoped.is_empty() && captured.is_empty() {
+        return;
+    }
+    let Some(frame) = capture_frame(event) else {
+        return;
+    };
+    for (name, value) in scoped.into_iter().chain(captured) {
+        frame.vars.insert(name, Value::String(value));
+    }
+}
+
+fn for_each_frame(event: &mut Event, mut f: impl FnMut(&mut Frame)) {
+    let exceptions = event
+        .exception
+        .iter_mut()
+        .filter_map(|e| e.stacktrace.as_mut());
+    let threads = event
+        .threads
+        .iter_mut()
+        .filter_map(|t| t.stacktrace.as_mut());
+    for stacktrace in exceptions.chain(threads) {
+        stacktrace.frames.iter_mut().for_each(&mut f);
+    }
+}
+
+fn frame_addresses(event: &Event) -> Vec<u64> {
+    let exceptions = event.exception.iter().filter_map(|e| e.stacktrace.as_ref());
+    let threads = event.threads.iter().filter_map(|t| t.stacktrace.as_ref());
+    exceptions
+        .chain(threads)
+        .flat_map(|s| s.frames.iter())
+        .filter_map(|f| f.instruction_addr.as_deref())
+        .filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+        .collect()
+}

@@ -1,0 +1,129 @@
+//! Where every payload is serialised: error events, transactions and structured logs, built on
+//! the SDK's background thread from what the caller handed over.
+//!
+//! # Layout
+//! - this file: [`BuildContext`], what building needs (options, client-report counters, the
+//!   `sdk` block, in-app rules, server name), and the steps error events and transactions
+//!   share (defaults, event processors, the envelope);
+//! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
+//! - `transaction`: the `transaction` item of a finished transaction;
+//! - `log`: one structured log item (defaults, `before_send_log`).
+//!
+//! Nothing here knows the client, the bound scopes or the transport: callers pass the context
+//! and a scope snapshot, and queue what comes back.
+
+mod event;
+mod log;
+mod transaction;
+
+pub(crate) use event::{event_envelope, Capture};
+pub(crate) use log::log_item;
+pub(crate) use transaction::{transaction_envelope, FinishedTransaction};
+
+use std::sync::Arc;
+
+use sentry_sdk_transport::{ClientReports, DataCategory, DiscardReason, Envelope, Item};
+use serde_json::{json, Value};
+
+use crate::callback;
+use crate::options::ClientOptions;
+use crate::protocol::{Event, EventId};
+use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
+use crate::stacktrace::InAppRules;
+
+/// What building a payload needs, fixed when the client starts and shared (as an `Arc`) by
+/// every deferred build, so that a queued build holds neither the client nor its transport.
+#[derive(Debug)]
+pub(crate) struct BuildContext {
+    options: ClientOptions,
+    reports: Arc<ClientReports>,
+    sdk_info: Value,
+    in_app: InAppRules,
+    server_name: Option<String>,
+}
+
+impl BuildContext {
+    /// The context of a client running `options` and counting drops in `reports`.
+    pub(crate) fn new(options: ClientOptions, reports: Arc<ClientReports>) -> Self {
+        let settings = options.settings();
+        let integrations: Vec<&str> = settings.integrations.iter().map(|i| i.name()).collect();
+        let sdk_info = sdk_info(&integrations);
+        let in_app = InAppRules {
+            include: settings.in_app_include.clone(),
+            exclude: settings.in_app_exclude.clone(),
+        };
+        let server_name = settings
+            .server_name
+            .as_deref()
+            .map(str::to_owned)
+            .or_else(crate::hostname::hostname);
+        BuildContext {
+            options,
+            reports,
+            sdk_info,
+            in_app,
+            server_name,
+        }
+    }
+
+    /// The options the client runs with.
+    pub(crate) fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The drop counters sent as client reports.
+    pub(crate) fn reports(&self) -> &Arc<ClientReports> {
+        &self.reports
+    }
+
+    /// Release, environment, dist, server name and SDK, where the event has none.
+    fn fill_defaults(&self, event: &mut Event) {
+        let s = self.options.settings();
+        if event.release.is_none() {
+            event.release = s.release.as_deref().map(str::to_owned);
+        }
+        if event.environment.is_none() {
+            event.environment = Some(s.environment.to_string());
+        }
+        if event.dist.is_none() {
+            event.dist = s.dist.as_deref().map(str::to_owned);
+        }
+        if event.server_name.is_none() {
+            event.server_name = self.server_name.clone();
+        }
+        if event.sdk.is_none() {
+            event.sdk = Some(self.sdk_info.clone());
+        }
+    }
+
+    /// Runs the integrations' event processors (user code, isolated); `Err` names the one that
+    /// dropped the event. Shared by error events and transactions.
+    fn process_event(&self, mut event: Event) -> Result<Event, &'static str> {
+        for integration in &self.options.settings().integrations {
+            let options = &self.options;
+            let name = integration.name();
+            match callback::run(name, || integration.process_event(event, options)).flatten() {
+                Some(kept) => event = kept,
+                None => return Err(name),
+            }
+        }
+        Ok(event)
+    }
+
+    /// Counts one item of `category` dropped for `reason` (by `by`, in debug output).
+    fn dropped<T>(&self, reason: DiscardReason, category: DataCategory, by: &str) -> Option<T> {
+        self.reports.record(reason, category, 1);
+        sentry_sdk_transport::sdk_debug!("{} dropped by {by}", category.as_str());
+        None
+    }
+}
+
+/// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the
+/// headers.
+fn one_item_envelope(event_id: EventId, item_type: &'static str, payload: Vec<u8>) -> Envelope {
+    let mut envelope = Envelope::new();
+    envelope.set_header("event_id", event_id.to_string());
+    envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    envelope.add_item(Item::new(item_type, payload));
+    envelope
+}

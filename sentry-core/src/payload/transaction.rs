@@ -1,0 +1,118 @@
+//! The `transaction` item of a finished transaction, built on the worker thread.
+//!
+//! It goes through the same scopes, defaults and event processors as an error event (tags,
+//! user, contexts, release, environment, sdk), without breadcrumbs, and carries the trace
+//! context, `start_timestamp`, `timestamp` and the finished spans (PROTOCOL.md §5).
+
+use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
+use serde_json::{json, Value};
+
+use super::{one_item_envelope, BuildContext};
+use crate::protocol::{Event, Level, SpanId, SpanRecord};
+use crate::scope::{self, Snapshot};
+
+/// What a finished transaction hands to the worker: its name, root span, finished spans and
+/// how many spans it could not keep.
+#[derive(Debug)]
+pub(crate) struct FinishedTransaction {
+    pub(crate) name: String,
+    pub(crate) root: SpanRecord,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) spans: Vec<SpanRecord>,
+    /// Spans beyond `MAX_SPANS`, dropped while the transaction ran.
+    pub(crate) dropped_spans: u64,
+}
+
+/// The envelope of `t` over `snapshot`; `None` when it was dropped (and counted, with its
+/// spans).
+pub(crate) fn transaction_envelope(
+    ctx: &BuildContext,
+    t: FinishedTransaction,
+    snapshot: &Snapshot,
+) -> Option<Envelope> {
+    let reports = ctx.reports();
+    if t.dropped_spans > 0 {
+        reports.record(
+            DiscardReason::BufferOverflow,
+            DataCategory::Span,
+            t.dropped_spans,
+        );
+    }
+    let mut event = Event {
+        level: Level::Info,
+        transaction: Some(t.name),
+        timestamp: t.root.timestamp,
+        ..Default::default()
+    };
+    scope::apply_scopes(&mut event, snapshot, 0);
+    event.breadcrumbs.clear();
+    ctx.fill_defaults(&mut event);
+    let drop_all = |reason: DiscardReason| {
+        reports.record(reason, DataCategory::Transaction, 1);
+        reports.record(reason, DataCategory::Span, t.spans.len() as u64 + 1);
+    };
+    let event = match ctx.process_event(event) {
+        Ok(kept) => kept,
+        Err(_) => {
+            drop_all(DiscardReason::EventProcessor);
+            return None;
+        }
+    };
+    let event_id = event.event_id;
+    match transaction_payload(event, &t.root, t.parent_span_id, &t.spans) {
+        Ok(payload) => Some(one_item_envelope(event_id, "transaction", payload)),
+        Err(e) => {
+            sentry_sdk_transport::sdk_debug!("could not serialise transaction: {e}");
+            drop_all(DiscardReason::InternalSdkError);
+            None
+        }
+    }
+}
+
+/// The `transaction` item: the event's fields (merged scopes, defaults) without those a
+/// transaction does not have, plus its timing, trace context and spans.
+fn transaction_payload(
+    event: Event,
+    root: &SpanRecord,
+    parent_span_id: Option<SpanId>,
+    spans: &[SpanRecord],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut payload = serde_json::to_value(&event)?;
+    let Value::Object(map) = &mut payload else {
+        return Err(serde::ser::Error::custom(
+            "an event serialises to an object",
+        ));
+    };
+    map.remove("level");
+    map.remove("logentry");
+    let start = sentry_sdk_transport::time::unix_seconds(root.start_timestamp);
+    let end = sentry_sdk_transport::time::unix_seconds(root.timestamp);
+    map.insert("type".into(), json!("transaction"));
+    map.insert("start_timestamp".into(), json!(start));
+    map.insert("timestamp".into(), json!(end.max(start)));
+    map.insert("transaction_info".into(), json!({ "source": "custom" }));
+    let mut trace = json!({
+        "type": "trace",
+        "trace_id": root.trace_id,
+        "span_id": root.span_id,
+        "op": root.op,
+        "status": root.status.map_or(json!("ok"), |s| json!(s)),
+        "origin": root.origin,
+    });
+    if let Some(parent) = parent_span_id {
+        trace["parent_span_id"] = json!(parent);
+    }
+    if !root.data.is_empty() {
+        trace["data"] = json!(root.data);
+    }
+    let contexts = map.entry("contexts").or_insert_with(|| json!({}));
+    contexts["trace"] = trace;
+    if !root.tags.is_empty() {
+        let tags = map.entry("tags").or_insert_with(|| json!({}));
+        for (k, v) in &root.tags {
+            tags[k] = json!(v);
+        }
+    }
+    map.insert("spans".into(), serde_json::to_value(spans)?);
+    serde_json::to_vec(&payload)
+}
