@@ -32,7 +32,7 @@ use log::{Level, LevelFilter, Metadata, Record};
 use sentry_sdk_core::logs::LogLevel;
 use sentry_sdk_core::protocol::{Map, Value};
 
-pub use crate::record::EventMapping as RecordMapping;
+pub use crate::record::RecordMapping;
 use crate::record::{self, Captured};
 
 /// The default mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace` ->

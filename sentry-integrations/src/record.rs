@@ -10,9 +10,9 @@ use sentry_sdk_core::logs::{Log, LogAttribute, LogLevel};
 use sentry_sdk_core::protocol::{Breadcrumb, Event, Level, Map, Value};
 use sentry_sdk_core::Client;
 
-/// What a record becomes; more than one may be set.
+/// What a `log` record or a `tracing` event becomes; more than one may be set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EventMapping {
+pub struct RecordMapping {
     /// A breadcrumb in the isolation scope.
     pub breadcrumb: bool,
     /// An event (with the capture site's stack).
@@ -21,9 +21,9 @@ pub struct EventMapping {
     pub log: bool,
 }
 
-impl EventMapping {
+impl RecordMapping {
     /// Nothing.
-    pub const IGNORE: EventMapping = EventMapping {
+    pub const IGNORE: RecordMapping = RecordMapping {
         breadcrumb: false,
         event: false,
         log: false,
@@ -38,7 +38,7 @@ impl EventMapping {
 /// when no client is bound, on the SDK's own thread, or inside an SDK callback, and `build`
 /// does not run when nothing is wanted. The client is borrowed, not cloned, for the record.
 #[inline]
-pub(crate) fn capture(mapping: impl FnOnce() -> EventMapping, build: impl FnOnce() -> Captured) {
+pub(crate) fn capture(mapping: impl FnOnce() -> RecordMapping, build: impl FnOnce() -> Captured) {
     if !sentry_sdk_core::is_active() || sentry_sdk_core::__private::is_sdk_thread() {
         return;
     }
@@ -70,7 +70,7 @@ pub(crate) struct Captured {
     pub(crate) origin: &'static str,
 }
 
-fn dispatch(client: &Arc<Client>, wanted: EventMapping, c: Captured) {
+fn dispatch(client: &Arc<Client>, wanted: RecordMapping, c: Captured) {
     let Captured {
         level,
         target,

@@ -34,17 +34,17 @@ use tracing_core::{Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use crate::record::EventMapping;
+pub use crate::record::RecordMapping;
 use crate::record::{self, Captured};
 
 /// What a `tracing` event becomes, by its metadata.
-pub type EventFilter = fn(&Metadata<'_>) -> EventMapping;
+pub type EventFilter = fn(&Metadata<'_>) -> RecordMapping;
 
 /// The default event mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace`
 /// -> nothing; `info` and above also -> structured log.
-pub fn default_event_mapping(metadata: &Metadata<'_>) -> EventMapping {
+pub fn default_event_mapping(metadata: &Metadata<'_>) -> RecordMapping {
     let level = *metadata.level();
-    EventMapping {
+    RecordMapping {
         breadcrumb: level == Level::WARN || level == Level::INFO,
         event: level == Level::ERROR,
         log: level <= Level::INFO,
