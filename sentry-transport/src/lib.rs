@@ -10,8 +10,9 @@
 //! - `category`: [`DataCategory`] and the item-type mapping.
 //! - `client_report`: [`ClientReports`], lock-free drop counters.
 //! - `transport`: the [`Transport`] trait and [`Outgoing`].
-//! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest; `request` is
-//!   one POST (gzip, response matrix), `worker` the queue, retries and concurrency.
+//! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest; `worker` is the
+//!   queue, the loop and bounded concurrency, `delivery` retries, `log_batch` log batching,
+//!   `cache_drain` sending the offline cache, `request` one POST (gzip, response matrix).
 //! - `rate_limit`: [`RateLimits`], where a 429 and `X-Sentry-Rate-Limits` are handled.
 //! - `cache`: the offline cache ([`CacheOptions`]): envelopes kept on disk until delivered.
 //! - [`debug`]: the SDK's own diagnostic output.

@@ -1,11 +1,23 @@
 //! The HTTP transport: one background thread with a private current-thread tokio runtime and a
 //! reqwest client, fed through a bounded queue.
 //!
+//! # Layout
+//! - `worker`: the thread, its runtime, the loop that says what the worker reacts to, and
+//!   how a job becomes a delivery task (at most `max_in_flight` at once).
+//! - `log_batch`: where structured logs are batched (100 per envelope, or 5 s).
+//! - `delivery`: where one envelope is sent, retried with backoff, or given up on.
+//! - `cache_drain`: where the offline cache is drained, and how it backs off.
+//! - `request`: one POST (gzip, headers, what the response means).
+//! - `progress`: the counters `flush` and `close` wait on.
+//!
 //! # Invariants
 //! - `send` never blocks: `try_send` into a bounded channel, plus a byte budget.
 //! - `flush`/`close` wait on a condition variable with a deadline, never on a join or a send.
 //! - Every envelope that is not delivered is counted in the client reports with its reason.
 
+mod cache_drain;
+mod delivery;
+mod log_batch;
 mod options;
 mod progress;
 mod request;
