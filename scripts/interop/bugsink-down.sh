@@ -30,6 +30,7 @@ stop() {  # stop <pidfile> <name>
 
 stop "$DATA/snappea.pid" snappea
 stop "$DATA/gunicorn.pid" gunicorn   # gunicorn's master stops its own workers on TERM
+rm -f "$BUGSINK_PORT_FILE"           # the port of a server that is no more
 
 if [ "${1:-}" = "--purge" ]; then
     rm -rf "$DATA"

@@ -67,7 +67,8 @@ trap 'interrupted HUP 129' HUP
 
 # --- server -------------------------------------------------------------------------------------
 DSN="$("$HERE/bugsink-up.sh" | tail -1)"
-check "bugsink started (DSN ${DSN:-none})" test -n "$DSN"
+bugsink_load_port   # the port bugsink-up.sh used (BUGSINK_PORT, or the free one it picked)
+check "bugsink started on 127.0.0.1:${BUGSINK_PORT:-?} (DSN ${DSN:-none})" test -n "$DSN"
 [ -n "$DSN" ] || exit 1
 check "project reset" bugsink_admin reset
 
@@ -130,7 +131,7 @@ if [ -n "${CRASH_BIN:-}" ]; then
     check "project reset for the crash" bugsink_admin reset
     CRASH_CACHE="$INTEROP_DIR/crash-cache"
     rm -rf "$CRASH_CACHE"
-    DEAD_PORT="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    DEAD_PORT="$(pick_free_port)"
     SENTRY_DSN="http://public@127.0.0.1:$DEAD_PORT/1" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$CRASH_BIN" "$CRASH_CACHE" 2>/dev/null
     rc=$?
     check "crash run aborted (got $rc, want 134)" test "$rc" -eq 134

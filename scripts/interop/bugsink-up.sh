@@ -9,7 +9,8 @@
 #
 # Environment (all optional):
 #   INTEROP_DIR        base for the venv and data (default <repo>/target/interop)
-#   BUGSINK_PORT       port on 127.0.0.1 (default 8765)
+#   BUGSINK_PORT       port on 127.0.0.1 (default: a free one picked at start; the port in
+#                      use is recorded in $INTEROP_DIR/bugsink/port for the other scripts)
 #   BUGSINK_PROJECT    project slug (default rust-sdk-tests)
 #   BUGSINK_VALIDATE   none|warn|strict: check events against Sentry's event JSON schema on
 #                      digest. warn (default) stores the event and logs the complaint, which
@@ -19,7 +20,7 @@
 #   BUGSINK_KEEP_ENVELOPES  raw envelopes kept for inspection (default 100)
 #
 # Files: $INTEROP_DIR/bugsink-venv, $INTEROP_DIR/bugsink (config, SQLite DBs, gunicorn.log,
-# snappea.log, pid files). Stop with bugsink-down.sh.
+# snappea.log, pid files, the port). Stop with bugsink-down.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -37,20 +38,21 @@ now() { date +%s.%N; }
 
 mkdir -p "$DATA"
 
-if alive "$DATA/gunicorn.pid" && bugsink_healthy; then
+# Our server is running on the port asked for (or, with none asked for, on the recorded one).
+if [ -n "$BUGSINK_PORT" ] && [ "$(cat "$BUGSINK_PORT_FILE" 2>/dev/null)" = "$BUGSINK_PORT" ] \
+        && alive "$DATA/gunicorn.pid" && bugsink_healthy; then
     log "already running (pid $(cat "$DATA/gunicorn.pid")) at $BUGSINK_URL"
     bugsink_admin setup --project "$PROJECT" | sed -n 's/^dsn=//p'
     exit 0
 fi
-# Our server from an earlier run, alive but not answering (or a stale pid file): clear it.
+# Our server from an earlier run, alive but not answering (or a stale pid file, or running on
+# another port than the one now asked for): clear it. This also removes the recorded port.
 "$HERE/bugsink-down.sh"
-# Something else on the port would answer our health checks and swallow the test's events,
-# or make gunicorn give up after its bind retries.
-if ! "$PYTHON" -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
-s.bind(("127.0.0.1", int(sys.argv[1])))' "$BUGSINK_PORT" 2>/dev/null; then
-    log "127.0.0.1:$BUGSINK_PORT is in use by something not started by us; set BUGSINK_PORT"
+# Something else on a port asked for would answer our health checks and swallow the test's
+# events, or make gunicorn give up after its bind retries: say so at once.
+if [ "$BUGSINK_PORT_FROM" = env ] && ! port_is_free "$BUGSINK_PORT"; then
+    log "127.0.0.1:$BUGSINK_PORT (BUGSINK_PORT) is in use by something not started by us;" \
+        "choose another, or unset BUGSINK_PORT to have a free one picked"
     exit 1
 fi
 
@@ -58,6 +60,14 @@ fi
 t0=$(now)
 "$PYTHON" "$HERE/venv_install.py" "$VENV" "$BUGSINK_REQUIREMENT" >/dev/null
 t1=$(now)
+
+# The port, unless one was asked for: picked now, after the (possibly long) install, so that
+# little time passes before gunicorn binds it.
+if [ "$BUGSINK_PORT_FROM" != env ]; then
+    BUGSINK_PORT="$(pick_free_port)"
+    BUGSINK_URL="http://127.0.0.1:$BUGSINK_PORT"
+    log "using free port $BUGSINK_PORT (set BUGSINK_PORT to choose one)"
+fi
 
 # 2. Config: regenerate from Bugsink's own 'local' template, then override for tests.
 rm -f "$DATA/bugsink_conf.py"
@@ -106,6 +116,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 started=1
+echo "$BUGSINK_PORT" > "$BUGSINK_PORT_FILE"   # for the other scripts; bugsink-down.sh removes it
 LOG_OFFSET=1   # on failure, show only this start's part of the (appended) log
 [ -f "$DATA/gunicorn.log" ] && LOG_OFFSET=$(( $(wc -c < "$DATA/gunicorn.log") + 1 ))
 unset GUNICORN_CMD_ARGS   # gunicorn would merge these in (an extra --bind 0.0.0.0:..., say)

@@ -17,12 +17,48 @@ mkdir -p "$INTEROP_DIR" && INTEROP_DIR="$(cd "$INTEROP_DIR" && pwd -P)"
 BUGSINK_REQUIREMENT="bugsink==2.6.1"
 BUGSINK_VENV="$INTEROP_DIR/bugsink-venv"
 BUGSINK_DATA="$INTEROP_DIR/bugsink"
-BUGSINK_PORT="${BUGSINK_PORT:-8765}"
-BUGSINK_URL="http://127.0.0.1:$BUGSINK_PORT"
 export INTEROP_DIR BUGSINK_DATA
 
 # A python to run our helpers with before the venv exists: CI images have python3, maybe not curl.
 PYTHON="${INTEROP_PYTHON:-python3}"
+
+# The port on 127.0.0.1. BUGSINK_PORT from the environment when set (BUGSINK_PORT_FROM=env);
+# else the port the running server was started on, which bugsink-up.sh records in
+# $BUGSINK_PORT_FILE and bugsink-down.sh removes (=file); else none yet (=none), and
+# bugsink-up.sh picks a free one. So every script, run on its own or from another one, sees
+# the same port without any fixed default that something else on the machine might hold.
+BUGSINK_PORT_FILE="$BUGSINK_DATA/port"
+bugsink_load_port() {
+    if [ -n "${BUGSINK_PORT:-}" ] && [ "${BUGSINK_PORT_FROM:-env}" = env ]; then
+        BUGSINK_PORT_FROM=env
+    elif [ -s "$BUGSINK_PORT_FILE" ]; then
+        BUGSINK_PORT="$(cat "$BUGSINK_PORT_FILE")"
+        BUGSINK_PORT_FROM=file
+    else
+        BUGSINK_PORT=""
+        BUGSINK_PORT_FROM=none
+    fi
+    BUGSINK_URL="http://127.0.0.1:${BUGSINK_PORT:-0}"
+}
+[ -n "${BUGSINK_PORT:-}" ] || unset BUGSINK_PORT   # an empty one counts as not set
+BUGSINK_PORT_FROM=""
+bugsink_load_port
+
+# Can we bind 127.0.0.1:PORT (as gunicorn does, with SO_REUSEADDR)?
+port_is_free() {
+    "$PYTHON" -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+
+# A port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+pick_free_port() {
+    "$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
 
 # Is a Bugsink answering on our port? (curl when present, else python's urllib.)
 bugsink_healthy() {

@@ -1,4 +1,3 @@
-use std::process::Command;
 use std::time::Duration;
 
 use crate::support::*;
@@ -7,13 +6,10 @@ use sentry_sdk::protocol::Level;
 /// Run as a child by the tests below: captures `E2E_SHUTDOWN_EVENTS` events, then drops the
 /// guard with a short shutdown timeout.
 #[test]
+#[ignore = "run as a child process by the close_prints_* tests in shutdown_says_what_it_waits_for"]
 fn child_that_closes_with_events_pending() {
-    let (Ok(dsn), Ok(n)) = (
-        std::env::var("E2E_SHUTDOWN_DSN"),
-        std::env::var("E2E_SHUTDOWN_EVENTS"),
-    ) else {
-        return; // only meaningful as a child
-    };
+    let dsn = from_parent("E2E_SHUTDOWN_DSN");
+    let n = from_parent("E2E_SHUTDOWN_EVENTS");
     let guard = sentry_sdk::init(
         sentry_sdk::ClientOptions::new()
             .dsn(&dsn)
@@ -28,12 +24,7 @@ fn child_that_closes_with_events_pending() {
 }
 
 fn child_stderr(receiver: &Receiver, events: usize) -> String {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "shutdown_says_what_it_waits_for::child_that_closes_with_events_pending",
-            "--nocapture",
-        ])
+    let out = child_test("shutdown_says_what_it_waits_for::child_that_closes_with_events_pending")
         .env("E2E_SHUTDOWN_DSN", receiver.dsn())
         .env("E2E_SHUTDOWN_EVENTS", events.to_string())
         .output()

@@ -36,10 +36,20 @@ pub const WAIT: Duration = Duration::from_secs(5);
 /// This test binary run again as a child process running only the test `name` (a full path
 /// such as `module::test`), for what must not share this process: a process-wide setting,
 /// an exit, an abort. The caller adds the environment that tells the child what to do.
+///
+/// Child tests are `#[ignore]`d, so that an ordinary run does not count them as passed
+/// no-ops; `--ignored` runs exactly that one here.
 pub fn child_test(name: &str) -> std::process::Command {
     let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
-    command.args(["--exact", name, "--nocapture"]);
+    command.args(["--ignored", "--exact", name, "--nocapture"]);
     command
+}
+
+/// The environment variable `name`, which the parent test sets for a child test.
+pub fn from_parent(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is set by the parent test: run this child test through its parent")
+    })
 }
 
 /// A DSN for a loopback port nobody listens on: connections are refused.
