@@ -2,6 +2,7 @@
 //! scopes and queue a deferred build (or, for crash handlers, build and wait right here).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 
@@ -53,8 +54,17 @@ impl Client {
     /// Captures `event` right now on this thread (symbolication, `before_send` and
     /// serialisation included) and waits up to `shutdown_timeout` for delivery: for crash
     /// handlers, after which the process may end at once.
+    ///
+    /// The whole call, symbolication included, stays within `shutdown_timeout`: frames not
+    /// resolved in time keep their bare address, and the wait for delivery gets what is left.
+    /// When the transport knows the server is unreachable it does not wait at all (the event
+    /// is queued, and cached first when the offline cache is on).
     pub fn capture_and_wait(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
+        let timeout = self.options().settings().shutdown_timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let mut capture = Capture::new(event, stack);
+        // Symbolication gets at most half the time; delivery keeps the rest.
+        capture.resolve_until = Instant::now().checked_add(timeout / 2);
         attach_trace(&mut capture.event);
         // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
         if self.is_closed() || callback::is_inside() {
@@ -65,7 +75,9 @@ impl Client {
         match event_envelope(self.build_context(), capture, &snapshot) {
             Some(envelope) => {
                 set_last_event_id(id);
-                self.send_crash(envelope, self.options().settings().shutdown_timeout);
+                let left =
+                    deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+                self.send_crash(envelope, left);
                 id
             }
             None => EventId::NIL,

@@ -4,6 +4,8 @@
 //! defaults (release, environment, ...) -> source context and debug images -> integrations'
 //! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
 
+use std::time::Instant;
+
 use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::{one_item_envelope, BuildContext};
@@ -19,6 +21,9 @@ pub(crate) struct Capture {
     pub(crate) event: Event,
     pub(crate) stack: Option<RawStack>,
     pub(crate) local_values: Vec<(String, String)>,
+    /// When symbolication must stop (a crash handler's wait is bounded): frames not resolved
+    /// by then keep their bare address, which the server can still symbolicate.
+    pub(crate) resolve_until: Option<Instant>,
 }
 
 impl Capture {
@@ -27,6 +32,7 @@ impl Capture {
             event,
             stack,
             local_values: Vec::new(),
+            resolve_until: None,
         }
     }
 }
@@ -42,6 +48,7 @@ pub(crate) fn event_envelope(
         mut event,
         stack,
         local_values,
+        resolve_until,
     } = capture;
     let settings = ctx.options.settings();
     if is_ignored(&settings.ignore_errors, &event) {
@@ -51,7 +58,7 @@ pub(crate) fn event_envelope(
             "ignore_errors",
         );
     }
-    if let Some(stacktrace) = stack.and_then(|s| s.resolve(&ctx.in_app)) {
+    if let Some(stacktrace) = stack.and_then(|s| s.resolve(&ctx.in_app, resolve_until)) {
         attach_stacktrace(&mut event, stacktrace);
     }
     let rules = &ctx.in_app;

@@ -4,12 +4,16 @@
 //! - this file: [`RawStack`], the unresolved instruction pointers taken at capture time;
 //! - `symbolicate`: turning addresses into frames (demangled names, file, line, column), with a
 //!   cache keyed by address so a hot capture site is resolved once;
+//! - `dwarf` (Linux, Android): the symbolizer behind it there, one `addr2line` loader per
+//!   loaded module and no lock shared with stack walks (elsewhere `backtrace::resolve`);
 //! - `in_app`: deciding which frames are the application's own code, and trimming the SDK's and
 //!   the panic machinery's frames from the top;
 //! - `source_context`: the source lines around in-app frames;
 //! - `debug_images`: the loaded ELF images, for server-side symbolication.
 
 mod debug_images;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod dwarf;
 mod in_app;
 mod source_context;
 mod symbolicate;
@@ -19,8 +23,19 @@ pub(crate) use in_app::InAppRules;
 pub(crate) use source_context::add_source_context;
 
 use std::fmt;
+use std::time::Instant;
 
 use crate::protocol::Stacktrace;
+
+/// One resolved frame, before it becomes a protocol `Frame`.
+#[derive(Debug, Default, PartialEq)]
+struct Symbol {
+    /// Demangled, without the `::h0123abcd` hash.
+    function: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
 
 /// The most frames kept from one capture: Relay keeps 250 anyway.
 const MAX_FRAMES: usize = 250;
@@ -58,8 +73,9 @@ impl RawStack {
 
     /// Resolves the addresses into a Sentry stack trace (caller first, crashing frame last),
     /// with in-app flags and without the SDK's own frames on top. `None` if nothing is left.
-    pub(crate) fn resolve(&self, rules: &InAppRules) -> Option<Stacktrace> {
-        let mut frames = symbolicate::resolve_all(&self.ips);
+    /// Addresses still unresolved at `until` keep only their address.
+    pub(crate) fn resolve(&self, rules: &InAppRules, until: Option<Instant>) -> Option<Stacktrace> {
+        let mut frames = symbolicate::resolve_all(&self.ips, until);
         in_app::trim_sdk_frames(&mut frames);
         if frames.is_empty() {
             return None;
@@ -82,5 +98,56 @@ pub fn __clear_symbol_cache() {
 impl fmt::Debug for RawStack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RawStack({} frames)", self.ips.len())
+    }
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_stack_walk_never_waits_for_a_symbolication_in_progress() {
+        // An address in this test function, which no other test resolves.
+        let stack = RawStack::capture();
+        let here = stack
+            .ips
+            .iter()
+            .copied()
+            .find(|&ip| {
+                dwarf::resolve(ip).iter().any(|s| {
+                    s.function.as_deref().is_some_and(|f| {
+                        f.ends_with("a_stack_walk_never_waits_for_a_symbolication_in_progress")
+                    })
+                })
+            })
+            .expect("this test's frame resolves");
+
+        // A symbolication of it, held in the middle (its module's loader locked).
+        let (reached, let_go) = dwarf::tests::pause_at(here);
+        let symbolication = std::thread::spawn(move || dwarf::resolve(here));
+        reached
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the symbolication reached its pause");
+
+        // Meanwhile another thread walks its stack, as every capture does.
+        let (walked_tx, walked) = channel();
+        std::thread::spawn(move || {
+            let _ = walked_tx.send(RawStack::capture().len());
+        });
+        let frames = walked.recv_timeout(Duration::from_secs(20));
+        // Only now may the symbolication finish: the walk finished before it did.
+        let _ = let_go.send(());
+        assert!(
+            frames.is_ok_and(|n| n > 0),
+            "a stack walk waited for a symbolication in progress"
+        );
+        let resolved = symbolication.join().expect("the symbolication thread");
+        assert!(
+            !resolved.is_empty(),
+            "the held symbolication still resolved"
+        );
     }
 }

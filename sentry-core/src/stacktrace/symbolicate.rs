@@ -6,10 +6,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use once_cell::sync::Lazy;
 use sentry_sdk_transport::sync::Mutex;
 
+use super::Symbol;
 use crate::protocol::Frame;
 
 const CACHE_CAPACITY: usize = 16 * 1024;
@@ -21,13 +23,18 @@ pub(crate) fn clear_cache() {
     CACHE.lock().clear();
 }
 
-/// Resolves every address, innermost first; inlined frames come before their caller.
-pub(super) fn resolve_all(ips: &[usize]) -> Vec<Frame> {
+/// Resolves every address, innermost first; inlined frames come before their caller. Past
+/// `until`, addresses not in the cache keep only their address (and are not cached).
+pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> Vec<Frame> {
     let mut out = Vec::with_capacity(ips.len() + 8);
     for &ip in ips {
         let cached = CACHE.lock().get(&ip).cloned();
         let frames = match cached {
             Some(frames) => frames,
+            None if until.is_some_and(|t| Instant::now() >= t) => {
+                out.push(address_only(ip));
+                continue;
+            }
             None => {
                 // Resolve outside the lock: it reads debug info and may take milliseconds.
                 let frames: Arc<[Frame]> = resolve_one(ip).into();
@@ -45,30 +52,56 @@ pub(super) fn resolve_all(ips: &[usize]) -> Vec<Frame> {
 }
 
 fn resolve_one(ip: usize) -> Vec<Frame> {
-    let mut frames = Vec::new();
     let addr = format!("0x{ip:x}");
-    backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
-        // `{:#}` demangles without the `::h0123abcd` hash suffix.
-        let function = symbol.name().map(|n| format!("{n:#}"));
-        let abs_path = symbol.filename().map(|p| p.display().to_string());
-        frames.push(Frame {
-            module: function.as_deref().and_then(module_of),
-            filename: abs_path.as_deref().map(short_path),
-            function,
-            abs_path,
-            lineno: symbol.lineno(),
-            colno: symbol.colno(),
+    let mut frames: Vec<Frame> = symbols_at(ip)
+        .into_iter()
+        .map(|symbol| Frame {
+            module: symbol.function.as_deref().and_then(module_of),
+            filename: symbol.file.as_deref().map(short_path),
+            function: symbol.function,
+            abs_path: symbol.file,
+            lineno: symbol.line,
+            colno: symbol.column,
             instruction_addr: Some(addr.clone()),
             ..Default::default()
-        });
-    });
+        })
+        .collect();
     if frames.is_empty() {
-        frames.push(Frame {
-            instruction_addr: Some(addr),
-            ..Default::default()
-        });
+        frames.push(address_only(ip));
     }
     frames
+}
+
+/// A frame known by its address only: the server symbolicates it from the debug images.
+fn address_only(ip: usize) -> Frame {
+    Frame {
+        instruction_addr: Some(format!("0x{ip:x}")),
+        ..Default::default()
+    }
+}
+
+/// The frames at `ip`, innermost (inlined) first: from each module's DWARF, without any lock
+/// a stack walk takes.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn symbols_at(ip: usize) -> Vec<Symbol> {
+    super::dwarf::resolve(ip)
+}
+
+/// The frames at `ip`, innermost (inlined) first, from the platform's symbolizer through the
+/// `backtrace` crate (which holds its process-wide lock meanwhile).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn symbols_at(ip: usize) -> Vec<Symbol> {
+    let mut symbols = Vec::new();
+    backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+        symbols.push(Symbol {
+            // `{:#}` demangles without the `::h0123abcd` hash suffix.
+            function: symbol.name().map(|n| format!("{n:#}")),
+            file: symbol.filename().map(|p| p.display().to_string()),
+            line: symbol.lineno(),
+            column: symbol.colno(),
+        });
+    });
+    symbols
 }
 
 /// The module path of a function path: `a::b::c` -> `a::b`; for `<T as Trait>::f`, the path of
