@@ -2,7 +2,7 @@
 //! scopes and queue a deferred build (or, for crash handlers, build and wait right here).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 
@@ -61,10 +61,13 @@ impl Client {
     /// is queued, and cached first when the offline cache is on).
     pub fn capture_and_wait(self: &Arc<Self>, event: Event, stack: Option<RawStack>) -> EventId {
         let timeout = self.options().settings().shutdown_timeout;
-        let deadline = Instant::now().checked_add(timeout);
+        let start = Instant::now();
+        let deadline = start.checked_add(timeout);
         let mut capture = Capture::new(event, stack);
-        // Symbolication gets at most half the time; delivery keeps the rest.
-        capture.resolve_until = Instant::now().checked_add(timeout / 2);
+        // Symbolication may take all but a quarter of the time (at most 250 ms kept back):
+        // a healthy server takes the envelope in far less, and readable frames are worth most.
+        let for_delivery = (timeout / 4).min(Duration::from_millis(250));
+        capture.resolve_until = start.checked_add(timeout - for_delivery);
         attach_trace(&mut capture.event);
         // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
         if self.is_closed() || callback::is_inside() {

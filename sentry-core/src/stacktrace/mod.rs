@@ -75,8 +75,11 @@ impl RawStack {
     /// with in-app flags and without the SDK's own frames on top. `None` if nothing is left.
     /// Addresses still unresolved at `until` keep only their address.
     pub(crate) fn resolve(&self, rules: &InAppRules, until: Option<Instant>) -> Option<Stacktrace> {
-        let mut frames = symbolicate::resolve_all(&self.ips, until);
+        let (mut frames, resolved) = symbolicate::resolve_all(&self.ips, until);
+        // Only resolved frames can be told apart as the SDK's or the panic machinery's.
+        let mut unresolved = frames.split_off(resolved);
         in_app::trim_sdk_frames(&mut frames);
+        frames.append(&mut unresolved);
         if frames.is_empty() {
             return None;
         }
@@ -149,5 +152,24 @@ mod tests {
             !resolved.is_empty(),
             "the held symbolication still resolved"
         );
+    }
+
+    #[test]
+    fn past_the_deadline_frames_keep_their_address_and_none_is_trimmed() {
+        let stack = RawStack::capture();
+        let rules = InAppRules {
+            include: Vec::new(),
+            exclude: Vec::new(),
+        };
+        let cut = stack
+            .resolve(&rules, Some(std::time::Instant::now()))
+            .expect("frames");
+        assert_eq!(cut.frames.len(), stack.len(), "every address kept");
+        assert!(cut
+            .frames
+            .iter()
+            .all(|f| f.function.is_none() && f.instruction_addr.is_some()));
+        let full = stack.resolve(&rules, None).expect("frames");
+        assert!(full.frames.iter().any(|f| f.function.is_some()));
     }
 }

@@ -23,18 +23,22 @@ pub(crate) fn clear_cache() {
     CACHE.lock().clear();
 }
 
-/// Resolves every address, innermost first; inlined frames come before their caller. Past
-/// `until`, addresses not in the cache keep only their address (and are not cached).
-pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> Vec<Frame> {
+/// Resolves every address, innermost first; inlined frames come before their caller.
+///
+/// Past `until`, resolution stops: the remaining addresses keep only their address (the
+/// server can still symbolicate them). Returns the frames and how many of them, from the
+/// start, were resolved before that cut.
+pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> (Vec<Frame>, usize) {
     let mut out = Vec::with_capacity(ips.len() + 8);
-    for &ip in ips {
+    for (i, &ip) in ips.iter().enumerate() {
+        if until.is_some_and(|t| Instant::now() >= t) {
+            let resolved = out.len();
+            out.extend(ips[i..].iter().map(|&ip| address_only(ip)));
+            return (out, resolved);
+        }
         let cached = CACHE.lock().get(&ip).cloned();
         let frames = match cached {
             Some(frames) => frames,
-            None if until.is_some_and(|t| Instant::now() >= t) => {
-                out.push(address_only(ip));
-                continue;
-            }
             None => {
                 // Resolve outside the lock: it reads debug info and may take milliseconds.
                 let frames: Arc<[Frame]> = resolve_one(ip).into();
@@ -48,7 +52,8 @@ pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> Vec<Frame> {
         };
         out.extend(frames.iter().cloned());
     }
-    out
+    let resolved = out.len();
+    (out, resolved)
 }
 
 fn resolve_one(ip: usize) -> Vec<Frame> {
