@@ -11,7 +11,7 @@ use crate::binding;
 use crate::callback;
 use crate::client::Client;
 use crate::error_chain::exceptions_from_error;
-use crate::payload::Capture;
+use crate::payload::{Body, Capture};
 use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
 use crate::scope::{stack, Scope};
 use crate::stacktrace::RawStack;
@@ -82,12 +82,11 @@ fn capture_message_bound(message: &str, level: Level) -> EventId {
             .settings()
             .attach_stacktrace
             .then(RawStack::capture);
-        let event = Event {
-            message: Some(message.to_owned()),
+        let body = Body::Message {
+            message: message.to_owned(),
             level,
-            ..Default::default()
         };
-        client.capture(Capture::new(event, stack))
+        client.capture(Capture::new(body, stack))
     })
     .unwrap_or(EventId::NIL)
 }
@@ -124,8 +123,8 @@ pub fn capture_exception_with_values<E: AsError + ?Sized>(
 ) -> EventId {
     with_active_client(|client| {
         let stack = RawStack::capture();
-        let event = error_event(error.as_error(), std::any::type_name::<E>());
-        let mut capture = Capture::new(event, Some(stack));
+        let exceptions = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+        let mut capture = Capture::new(Body::Exceptions(exceptions), Some(stack));
         capture.local_values = local_values;
         client.capture(capture)
     })
@@ -140,11 +139,11 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
     stacktrace: Stacktrace,
 ) -> EventId {
     with_active_client(|client| {
-        let mut event = error_event(error.as_error(), std::any::type_name::<E>());
-        if let Some(outermost) = event.exception.last_mut() {
+        let mut exceptions = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+        if let Some(outermost) = exceptions.last_mut() {
             outermost.stacktrace = Some(stacktrace);
         }
-        client.capture(Capture::new(event, None))
+        client.capture(Capture::new(Body::Exceptions(exceptions), None))
     })
     .unwrap_or(EventId::NIL)
 }
@@ -158,7 +157,7 @@ pub fn event_from_error(error: &(dyn std::error::Error + 'static)) -> Event {
 /// Captures a ready-made event with the stack of the capture site (resolved on the worker)
 /// on its outermost exception, or on the current thread for a message.
 pub fn capture_event_with_stack(event: Event) -> EventId {
-    with_active_client(|client| client.capture(Capture::new(event, Some(RawStack::capture()))))
+    with_active_client(|client| client.capture(Capture::event(event, Some(RawStack::capture()))))
         .unwrap_or(EventId::NIL)
 }
 
@@ -195,7 +194,7 @@ impl AsError for dyn std::error::Error + Send + Sync + 'static {
 
 /// Captures a ready-made event (its fields win over the scopes'); returns its id.
 pub fn capture_event(event: Event) -> EventId {
-    with_active_client(|client| client.capture(Capture::new(event, None))).unwrap_or(EventId::NIL)
+    with_active_client(|client| client.capture(Capture::event(event, None))).unwrap_or(EventId::NIL)
 }
 
 /// The id of the last event captured on this thread (nil if none).

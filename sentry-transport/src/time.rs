@@ -12,18 +12,63 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// assert_eq!(sentry_sdk_transport::time::rfc3339(t), "2020-02-07T14:16:00.123456Z");
 /// ```
 pub fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    let secs = since.as_secs();
-    let micros = since.subsec_micros();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    Rfc3339::new(time).as_str().to_owned()
+}
+
+/// An RFC 3339 timestamp written into a buffer on the stack: what payload serialisation uses,
+/// so that a timestamp costs no allocation and no formatting machinery (an event carries one
+/// per breadcrumb).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = UNIX_EPOCH + Duration::from_micros(1_581_084_960_123_456);
+/// let ts = sentry_sdk_transport::time::Rfc3339::new(t);
+/// assert_eq!(ts.as_str(), "2020-02-07T14:16:00.123456Z");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Rfc3339 {
+    /// ASCII only: four digits of year are written; a year past 9999 prints its last four.
+    text: [u8; 27],
+}
+
+impl Rfc3339 {
+    /// Formats `time` (times before 1970 print as the epoch).
+    pub fn new(time: SystemTime) -> Self {
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let secs = since.as_secs();
+        let days = (secs / 86_400) as i64;
+        let rem = secs % 86_400;
+        let (year, month, day) = civil_from_days(days);
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        digits(&mut text[0..4], year.rem_euclid(10_000) as u64);
+        digits(&mut text[5..7], u64::from(month));
+        digits(&mut text[8..10], u64::from(day));
+        digits(&mut text[11..13], rem / 3600);
+        digits(&mut text[14..16], (rem / 60) % 60);
+        digits(&mut text[17..19], rem % 60);
+        digits(&mut text[20..26], u64::from(since.subsec_micros()));
+        Rfc3339 { text }
+    }
+
+    /// The timestamp as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written into `text`.
+        std::str::from_utf8(&self.text).unwrap_or("1970-01-01T00:00:00.000000Z")
+    }
+}
+
+impl std::fmt::Debug for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Writes `value` as decimal digits filling `out` (zero-padded; higher digits cut).
+fn digits(out: &mut [u8], mut value: u64) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// Seconds since the Unix epoch as a float, the other timestamp form Sentry accepts.
@@ -58,5 +103,13 @@ mod tests {
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000000Z");
         let end = UNIX_EPOCH + Duration::from_secs(1_735_689_599); // 2024-12-31T23:59:59
         assert_eq!(rfc3339(end), "2024-12-31T23:59:59.000000Z");
+    }
+
+    #[test]
+    fn micro_seconds_and_far_dates() {
+        let t = UNIX_EPOCH + Duration::from_micros(4_102_444_799_000_001); // 2099-12-31
+        assert_eq!(rfc3339(t), "2099-12-31T23:59:59.000001Z");
+        let before = UNIX_EPOCH - Duration::from_secs(5);
+        assert_eq!(rfc3339(before), "1970-01-01T00:00:00.000000Z");
     }
 }

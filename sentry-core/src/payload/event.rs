@@ -4,38 +4,14 @@
 //! defaults (release, environment, ...) -> source context and debug images -> integrations'
 //! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
 
-use std::time::Instant;
-
 use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
+use super::capture::Capture;
 use super::{one_item_envelope, BuildContext};
 use crate::callback;
 use crate::protocol::{Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
-use crate::stacktrace::{self, RawStack};
-
-/// What the calling thread hands to the worker: the event skeleton, its raw stack and the
-/// local values captured with it (`capture_exception!`).
-#[derive(Debug)]
-pub(crate) struct Capture {
-    pub(crate) event: Event,
-    pub(crate) stack: Option<RawStack>,
-    pub(crate) local_values: Vec<(String, String)>,
-    /// When symbolication must stop (a crash handler's wait is bounded): frames not resolved
-    /// by then keep their bare address, which the server can still symbolicate.
-    pub(crate) resolve_until: Option<Instant>,
-}
-
-impl Capture {
-    pub(crate) fn new(event: Event, stack: Option<RawStack>) -> Self {
-        Capture {
-            event,
-            stack,
-            local_values: Vec::new(),
-            resolve_until: None,
-        }
-    }
-}
+use crate::stacktrace;
 
 /// Runs the pipeline for `capture` over `snapshot`; `None` when the event was dropped (and
 /// counted).
@@ -45,11 +21,12 @@ pub(crate) fn event_envelope(
     snapshot: &Snapshot,
 ) -> Option<Envelope> {
     let Capture {
-        mut event,
+        seed,
         stack,
         local_values,
         resolve_until,
     } = capture;
+    let mut event = seed.into_event();
     let settings = ctx.options.settings();
     if is_ignored(&settings.ignore_errors, &event) {
         return ctx.dropped(

@@ -5,6 +5,7 @@
 //! - this file: [`BuildContext`], what building needs (options, client-report counters, the
 //!   `sdk` block, in-app rules, server name), and the steps error events and transactions
 //!   share (defaults, event processors, the envelope);
+//! - `capture`: [`Capture`], what the caller hands over for an error event (kept small);
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
 //! - `log`: one structured log item (defaults, `before_send_log`).
@@ -12,11 +13,13 @@
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
 
+mod capture;
 mod event;
 mod log;
 mod transaction;
 
-pub(crate) use event::{event_envelope, Capture};
+pub(crate) use capture::{Body, Capture};
+pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction};
 

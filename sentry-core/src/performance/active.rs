@@ -12,8 +12,6 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use serde_json::{json, Value};
-
 use super::span::Span;
 
 thread_local! {
@@ -101,10 +99,4 @@ pub fn current_span() -> Option<Span> {
         .try_with(|a| a.try_borrow().ok().and_then(|a| a.last().cloned()))
         .ok()
         .flatten()
-}
-
-/// The `trace` context for an event captured now, if a sampled span is entered.
-pub(crate) fn trace_context() -> Option<Value> {
-    let (trace_id, span_id) = current_span()?.ids()?;
-    Some(json!({ "type": "trace", "trace_id": trace_id, "span_id": span_id }))
 }

@@ -19,7 +19,5 @@ pub use crate::protocol::{SpanId, SpanStatus, TraceId};
 pub use active::{current_span, pop_active, push_active, SpanGuard};
 pub use span::{sample_new_trace, start_transaction, Span, Transaction, TransactionContext};
 
-pub(crate) use active::trace_context;
-
 /// The most spans one transaction records; later ones are dropped (and counted).
 pub const MAX_SPANS: usize = 1000;

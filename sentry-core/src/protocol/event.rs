@@ -155,10 +155,18 @@ fn logentry<S: Serializer>(message: &Option<String>, s: S) -> Result<S::Ok, S::E
 }
 
 impl Default for Event {
+    /// An empty event with a new id, timestamped now.
     fn default() -> Self {
+        Event::new(EventId::random(), SystemTime::now())
+    }
+}
+
+impl Event {
+    /// An empty error-level event with this id and time.
+    pub(crate) fn new(event_id: EventId, timestamp: SystemTime) -> Self {
         Event {
-            event_id: EventId::random(),
-            timestamp: SystemTime::now(),
+            event_id,
+            timestamp,
             platform: "native",
             level: Level::Error,
             logger: None,

@@ -45,6 +45,6 @@ pub(crate) mod ser {
     }
 
     pub(crate) fn timestamp<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&sentry_sdk_transport::time::rfc3339(*t))
+        s.serialize_str(sentry_sdk_transport::time::Rfc3339::new(*t).as_str())
     }
 }
