@@ -7,12 +7,13 @@
 //! - `log_batch`: where structured logs are batched (100 per envelope, or 5 s).
 //! - `delivery`: where one envelope is sent, retried with backoff, or given up on.
 //! - `cache_drain`: where the offline cache is drained, and how it backs off.
-//! - `request`: one POST (gzip, headers, what the response means).
+//! - `request`: one POST (gzip, headers, what the response means; at most 4 KiB of its body).
 //! - `progress`: the counters `flush` and `close` wait on.
 //!
 //! # Invariants
 //! - `send` never blocks: `try_send` into a bounded channel, plus a byte budget.
 //! - `flush`/`close` wait on a condition variable with a deadline, never on a join or a send.
+//! - A response body is never held beyond a few KiB, nor waited for beyond the request timeout.
 //! - Every envelope that is not delivered is counted in the client reports with its reason.
 
 mod cache_drain;
