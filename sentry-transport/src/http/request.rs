@@ -6,11 +6,13 @@
 //! answers with a huge or endless body therefore costs neither memory nor time.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use super::health::Health;
 use super::options::HttpOptions;
 use crate::envelope::Envelope;
 use crate::rate_limit::RateLimits;
@@ -48,10 +50,12 @@ pub(super) struct Poster {
     auth: String,
     gzip_threshold: usize,
     request_timeout: Duration,
+    /// Told how every POST ended, for `send_crash`.
+    health: Arc<Health>,
 }
 
 impl Poster {
-    pub(super) fn new(options: &HttpOptions) -> Result<Poster, String> {
+    pub(super) fn new(options: &HttpOptions, health: Arc<Health>) -> Result<Poster, String> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
@@ -83,15 +87,23 @@ impl Poster {
             auth: options.dsn.auth_header(&options.sdk_client),
             gzip_threshold: options.gzip_threshold,
             request_timeout: options.request_timeout,
+            health,
         })
     }
 
-    /// Sends `envelope` with a fresh `sent_at`, updating `limits` from the response headers.
+    /// Sends `envelope` with a fresh `sent_at`, updating `limits` from the response headers
+    /// and the server's health from the outcome.
     pub(super) async fn post(
         &self,
         envelope: &mut Envelope,
         limits: &Mutex<RateLimits>,
     ) -> Outcome {
+        let outcome = self.exchange(envelope, limits).await;
+        self.health.note(outcome);
+        outcome
+    }
+
+    async fn exchange(&self, envelope: &mut Envelope, limits: &Mutex<RateLimits>) -> Outcome {
         let started = Instant::now();
         // `sent_at` is written at send time only, never into anything stored.
         envelope.set_header("sent_at", crate::time::rfc3339(SystemTime::now()));
