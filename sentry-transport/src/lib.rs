@@ -12,7 +12,8 @@
 //! - `transport`: the [`Transport`] trait and [`Outgoing`].
 //! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest; `worker` is the
 //!   queue, the loop and bounded concurrency, `delivery` retries, `log_batch` log batching,
-//!   `cache_drain` sending the offline cache, `request` one POST (gzip, response matrix).
+//!   `cache_drain` sending the offline cache, `request` one POST (gzip, response matrix, at
+//!   most 4 KiB of a body read), `health` whether the server is known to be unreachable.
 //! - `rate_limit`: [`RateLimits`], where a 429 and `X-Sentry-Rate-Limits` are handled.
 //! - `cache`: the offline cache ([`CacheOptions`]): envelopes kept on disk until delivered.
 //! - [`debug`]: the SDK's own diagnostic output.

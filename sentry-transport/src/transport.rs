@@ -125,7 +125,12 @@ pub trait Transport: Send + Sync + 'static {
     /// Queues an envelope the process may not outlive (a crash report) and waits at most
     /// `timeout` for its delivery; true if it was delivered (or finally given up on) in time.
     /// Transports with an offline cache write it to disk first, so that it is sent on the next
-    /// start if the process ends before delivery. Defaults to [`send`](Transport::send) then
+    /// start if the process ends before delivery. A transport may return false at once, without
+    /// waiting, when delivery within `timeout` is not to be expected: the
+    /// [`HttpTransport`](crate::HttpTransport) does so while the server is known to be
+    /// unreachable (the last request to end got no HTTP answer: refused, reset or timed out),
+    /// so that repeated caught panics do not each hold their thread for `timeout`; the
+    /// envelope is still queued (and cached first). Defaults to [`send`](Transport::send) then
     /// [`flush`](Transport::flush).
     fn send_crash(&self, envelope: Envelope, timeout: Duration) -> bool {
         self.send(Outgoing::ready(envelope));

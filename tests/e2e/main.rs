@@ -8,8 +8,10 @@ mod support;
 
 mod callbacks_can_capture_without_deadlock;
 mod close_is_bounded_with_a_hung_server;
+mod crashes_do_not_wait_on_an_unreachable_server;
 mod drops_are_reported_as_client_reports;
 mod errors_are_worth_reading;
+mod huge_responses_are_not_read;
 mod init_never_panics_on_bad_input;
 mod log_and_tracing_reach_sentry;
 mod memory_stays_bounded_when_the_server_is_down;

@@ -29,6 +29,20 @@ pub enum Reply {
     Close,
     /// Wait, then answer with the status.
     Slow(Duration, u16),
+    /// Answer with the status, extra headers and a body of the given kind: what a server or
+    /// proxy that sends far more than the client asked for looks like.
+    Body(u16, Vec<(String, String)>, Body),
+}
+
+/// A response body that a client must not read whole.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    /// `Content-Length: n` and `n` zero bytes, written as fast as the peer reads them.
+    Huge(u64),
+    /// `Transfer-Encoding: chunked` with 64 KiB chunks of zeros that never end.
+    Endless,
+    /// `Content-Length: 1024`, then nothing: the connection stays open and silent.
+    Stalled,
 }
 
 /// One request as received (body decompressed).
@@ -243,6 +257,12 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
         shared.arrived.notify_all();
         let (code, headers) = match reply {
             Reply::Reset | Reply::Close => return,
+            Reply::Body(code, headers, body) => {
+                if write_with_body(&mut writer, &shared, code, &headers, body).is_none() {
+                    return;
+                }
+                continue;
+            }
             Reply::Hang => {
                 while !shared.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(20));
@@ -264,6 +284,77 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
             return;
         }
     }
+}
+
+/// Answers with a body of the kind asked for; `None` once the connection is done with (the
+/// peer closed it, the receiver stopped, or the body never ends).
+fn write_with_body(
+    writer: &mut TcpStream,
+    shared: &Shared,
+    code: u16,
+    headers: &[(String, String)],
+    body: Body,
+) -> Option<()> {
+    // A write that cannot proceed (the peer stopped reading) returns now and then, so that a
+    // stopped receiver releases the connection.
+    writer
+        .set_write_timeout(Some(Duration::from_millis(100)))
+        .ok()?;
+    let mut head = format!("HTTP/1.1 {code} X\r\n");
+    match body {
+        Body::Huge(len) => head.push_str(&format!("content-length: {len}\r\n")),
+        Body::Endless => head.push_str("transfer-encoding: chunked\r\n"),
+        Body::Stalled => head.push_str("content-length: 1024\r\n"),
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    write_patiently(writer, shared, head.as_bytes())?;
+    const BLOCK: usize = 64 * 1024;
+    match body {
+        Body::Huge(mut left) => {
+            let zeros = vec![0u8; BLOCK];
+            while left > 0 {
+                let n = left.min(BLOCK as u64) as usize;
+                write_patiently(writer, shared, &zeros[..n])?;
+                left -= n as u64;
+            }
+            Some(())
+        }
+        Body::Endless => {
+            let mut chunk = format!("{BLOCK:x}\r\n").into_bytes();
+            chunk.resize(chunk.len() + BLOCK, 0);
+            chunk.extend_from_slice(b"\r\n");
+            loop {
+                write_patiently(writer, shared, &chunk)?;
+            }
+        }
+        Body::Stalled => {
+            while !shared.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None
+        }
+    }
+}
+
+/// Writes all of `bytes`, riding out write timeouts until the receiver stops; `None` when the
+/// peer is gone or the receiver stopped.
+fn write_patiently(writer: &mut TcpStream, shared: &Shared, mut bytes: &[u8]) -> Option<()> {
+    while !bytes.is_empty() {
+        match writer.write(bytes) {
+            Ok(0) => return None,
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if is_timeout(&e) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(())
 }
 
 /// Reads the request line and headers; `None` when the peer closed or the receiver stopped.

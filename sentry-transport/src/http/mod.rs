@@ -7,16 +7,21 @@
 //! - `log_batch`: where structured logs are batched (100 per envelope, or 5 s).
 //! - `delivery`: where one envelope is sent, retried with backoff, or given up on.
 //! - `cache_drain`: where the offline cache is drained, and how it backs off.
-//! - `request`: one POST (gzip, headers, what the response means).
+//! - `request`: one POST (gzip, headers, what the response means; at most 4 KiB of its body).
 //! - `progress`: the counters `flush` and `close` wait on.
+//! - `health`: whether the server is known to be unreachable, so `send_crash` need not wait.
 //!
 //! # Invariants
 //! - `send` never blocks: `try_send` into a bounded channel, plus a byte budget.
 //! - `flush`/`close` wait on a condition variable with a deadline, never on a join or a send.
+//! - `send_crash` waits with a deadline too, and not at all while the server is known to be
+//!   unreachable.
+//! - A response body is never held beyond a few KiB, nor waited for beyond the request timeout.
 //! - Every envelope that is not delivered is counted in the client reports with its reason.
 
 mod cache_drain;
 mod delivery;
+mod health;
 mod log_batch;
 mod options;
 mod progress;
@@ -34,6 +39,7 @@ use tokio::sync::mpsc;
 use crate::client_report::DiscardReason;
 use crate::sync::Mutex;
 use crate::transport::{Outgoing, Transport};
+use health::Health;
 use progress::Progress;
 use worker::Job;
 
@@ -44,6 +50,8 @@ use worker::Job;
 pub struct HttpTransport {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     progress: Arc<Progress>,
+    /// Written by the worker after every POST; read by `send_crash`.
+    health: Arc<Health>,
     options: Arc<HttpOptions>,
 }
 
@@ -54,8 +62,9 @@ impl HttpTransport {
     pub fn new(options: HttpOptions) -> Self {
         let options = Arc::new(options);
         let progress = Arc::new(Progress::default());
+        let health = Arc::new(Health::default());
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
-        let sender = match worker::spawn(options.clone(), progress.clone(), rx) {
+        let sender = match worker::spawn(options.clone(), progress.clone(), health.clone(), rx) {
             Ok(()) => Some(tx),
             Err(err) => {
                 crate::debug::always_log(format_args!("transport disabled: {err}"));
@@ -65,6 +74,7 @@ impl HttpTransport {
         HttpTransport {
             sender: Mutex::new(sender),
             progress,
+            health,
             options,
         }
     }
@@ -112,7 +122,19 @@ impl Transport for HttpTransport {
         }
     }
 
+    /// Writes the crash to the offline cache (if on), queues it, and waits at most `timeout`
+    /// for its delivery; returns at once, without waiting, if the server was known to be
+    /// unreachable when the call began: the last POST to end got no HTTP answer (refused,
+    /// reset, timed out) and none has ended since. A server with nothing known yet, or one
+    /// that answered, is waited for. True if the crash was delivered (or finally given up on)
+    /// before returning.
     fn send_crash(&self, envelope: crate::Envelope, timeout: Duration) -> bool {
+        // A server that refuses or never answers will not take this crash within `timeout`:
+        // waiting would only hold the panicking thread (a tokio worker, say) for all of it,
+        // on every panic. Read before anything of this crash is written or queued, so that its
+        // own first attempt (or a cache drain sending its file) cannot decide for it: what
+        // was known when the crash came decides.
+        let unreachable = self.health.is_unreachable();
         // Written to the cache first: under `panic = "abort"` the process may end before the
         // worker gets to it, and the next start sends it.
         let stored = self.options.cache.as_ref().and_then(|options| {
@@ -140,6 +162,11 @@ impl Transport for HttpTransport {
                     .record_envelope(DiscardReason::QueueOverflow, &envelope);
             }
             return false; // a cached crash stays on disk for the next start
+        }
+        // Queued (and on disk, with a cache) all the same; only the wait is skipped.
+        if unreachable {
+            crate::sdk_debug!("server unreachable: crash report queued, not waited for");
+            return false;
         }
         // Only this envelope is waited for, not the whole queue: a program that catches
         // panics under load is not held up for the full timeout.

@@ -1,15 +1,33 @@
 //! One POST of one envelope: gzip, headers, and what the response means.
+//!
+//! Only the status and headers matter. Of the body at most [`MAX_BODY_READ`] bytes are read,
+//! for at most [`BODY_READ_TIME`], for the debug output; then the response is dropped, which
+//! closes the connection if the body went on (hyper never drains it). A server or proxy that
+//! answers with a huge or endless body therefore costs neither memory nor time.
 
 use std::io::Write;
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use super::health::Health;
 use super::options::HttpOptions;
 use crate::envelope::Envelope;
 use crate::rate_limit::RateLimits;
 use crate::sync::Mutex;
+
+/// Most bytes of a response body ever read. Enough for any error message worth printing, and
+/// for the short bodies real servers send (`{"id":"…"}`) to be read to their end, which keeps
+/// the connection reusable; anything longer is cut off with its connection.
+const MAX_BODY_READ: usize = 4 * 1024;
+/// Longest wait for the body once the status is in (and never past the request timeout). The
+/// outcome is known already: a body that trickles or never comes must not hold a request slot,
+/// or a crash handler waiting for this delivery, for the rest of the request timeout.
+const BODY_READ_TIME: Duration = Duration::from_secs(1);
+/// How much of a body the debug output shows.
+const BODY_SHOWN_CHARS: usize = 200;
 
 /// How one POST ended, from the SDK's point of view (PROTOCOL.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +49,13 @@ pub(super) struct Poster {
     url: reqwest::Url,
     auth: String,
     gzip_threshold: usize,
+    request_timeout: Duration,
+    /// Told how every POST ended, for `send_crash`.
+    health: Arc<Health>,
 }
 
 impl Poster {
-    pub(super) fn new(options: &HttpOptions) -> Result<Poster, String> {
+    pub(super) fn new(options: &HttpOptions, health: Arc<Health>) -> Result<Poster, String> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
@@ -65,15 +86,25 @@ impl Poster {
                 .map_err(|e| format!("envelope URL: {e}"))?,
             auth: options.dsn.auth_header(&options.sdk_client),
             gzip_threshold: options.gzip_threshold,
+            request_timeout: options.request_timeout,
+            health,
         })
     }
 
-    /// Sends `envelope` with a fresh `sent_at`, updating `limits` from the response headers.
+    /// Sends `envelope` with a fresh `sent_at`, updating `limits` from the response headers
+    /// and the server's health from the outcome.
     pub(super) async fn post(
         &self,
         envelope: &mut Envelope,
         limits: &Mutex<RateLimits>,
     ) -> Outcome {
+        let outcome = self.exchange(envelope, limits).await;
+        self.health.note(outcome);
+        outcome
+    }
+
+    async fn exchange(&self, envelope: &mut Envelope, limits: &Mutex<RateLimits>) -> Outcome {
+        let started = Instant::now();
         // `sent_at` is written at send time only, never into anything stored.
         envelope.set_header("sent_at", crate::time::rfc3339(SystemTime::now()));
         let body = envelope.to_bytes();
@@ -108,8 +139,14 @@ impl Poster {
             rate_limits.as_deref(),
             retry_after.as_deref(),
         );
-        // Read the body so the connection can be reused; for a 413 it says why.
-        let text = response.text().await.unwrap_or_default();
+        let deadline = (started + self.request_timeout).min(Instant::now() + BODY_READ_TIME);
+        let body = read_capped(response, deadline).await;
+        let shown = || {
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(BODY_SHOWN_CHARS)
+                .collect::<String>()
+        };
         match status {
             200..=299 => Outcome::Delivered,
             429 => Outcome::RateLimited,
@@ -117,13 +154,37 @@ impl Poster {
                 crate::debug::always_log(format_args!(
                     "envelope {} rejected as too large (HTTP 413) and dropped: {}",
                     envelope.event_id().unwrap_or("-"),
-                    text.chars().take(200).collect::<String>()
+                    shown()
                 ));
                 Outcome::Rejected(413)
             }
-            other => Outcome::Rejected(other),
+            other => {
+                crate::sdk_debug!("the server answered HTTP {other}: {}", shown());
+                Outcome::Rejected(other)
+            }
         }
     }
+}
+
+/// The first `MAX_BODY_READ` bytes of the body, or what came before `deadline`. Each chunk is
+/// dropped as soon as its bytes are copied, and the response with it when this returns.
+async fn read_capped(mut response: reqwest::Response, deadline: Instant) -> Vec<u8> {
+    let mut body = Vec::new();
+    let read = async {
+        while body.len() < MAX_BODY_READ {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let take = chunk.len().min(MAX_BODY_READ - body.len());
+                    body.extend_from_slice(&chunk[..take]);
+                }
+                // The end, or a body cut short: what came is all there is to show.
+                Ok(None) | Err(_) => break,
+            }
+        }
+    };
+    // Timing out is not an error: the status decided the outcome already.
+    let _ = tokio::time::timeout_at(deadline.into(), read).await;
+    body
 }
 
 /// Gzip at the fast level when the body is worth it.

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::cache_drain::{CacheDrain, CACHE_RETRY};
 use super::delivery::Delivery;
+use super::health::Health;
 use super::log_batch::{self, LogBatch};
 use super::options::HttpOptions;
 use super::progress::{Completion, Progress};
@@ -47,11 +48,12 @@ pub(super) enum Job {
 pub(super) fn spawn(
     options: Arc<HttpOptions>,
     progress: Arc<Progress>,
+    health: Arc<Health>,
     rx: mpsc::Receiver<Job>,
 ) -> Result<(), Error> {
     std::thread::Builder::new()
         .name("sentry-transport".into())
-        .spawn(move || run(options, progress, rx))
+        .spawn(move || run(options, progress, health, rx))
         .map(|_| ())
         .map_err(|e| Error::with_source(ErrorKind::WorkerStart, e))
 }
@@ -65,7 +67,12 @@ struct Worker {
     logs: LogBatch,
 }
 
-fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receiver<Job>) {
+fn run(
+    options: Arc<HttpOptions>,
+    progress: Arc<Progress>,
+    health: Arc<Health>,
+    mut rx: mpsc::Receiver<Job>,
+) {
     crate::debug::mark_sdk_thread();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -77,7 +84,7 @@ fn run(options: Arc<HttpOptions>, progress: Arc<Progress>, mut rx: mpsc::Receive
             return drain_dropping(&options, &progress, &mut rx);
         }
     };
-    let poster = match Poster::new(&options) {
+    let poster = match Poster::new(&options, health) {
         Ok(p) => p,
         Err(e) => {
             crate::debug::always_log(format_args!("transport disabled: no HTTP client: {e}"));
