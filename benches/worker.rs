@@ -106,7 +106,10 @@ mod official {
             .dsn(DSN)
             .transport(Arc::new(Arc::new(Write)));
         let client = sentry::Client::from_config(sentry::apply_defaults(options));
-        Arc::new(Hub::new(Some(Arc::new(client)), Arc::new(Default::default())))
+        Arc::new(Hub::new(
+            Some(Arc::new(client)),
+            Arc::new(Default::default()),
+        ))
     }
 
     fn fill_scope() {

@@ -182,6 +182,27 @@ fn with_a_hung_server_crashes_stop_waiting_once_a_request_timed_out() {
 }
 
 #[test]
+fn with_a_hung_server_and_the_default_request_timeout_only_the_first_crash_waits() {
+    // Requests time out only after 30 s: it is the first crash's wait running out with no
+    // answer that tells the transport the server does not answer.
+    let receiver = Receiver::start_with(|_| Reply::Hang);
+    let (t, _reports) = transport(&receiver.dsn(), |_| {});
+    let (delivered, first) = timed_crash(&t, 0);
+    assert!(!delivered);
+    assert!(
+        first >= TIMEOUT - Duration::from_millis(50),
+        "did not wait: {first:?}"
+    );
+    let mut slowest = Duration::ZERO;
+    for n in 1..=5 {
+        let (_, took) = timed_crash(&t, n);
+        slowest = slowest.max(took);
+    }
+    assert!(slowest < QUICK, "a later crash waited {slowest:?}");
+    t.close(Duration::from_millis(200));
+}
+
+#[test]
 fn a_server_that_answers_again_even_with_a_500_is_waited_for_again() {
     // First request: read, then the connection is closed unanswered (a network error); second:
     // HTTP 500 after 800 ms (a wait for it would show), an answer all the same; then 200.

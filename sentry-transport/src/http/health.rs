@@ -7,7 +7,8 @@
 //! - no HTTP answer (refused, reset, DNS, connect or request timeout): unreachable;
 //! - any HTTP answer (2xx, 429, 413, 5xx alike: something is there and speaks HTTP): reachable.
 //!
-//! The last POST to end decides. Nothing known yet counts as reachable, so the first crash of
+//! The last POST to end decides; a crash whose wait ran out with no answer yet counts as no
+//! answer until its request ends. Nothing known yet counts as reachable, so the first crash of
 //! a process still waits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +28,12 @@ impl Health {
     pub(super) fn note(&self, outcome: Outcome) {
         let unreachable = outcome == Outcome::NetworkError;
         self.unreachable.store(unreachable, Ordering::Relaxed);
+    }
+
+    /// Notes that a crash's delivery got no answer within its whole wait (the request is
+    /// still running): unreachable until that request, or another, ends.
+    pub(super) fn note_no_answer_yet(&self) {
+        self.unreachable.store(true, Ordering::Relaxed);
     }
 
     /// True if the last POST got no HTTP answer (and none has ended since).

@@ -170,7 +170,15 @@ impl Transport for HttpTransport {
         }
         // Only this envelope is waited for, not the whole queue: a program that catches
         // panics under load is not held up for the full timeout.
-        waiter.wait(timeout)
+        let ended = waiter.wait(timeout);
+        if !ended {
+            // No answer within a crash's whole wait: a hung server (whose requests time out
+            // only after the request timeout, 30 s by default) counts as unreachable from
+            // now on, so that the next panics do not wait too. Its answer, or its timeout,
+            // when it comes, decides again.
+            self.health.note_no_answer_yet();
+        }
+        ended
     }
 
     fn flush(&self, timeout: Duration) -> bool {
