@@ -19,8 +19,10 @@ pub struct Outgoing {
     size_hint: usize,
 }
 
+/// Every variant is one pointer (plus the vtable), so that a queued `Outgoing` is small:
+/// the queue holds up to 30,000 of them.
 enum Kind {
-    Ready(Envelope),
+    Ready(Box<Envelope>),
     Deferred(Builder),
     LogItem(Box<dyn FnOnce() -> Option<Vec<u8>> + Send>),
 }
@@ -39,7 +41,7 @@ impl Outgoing {
             .map(|i| i.payload().len() + 64)
             .sum();
         Outgoing {
-            kind: Kind::Ready(envelope),
+            kind: Kind::Ready(Box::new(envelope)),
             category,
             size_hint,
         }
@@ -96,7 +98,7 @@ impl Outgoing {
     /// Builds (if deferred) and returns the envelope; `None` if the builder dropped it.
     pub fn into_envelope(self) -> Option<Envelope> {
         match self.kind {
-            Kind::Ready(envelope) => Some(envelope),
+            Kind::Ready(envelope) => Some(*envelope),
             Kind::Deferred(build) => build(),
             // A lone log still makes a valid envelope (a container of one).
             Kind::LogItem(build) => build().map(|item| crate::envelope::log_envelope(&[item])),
@@ -149,5 +151,20 @@ pub trait Transport: Send + Sync + 'static {
     /// How many envelopes are queued or in flight (used for the shutdown message).
     fn pending(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_outgoing_is_small() {
+        // The queue holds up to 30,000: an inline envelope made every slot 112 bytes.
+        assert!(
+            std::mem::size_of::<Outgoing>() <= 40,
+            "{}",
+            std::mem::size_of::<Outgoing>()
+        );
     }
 }
