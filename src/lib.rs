@@ -51,6 +51,7 @@
 //! - `eyre`: `capture_eyre` for `eyre::Report` (chain and backtrace).
 //! - `log`: `integrations::log::SentryLogger`, wrapping your `log` logger.
 //! - `tracing`: `integrations::tracing::SentryLayer`, a `tracing_subscriber` layer.
+//! - `http2`: HTTP/2 to the server, negotiated over TLS (HTTP/1.1 otherwise).
 //!
 //! # MSRV
 //! Rust 1.81.
