@@ -14,6 +14,8 @@
 //!   symbolicates them (the symbol cache emptied before every 100): per-call p50 / p99 / max.
 //!   Ours only: the official crate symbolicates on the caller, so its p50 already includes it.
 //! - `after_idle`: five captures in a row every 1.5 s: the first of each round against the rest.
+//! - `panics_with_a_hung_server`: caught panics with a server that never answers: the first
+//!   must return within `shutdown_timeout` (2 s), the later ones at once.
 //!
 //! Both SDKs send to a closed port on 127.0.0.1 (nothing is delivered; ours and the official
 //! crate both give up quickly on a refused connection).
@@ -193,6 +195,43 @@ fn after_idle() {
     );
 }
 
+/// Caught panics with the panic hook on and a server that accepts connections and never
+/// answers, `shutdown_timeout` 2 s: how long each `catch_unwind(panic)` takes. The first is
+/// the SDK's first symbolication and a full wait; the others come once the transport knows
+/// the server does not answer.
+fn panics_with_a_hung_server() {
+    let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(9);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never read nor answered
+        }
+    });
+    // Quiet: the SDK's hook chains to this one instead of the default printer.
+    std::panic::set_hook(Box::new(|_| {}));
+    let _guard = sentry_sdk::init(
+        sentry_sdk::ClientOptions::new()
+            .dsn(&format!("http://public@127.0.0.1:{port}/1"))
+            .shutdown_timeout(Duration::from_secs(2)),
+    );
+    let times: Vec<f64> = (0..6)
+        .map(|n| {
+            let start = Instant::now();
+            let _ = std::panic::catch_unwind(|| panic!("bench panic {n}"));
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    println!(
+        "panics_with_a_hung_server sdk=ours shutdown_timeout_ms=2000 first_ms={:.1} later_ms={:.2?}",
+        times[0],
+        &times[1..]
+    );
+}
+
 fn main() {
     if let Ok(sdk) = std::env::var("CONTENTION_CHILD") {
         child_first_symbolication(&sdk);
@@ -209,5 +248,8 @@ fn main() {
     }
     if wanted("after_idle") {
         after_idle();
+    }
+    if wanted("panics_with_a_hung_server") {
+        panics_with_a_hung_server();
     }
 }
