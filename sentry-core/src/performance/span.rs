@@ -377,8 +377,12 @@ impl Span {
                 if s.finished.swap(true, Ordering::AcqRel) {
                     return;
                 }
-                let mut record = s.record.lock().clone();
-                record.timestamp = SystemTime::now();
+                // Moved out, not copied: a finished span is only asked for its ids later.
+                let record = {
+                    let mut record = s.record.lock();
+                    record.timestamp = SystemTime::now();
+                    record.take()
+                };
                 let mut spans = s.transaction.spans.lock();
                 if spans.len() < MAX_SPANS {
                     spans.push(record);

@@ -78,6 +78,20 @@ impl SpanRecord {
     }
 }
 
+impl SpanRecord {
+    /// Moves the record's text and maps out, leaving its ids and times (all a finished span
+    /// is still asked for).
+    pub(crate) fn take(&mut self) -> SpanRecord {
+        SpanRecord {
+            op: std::mem::take(&mut self.op),
+            description: self.description.take(),
+            data: std::mem::take(&mut self.data),
+            tags: std::mem::take(&mut self.tags),
+            ..*self
+        }
+    }
+}
+
 fn seconds<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(sentry_sdk_transport::time::unix_seconds(*t))
 }
