@@ -15,6 +15,8 @@ use std::time::Duration;
 
 #[path = "support/discard.rs"]
 mod discard;
+#[path = "support/scope.rs"]
+mod scope;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -40,7 +42,7 @@ fn bench_error() -> BenchError {
 
 mod ours {
     use super::*;
-    use sentry_sdk::protocol::{Breadcrumb, Level, User};
+    use sentry_sdk::protocol::{Breadcrumb, Level};
     use sentry_sdk::transport::{Outgoing, Transport};
 
     pub use crate::discard::Discard;
@@ -74,24 +76,7 @@ mod ours {
 
     pub fn fill_scope() {
         sentry_sdk::with_isolation_scope(|| {});
-        for i in 0..100 {
-            sentry_sdk::add_breadcrumb(Breadcrumb {
-                message: Some(format!("breadcrumb {i}")),
-                category: Some("bench".into()),
-                ..Default::default()
-            });
-        }
-        for i in 0..10 {
-            sentry_sdk::set_tag(&format!("tag{i}"), i);
-        }
-        sentry_sdk::set_user(Some(User {
-            id: Some("42".into()),
-            email: Some("a@example.invalid".into()),
-            ..Default::default()
-        }));
-        for name in ["order", "cart", "feature"] {
-            sentry_sdk::set_context(name, serde_json::json!({"id": 1, "name": name}));
-        }
+        crate::scope::fill_ours();
     }
 
     pub fn bench(c: &mut Criterion) {
@@ -188,7 +173,7 @@ mod ours {
 
 mod official {
     use super::*;
-    use sentry::protocol::{Breadcrumb, Map, User};
+    use sentry::protocol::Breadcrumb;
     use sentry::{Hub, Level};
 
     use crate::discard::OfficialDiscard as Discard;
@@ -211,29 +196,7 @@ mod official {
     }
 
     fn fill_scope() {
-        for i in 0..100 {
-            sentry::add_breadcrumb(Breadcrumb {
-                message: Some(format!("breadcrumb {i}")),
-                category: Some("bench".into()),
-                ..Default::default()
-            });
-        }
-        sentry::configure_scope(|scope| {
-            for i in 0..10 {
-                scope.set_tag(&format!("tag{i}"), i);
-            }
-            scope.set_user(Some(User {
-                id: Some("42".into()),
-                email: Some("a@example.invalid".into()),
-                ..Default::default()
-            }));
-            for name in ["order", "cart", "feature"] {
-                let mut map = Map::new();
-                map.insert("id".into(), 1.into());
-                map.insert("name".into(), name.into());
-                scope.set_context(name, sentry::protocol::Context::Other(map));
-            }
-        });
+        crate::scope::fill_official();
     }
 
     pub fn bench(c: &mut Criterion) {

@@ -18,11 +18,14 @@ use std::time::Duration;
 
 use criterion::{black_box, Criterion};
 
+#[path = "support/scope.rs"]
+mod scope;
+
 const DSN: &str = "https://public@127.0.0.1:9/1";
 
 mod ours {
     use super::*;
-    use sentry_sdk::protocol::{Breadcrumb, Level, User};
+    use sentry_sdk::protocol::Level;
     use sentry_sdk::transport::{Outgoing, Transport};
 
     /// Builds what it is handed, as the worker would, writes the envelope, and drops it.
@@ -48,33 +51,12 @@ mod ours {
         Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
     }
 
-    pub fn fill_scope() {
-        for i in 0..100 {
-            sentry_sdk::add_breadcrumb(Breadcrumb {
-                message: Some(format!("breadcrumb {i}")),
-                category: Some("bench".into()),
-                ..Default::default()
-            });
-        }
-        for i in 0..10 {
-            sentry_sdk::set_tag(&format!("tag{i}"), i);
-        }
-        sentry_sdk::set_user(Some(User {
-            id: Some("42".into()),
-            email: Some("a@example.invalid".into()),
-            ..Default::default()
-        }));
-        for name in ["order", "cart", "feature"] {
-            sentry_sdk::set_context(name, serde_json::json!({"id": 1, "name": name}));
-        }
-    }
-
     /// Runs `f` with a client bound on this thread, in a scope of its own (full or empty).
     pub fn with_client(full: bool, f: impl FnOnce()) {
         sentry_sdk::with_thread_client(client(), || {
             sentry_sdk::with_isolation_scope(|| {
                 if full {
-                    fill_scope();
+                    crate::scope::fill_ours();
                 }
                 f()
             })
@@ -88,7 +70,7 @@ mod ours {
 
 mod official {
     use super::*;
-    use sentry::protocol::{Breadcrumb, Level, Map, User};
+    use sentry::protocol::Level;
     use sentry::Hub;
 
     /// Writes the envelope, as its HTTP transport would, and drops it.
@@ -112,36 +94,10 @@ mod official {
         ))
     }
 
-    fn fill_scope() {
-        for i in 0..100 {
-            sentry::add_breadcrumb(Breadcrumb {
-                message: Some(format!("breadcrumb {i}")),
-                category: Some("bench".into()),
-                ..Default::default()
-            });
-        }
-        sentry::configure_scope(|scope| {
-            for i in 0..10 {
-                scope.set_tag(&format!("tag{i}"), i);
-            }
-            scope.set_user(Some(User {
-                id: Some("42".into()),
-                email: Some("a@example.invalid".into()),
-                ..Default::default()
-            }));
-            for name in ["order", "cart", "feature"] {
-                let mut map = Map::new();
-                map.insert("id".into(), 1.into());
-                map.insert("name".into(), name.into());
-                scope.set_context(name, sentry::protocol::Context::Other(map));
-            }
-        });
-    }
-
     pub fn with_client(full: bool, f: impl FnOnce()) {
         Hub::run(hub(), || {
             if full {
-                fill_scope();
+                crate::scope::fill_official();
             }
             f()
         });

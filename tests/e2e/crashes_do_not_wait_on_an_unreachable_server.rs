@@ -102,6 +102,30 @@ fn network_errors(reports: &ClientReports, expected: u64) -> u64 {
     }
 }
 
+/// The first crash against a server that does not answer: nothing is known yet, so it waits
+/// its whole timeout, and no longer. Returns how long it took.
+fn first_crash_waits_its_whole_timeout(t: &HttpTransport) -> Duration {
+    let (delivered, first) = timed_crash(t, 0);
+    assert!(!delivered);
+    assert!(
+        first >= TIMEOUT - Duration::from_millis(50),
+        "did not wait: {first:?}"
+    );
+    assert!(
+        first < TIMEOUT + QUICK,
+        "waited past its timeout: {first:?}"
+    );
+    first
+}
+
+/// Five more crashes (numbered 1 to 5); the longest any of them took.
+fn slowest_of_later_crashes(t: &HttpTransport) -> Duration {
+    (1..=5)
+        .map(|n| timed_crash(t, n).1)
+        .max()
+        .unwrap_or_default()
+}
+
 #[test]
 fn with_a_reachable_server_each_crash_is_delivered_before_send_crash_returns() {
     let receiver = Receiver::start();
@@ -122,16 +146,7 @@ fn with_a_reachable_server_each_crash_is_delivered_before_send_crash_returns() {
 fn with_a_refused_server_only_the_first_crash_waits() {
     // Default retries (500 ms, doubling): the first crash cannot be settled within 1 s.
     let (t, reports) = transport(&closed_port_dsn(), |_| {});
-    let (delivered, first) = timed_crash(&t, 0);
-    assert!(!delivered);
-    assert!(
-        first >= TIMEOUT - Duration::from_millis(50),
-        "did not wait: {first:?}"
-    );
-    assert!(
-        first < TIMEOUT + QUICK,
-        "waited past its timeout: {first:?}"
-    );
+    let first = first_crash_waits_its_whole_timeout(&t);
     let mut slowest = Duration::ZERO;
     for n in 1..=5 {
         let (delivered, took) = timed_crash(&t, n);
@@ -156,21 +171,8 @@ fn with_a_hung_server_crashes_stop_waiting_once_a_request_timed_out() {
     });
     // The first request hangs until its timeout (300 ms); until then nothing is known, so the
     // first crash waits its whole timeout (its retries hang too).
-    let (delivered, first) = timed_crash(&t, 0);
-    assert!(!delivered);
-    assert!(
-        first >= TIMEOUT - Duration::from_millis(50),
-        "did not wait: {first:?}"
-    );
-    assert!(
-        first < TIMEOUT + QUICK,
-        "waited past its timeout: {first:?}"
-    );
-    let mut slowest = Duration::ZERO;
-    for n in 1..=5 {
-        let (_, took) = timed_crash(&t, n);
-        slowest = slowest.max(took);
-    }
+    let first = first_crash_waits_its_whole_timeout(&t);
+    let slowest = slowest_of_later_crashes(&t);
     assert!(slowest < QUICK, "a later crash waited {slowest:?}");
     assert!(
         eventually_received(&receiver, 1),
@@ -187,17 +189,8 @@ fn with_a_hung_server_and_the_default_request_timeout_only_the_first_crash_waits
     // answer that tells the transport the server does not answer.
     let receiver = Receiver::start_with(|_| Reply::Hang);
     let (t, _reports) = transport(&receiver.dsn(), |_| {});
-    let (delivered, first) = timed_crash(&t, 0);
-    assert!(!delivered);
-    assert!(
-        first >= TIMEOUT - Duration::from_millis(50),
-        "did not wait: {first:?}"
-    );
-    let mut slowest = Duration::ZERO;
-    for n in 1..=5 {
-        let (_, took) = timed_crash(&t, n);
-        slowest = slowest.max(took);
-    }
+    first_crash_waits_its_whole_timeout(&t);
+    let slowest = slowest_of_later_crashes(&t);
     assert!(slowest < QUICK, "a later crash waited {slowest:?}");
     t.close(Duration::from_millis(200));
 }
