@@ -13,6 +13,7 @@
 //! - `while_symbolicating`: 2,000 `capture_exception` calls on one thread while the SDK thread
 //!   symbolicates them (the symbol cache emptied before every 100): per-call p50 / p99 / max.
 //!   Ours only: the official crate symbolicates on the caller, so its p50 already includes it.
+//!   A control run with the symbols kept cached (the SDK thread mostly idle) follows.
 //! - `after_idle`: five captures in a row every 1.5 s: the first of each round against the rest.
 //! - `panics_with_a_hung_server`: caught panics with a server that never answers: the first
 //!   must return within `shutdown_timeout` (2 s), the later ones at once.
@@ -136,30 +137,34 @@ fn while_symbolicating() {
             .default_integrations(false)
             .shutdown_timeout(Duration::from_millis(100)),
     );
-    let mut calls = Vec::with_capacity(2_000);
-    for n in 0..2_000u32 {
-        if n % 100 == 0 {
-            sentry_sdk::__clear_symbol_cache();
+    // The same loop twice: with the symbol cache emptied every 100 captures (the SDK thread
+    // symbolicates all along), and as a control with it kept (the SDK thread mostly idle).
+    for (name, clear_every) in [("while_symbolicating", 100), ("control_symbols_cached", 0)] {
+        let mut calls = Vec::with_capacity(2_000);
+        for n in 0..2_000u32 {
+            if clear_every > 0 && n % clear_every == 0 {
+                sentry_sdk::__clear_symbol_cache();
+            }
+            let start = Instant::now();
+            ours_capture(n);
+            calls.push(start.elapsed().as_secs_f64() * 1e6);
+            // Spaced as a busy service's captures would be, without the thread going idle
+            // (that case is `after_idle`).
+            let until = Instant::now() + Duration::from_micros(100);
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
         }
-        let start = Instant::now();
-        ours_capture(n);
-        calls.push(start.elapsed().as_secs_f64() * 1e6);
-        // Spaced as a busy service's captures would be, without the thread going idle (that
-        // case is `after_idle`): the SDK thread symbolicates meanwhile, on the other core.
-        let until = Instant::now() + Duration::from_micros(100);
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
+        calls.sort_by(f64::total_cmp);
+        let at = |p: f64| calls[((calls.len() - 1) as f64 * p) as usize];
+        println!(
+            "{name} sdk=ours calls={} p50_us={:.1} p99_us={:.1} max_us={:.1}",
+            calls.len(),
+            at(0.50),
+            at(0.99),
+            at(1.0)
+        );
     }
-    calls.sort_by(f64::total_cmp);
-    let at = |p: f64| calls[((calls.len() - 1) as f64 * p) as usize];
-    println!(
-        "while_symbolicating sdk=ours calls={} p50_us={:.1} p99_us={:.1} max_us={:.1}",
-        calls.len(),
-        at(0.50),
-        at(0.99),
-        at(1.0)
-    );
 }
 
 /// Five captures in a row every 1.5 s (the thread sleeps in between): the first of each
