@@ -9,7 +9,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 use super::capture::Capture;
 use super::{one_item_envelope, BuildContext};
 use crate::callback;
-use crate::protocol::{Event, Frame, Stacktrace, Thread, Value};
+use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
 use crate::stacktrace;
 
@@ -70,19 +70,42 @@ pub(crate) fn event_envelope(
             }
         }
     }
-    let payload = match serde_json::to_vec(&event) {
-        Ok(p) => p,
-        Err(e) => {
-            sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
-            return ctx.dropped(
-                DiscardReason::InternalSdkError,
-                DataCategory::Error,
-                "serialisation",
-            );
-        }
-    };
+    let breadcrumbs: Vec<&Breadcrumb> = event.breadcrumbs.iter().collect();
+    let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs));
+    if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs) {
+        sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
+        return ctx.dropped(
+            DiscardReason::InternalSdkError,
+            DataCategory::Error,
+            "serialisation",
+        );
+    }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
     Some(one_item_envelope(event.event_id, "event", payload))
+}
+
+/// A guess at the serialised size, so that the payload buffer is allocated once in the
+/// common case rather than grown (and copied) a few times.
+fn payload_size_hint(event: &Event, breadcrumbs: &[&Breadcrumb]) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let crumbs: usize = breadcrumbs
+        .iter()
+        .map(|c| {
+            64 + text(&c.message) + c.category.as_ref().map_or(0, |s| s.len()) + c.data.len() * 48
+        })
+        .sum();
+    let frames: usize = event
+        .exception
+        .iter()
+        .filter_map(|e| e.stacktrace.as_ref())
+        .chain(event.threads.iter().filter_map(|t| t.stacktrace.as_ref()))
+        .map(|s| s.frames.len() * 256)
+        .sum();
+    1024 + crumbs
+        + frames
+        + text(&event.message)
+        + (event.tags.len() + event.extra.len()) * 48
+        + event.contexts.len() * 128
 }
 
 /// `ignore_errors`: an exact exception type (short or with its module) or a substring of an
