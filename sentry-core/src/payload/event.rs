@@ -44,9 +44,18 @@ pub(crate) fn event_envelope(
             f.in_app = rules.is_in_app(f);
         }
     });
-    scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
+    // With no event processor and no `before_send`, nothing but the writer reads the event:
+    // the scopes' breadcrumbs are then written from the snapshot by reference instead of being
+    // copied into it (a copy of every message, freed right after), and the `sdk` block is
+    // written from its serialised form instead of a copy of the value.
+    let unobserved = settings.before_send.is_none() && settings.integrations.is_empty();
+    if unobserved {
+        scope::apply_scopes_but_breadcrumbs(&mut event, snapshot);
+    } else {
+        scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
+    }
     attach_local_values(&mut event, snapshot, local_values);
-    ctx.fill_defaults(&mut event);
+    ctx.fill_defaults(&mut event, !unobserved);
     if settings.include_source_context {
         for_each_frame(&mut event, stacktrace::add_source_context);
     }
@@ -70,9 +79,17 @@ pub(crate) fn event_envelope(
             }
         }
     }
-    let breadcrumbs: Vec<&Breadcrumb> = event.breadcrumbs.iter().collect();
+    let breadcrumbs = match unobserved {
+        true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
+        false => None,
+    }
+    .unwrap_or_else(|| event.breadcrumbs.iter().collect());
+    let sdk = match &event.sdk {
+        Some(_) => None,
+        None => Some(ctx.sdk_info_json()).filter(|json| !json.is_empty()),
+    };
     let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs));
-    if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs) {
+    if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, sdk) {
         sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
         return ctx.dropped(
             DiscardReason::InternalSdkError,
@@ -194,4 +211,115 @@ fn frame_addresses(event: &Event) -> Vec<u64> {
         .filter_map(|f| f.instruction_addr.as_deref())
         .filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use sentry_sdk_transport::ClientReports;
+
+    use super::*;
+    use crate::options::ClientOptions;
+    use crate::payload::capture::{Body, Seed};
+    use crate::protocol::{EventId, Level};
+    use crate::scope::Scope;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
+    }
+
+    fn crumb(message: &str, secs: u64) -> Breadcrumb {
+        Breadcrumb {
+            message: Some(message.into()),
+            timestamp: at(secs),
+            ..Default::default()
+        }
+    }
+
+    fn capture(body: Body) -> Capture {
+        Capture {
+            seed: Seed {
+                event_id: EventId(uuid::Uuid::from_u128(7)),
+                timestamp: at(100),
+                trace: None,
+                body,
+            },
+            stack: None,
+            local_values: Vec::new(),
+            resolve_until: None,
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        let mut global = Scope::new();
+        global.push_breadcrumb(crumb("g1", 1), 100);
+        global.push_breadcrumb(crumb("g4", 4), 100);
+        global.set_tag("a", "global");
+        let mut isolation = Scope::new();
+        for i in 0..5 {
+            isolation.push_breadcrumb(crumb(&format!("i{i}"), 2 + i), 100);
+        }
+        let mut current = Scope::new();
+        current.push_breadcrumb(crumb("c\"3", 3), 100);
+        Snapshot {
+            global,
+            isolation,
+            current: Some(current),
+        }
+    }
+
+    fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
+        let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)));
+        let envelope = event_envelope(&ctx, capture(body), &snapshot()).unwrap();
+        envelope.items()[0].payload().to_vec()
+    }
+
+    /// Breadcrumbs written from the snapshot by reference (nothing sees the event) come out
+    /// exactly as when they are merged into the event for `before_send`.
+    #[test]
+    fn unobserved_events_are_written_as_observed_ones() {
+        let base = || {
+            ClientOptions::new()
+                .default_integrations(false)
+                .max_breadcrumbs(6)
+        };
+        let bodies = || {
+            let mut own = Event::new(EventId(uuid::Uuid::from_u128(7)), at(100));
+            own.breadcrumbs.push(crumb("own", 5));
+            own.sdk = Some(serde_json::json!({"name": "custom"}));
+            [
+                Body::Message {
+                    message: "hello".into(),
+                    level: Level::Warning,
+                },
+                Body::Event(Box::new(own)),
+            ]
+        };
+        for (unobserved, observed) in bodies().into_iter().zip(bodies()) {
+            let fast = payload(base(), unobserved);
+            let slow = payload(base().before_send(Some), observed);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+        let written: serde_json::Value = serde_json::from_slice(&payload(
+            base(),
+            Body::Message {
+                message: "m".into(),
+                level: Level::Info,
+            },
+        ))
+        .unwrap();
+        let messages: Vec<&str> = written["breadcrumbs"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(messages, ["i1", "c\"3", "g4", "i2", "i3", "i4"]);
+        assert_eq!(written["sdk"]["name"], crate::sdk::SDK_NAME);
+    }
 }

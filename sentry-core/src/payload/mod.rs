@@ -41,6 +41,8 @@ pub(crate) struct BuildContext {
     options: ClientOptions,
     reports: Arc<ClientReports>,
     sdk_info: Value,
+    /// `sdk_info` serialised, written into events that nothing else reads.
+    sdk_info_json: Vec<u8>,
     in_app: InAppRules,
     server_name: Option<String>,
 }
@@ -60,10 +62,13 @@ impl BuildContext {
             .as_deref()
             .map(str::to_owned)
             .or_else(crate::hostname::hostname);
+        // Serialising a JSON value into a Vec cannot fail.
+        let sdk_info_json = serde_json::to_vec(&sdk_info).unwrap_or_default();
         BuildContext {
             options,
             reports,
             sdk_info,
+            sdk_info_json,
             in_app,
             server_name,
         }
@@ -79,8 +84,13 @@ impl BuildContext {
         &self.reports
     }
 
-    /// Release, environment, dist, server name and SDK, where the event has none.
-    fn fill_defaults(&self, event: &mut Event) {
+    /// The `sdk` block as JSON.
+    fn sdk_info_json(&self) -> &[u8] {
+        &self.sdk_info_json
+    }
+
+    /// Release, environment, dist, server name and (with `sdk`) SDK, where the event has none.
+    fn fill_defaults(&self, event: &mut Event, sdk: bool) {
         let s = self.options.settings();
         if event.release.is_none() {
             event.release = s.release.as_deref().map(str::to_owned);
@@ -94,7 +104,7 @@ impl BuildContext {
         if event.server_name.is_none() {
             event.server_name = self.server_name.clone();
         }
-        if event.sdk.is_none() {
+        if sdk && event.sdk.is_none() {
             event.sdk = Some(self.sdk_info.clone());
         }
     }

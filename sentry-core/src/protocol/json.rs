@@ -18,8 +18,9 @@ use serde::Serialize;
 use super::{Breadcrumb, Event, Level, Map};
 
 /// Writes `event` as JSON into `out`, with `breadcrumbs` (oldest first) in place of the event's
-/// own list: the worker can pass the scopes' breadcrumbs by reference when nothing had to see
-/// them in the event.
+/// own list, and `sdk` (serialised) when the event has no `sdk` block: the worker can pass the
+/// scopes' breadcrumbs by reference, and the SDK block it writes into every event, when
+/// nothing had to see them in the event.
 ///
 /// # Errors
 /// Only what serde_json reports for the nested values (none for JSON values and the protocol
@@ -28,6 +29,7 @@ pub(crate) fn write_event<'a>(
     out: &mut Vec<u8>,
     event: &Event,
     breadcrumbs: &[&'a Breadcrumb],
+    sdk_json: Option<&[u8]>,
 ) -> serde_json::Result<()> {
     // Destructured in full so that a new field fails to compile until it is written here.
     let Event {
@@ -121,7 +123,13 @@ pub(crate) fn write_event<'a>(
         serde_json::to_writer(&mut *out, threads)?;
         out.push(b'}');
     }
-    write_field(out, b",\"sdk\":", sdk, sdk.is_some())?;
+    match (sdk, sdk_json) {
+        (None, Some(json)) => {
+            out.extend_from_slice(b",\"sdk\":");
+            out.extend_from_slice(json);
+        }
+        _ => write_field(out, b",\"sdk\":", sdk, sdk.is_some())?,
+    }
     write_field(out, b",\"debug_meta\":", debug_meta, debug_meta.is_some())?;
     out.push(b'}');
     Ok(())
@@ -404,7 +412,7 @@ mod tests {
     fn written(event: &Event) -> String {
         let refs: Vec<&Breadcrumb> = event.breadcrumbs.iter().collect();
         let mut out = Vec::new();
-        write_event(&mut out, event, &refs).unwrap();
+        write_event(&mut out, event, &refs, None).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -416,6 +424,22 @@ mod tests {
         assert_eq!(written(&empty), serde_json::to_string(&empty).unwrap());
         empty.level = Level::Fatal;
         assert_eq!(written(&empty), serde_json::to_string(&empty).unwrap());
+    }
+
+    #[test]
+    fn a_serialised_sdk_block_stands_in_for_a_missing_one() {
+        let mut event = Event::default();
+        let sdk = serde_json::json!({"name": "sentry.rust.sdk", "integrations": ["a"]});
+        let json = serde_json::to_vec(&sdk).unwrap();
+        let mut out = Vec::new();
+        write_event(&mut out, &event, &[], Some(&json)).unwrap();
+        event.sdk = Some(sdk);
+        assert_eq!(out, serde_json::to_vec(&event).unwrap());
+        // The event's own block wins.
+        event.sdk = Some(serde_json::json!({"name": "custom"}));
+        let mut out = Vec::new();
+        write_event(&mut out, &event, &[], Some(&json)).unwrap();
+        assert_eq!(out, serde_json::to_vec(&event).unwrap());
     }
 
     #[test]

@@ -10,6 +10,17 @@ use super::{Scope, Snapshot};
 
 /// Applies `snapshot` to `event`.
 pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrumbs: usize) {
+    apply_scopes_but_breadcrumbs(event, snapshot);
+    if let Some(merged) = merged_breadcrumbs(&event.breadcrumbs, snapshot, max_breadcrumbs) {
+        let owned: Vec<Breadcrumb> = merged.into_iter().cloned().collect();
+        event.breadcrumbs = owned;
+    }
+}
+
+/// Applies `snapshot` to `event`, all but the breadcrumbs: for an event nothing will see
+/// before it is written, whose breadcrumbs are written from the snapshot by reference
+/// ([`merged_breadcrumbs`]) rather than copied into it.
+pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapshot) {
     let scopes: Vec<&Scope> = layers(snapshot).collect();
     // Most specific first, for the "first one set wins" fields.
     let specific_first = || scopes.iter().rev().map(|s| &*s.data);
@@ -35,7 +46,6 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
         &mut event.contexts,
         scopes.iter().map(|s| &*s.data.contexts),
     );
-    merge_breadcrumbs(event, &scopes, max_breadcrumbs);
 }
 
 /// The scopes' local values, more specific scopes winning, in name order.
@@ -72,23 +82,33 @@ fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item
     *target = merged;
 }
 
-fn merge_breadcrumbs(event: &mut Event, scopes: &[&Scope], max: usize) {
+/// The event's breadcrumbs (`own`) with the scopes' merged in, oldest first, capped at `max`;
+/// `None` when no scope has any (the event's own stand as they are, uncapped).
+pub(crate) fn merged_breadcrumbs<'a>(
+    own: &'a [Breadcrumb],
+    snapshot: &'a Snapshot,
+    max: usize,
+) -> Option<Vec<&'a Breadcrumb>> {
+    let scopes: Vec<&Scope> = layers(snapshot).collect();
     let non_empty = scopes.iter().filter(|s| !s.breadcrumbs.is_empty()).count();
     if non_empty == 0 {
-        return;
+        return None;
     }
-    let mut all: Vec<Breadcrumb> = Vec::new();
-    for scope in scopes {
-        all.extend(scope.breadcrumbs.newest(max));
+    let visible: usize = scopes.iter().map(|s| s.breadcrumbs.len().min(max)).sum();
+    let mut all: Vec<&Breadcrumb> = Vec::with_capacity(visible + own.len());
+    for scope in &scopes {
+        let start = all.len();
+        all.extend(scope.breadcrumbs.iter_newest_first().take(max));
+        all[start..].reverse();
     }
-    all.append(&mut event.breadcrumbs);
+    all.extend(own);
     if non_empty > 1 || all.len() > max {
         // Stable: crumbs with the same timestamp keep their scope order.
         all.sort_by_key(|c| c.timestamp);
     }
     let skip = all.len().saturating_sub(max);
     all.drain(..skip);
-    event.breadcrumbs = all;
+    Some(all)
 }
 
 #[cfg(test)]
