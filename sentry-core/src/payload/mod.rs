@@ -131,12 +131,21 @@ impl BuildContext {
     }
 }
 
+/// The envelope header's `sdk`, built once.
+fn envelope_sdk() -> &'static Value {
+    static SDK: once_cell::sync::Lazy<Value> =
+        once_cell::sync::Lazy::new(|| json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    &SDK
+}
+
 /// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the
 /// headers.
 fn one_item_envelope(event_id: EventId, item_type: &'static str, payload: Vec<u8>) -> Envelope {
     let mut envelope = Envelope::new();
-    envelope.set_header("event_id", event_id.to_string());
-    envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    // The id through uuid's encoder, not `Display` and the formatting machinery.
+    let mut id = uuid::Uuid::encode_buffer();
+    envelope.set_header("event_id", &*event_id.0.simple().encode_lower(&mut id));
+    envelope.set_header("sdk", envelope_sdk().clone());
     envelope.add_item(Item::new(item_type, payload));
     envelope
 }

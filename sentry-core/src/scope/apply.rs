@@ -21,9 +21,8 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
 /// before it is written, whose breadcrumbs are written from the snapshot by reference
 /// ([`merged_breadcrumbs`]) rather than copied into it.
 pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapshot) {
-    let scopes: Vec<&Scope> = layers(snapshot).collect();
     // Most specific first, for the "first one set wins" fields.
-    let specific_first = || scopes.iter().rev().map(|s| &*s.data);
+    let specific_first = || layers(snapshot).rev().map(|s| &*s.data);
 
     if let Some(level) = specific_first().find_map(|d| d.level) {
         event.level = level;
@@ -40,11 +39,11 @@ pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapsho
         event.transaction =
             specific_first().find_map(|d| d.transaction.as_deref().map(str::to_owned));
     }
-    merge_maps(&mut event.tags, scopes.iter().map(|s| &*s.data.tags));
-    merge_maps(&mut event.extra, scopes.iter().map(|s| &*s.data.extra));
+    merge_maps(&mut event.tags, layers(snapshot).map(|s| &*s.data.tags));
+    merge_maps(&mut event.extra, layers(snapshot).map(|s| &*s.data.extra));
     merge_maps(
         &mut event.contexts,
-        scopes.iter().map(|s| &*s.data.contexts),
+        layers(snapshot).map(|s| &*s.data.contexts),
     );
 }
 
@@ -55,8 +54,8 @@ pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
     merged.into_iter().collect()
 }
 
-/// The snapshot's scopes, least specific first.
-fn layers(snapshot: &Snapshot) -> impl Iterator<Item = &Scope> {
+/// The snapshot's scopes, least specific first (no allocation: walked once per field).
+fn layers(snapshot: &Snapshot) -> impl DoubleEndedIterator<Item = &Scope> {
     [
         Some(&snapshot.global),
         Some(&snapshot.isolation),
@@ -89,14 +88,15 @@ pub(crate) fn merged_breadcrumbs<'a>(
     snapshot: &'a Snapshot,
     max: usize,
 ) -> Option<Vec<&'a Breadcrumb>> {
-    let scopes: Vec<&Scope> = layers(snapshot).collect();
-    let non_empty = scopes.iter().filter(|s| !s.breadcrumbs.is_empty()).count();
+    let non_empty = layers(snapshot)
+        .filter(|s| !s.breadcrumbs.is_empty())
+        .count();
     if non_empty == 0 {
         return None;
     }
-    let visible: usize = scopes.iter().map(|s| s.breadcrumbs.len().min(max)).sum();
+    let visible: usize = layers(snapshot).map(|s| s.breadcrumbs.len().min(max)).sum();
     let mut all: Vec<&Breadcrumb> = Vec::with_capacity(visible + own.len());
-    for scope in &scopes {
+    for scope in layers(snapshot) {
         let start = all.len();
         all.extend(scope.breadcrumbs.iter_newest_first().take(max));
         all[start..].reverse();
