@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 use crate::callback;
 use crate::options::ClientOptions;
-use crate::protocol::{Event, EventId};
+use crate::protocol::{json, Event, EventId};
 use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
 use crate::stacktrace::InAppRules;
 
@@ -84,13 +84,21 @@ impl BuildContext {
         &self.reports
     }
 
-    /// The `sdk` block as JSON.
-    fn sdk_info_json(&self) -> &[u8] {
-        &self.sdk_info_json
+    /// What [`BuildContext::fill_defaults`] would put into an event, by reference, for the
+    /// writer to use where the event has none (an event nothing else reads is not filled).
+    fn defaults(&self) -> json::Defaults<'_> {
+        let s = self.options.settings();
+        json::Defaults {
+            release: s.release.as_deref(),
+            environment: Some(&s.environment),
+            dist: s.dist.as_deref(),
+            server_name: self.server_name.as_deref(),
+            sdk_json: Some(&self.sdk_info_json[..]).filter(|json| !json.is_empty()),
+        }
     }
 
-    /// Release, environment, dist, server name and (with `sdk`) SDK, where the event has none.
-    fn fill_defaults(&self, event: &mut Event, sdk: bool) {
+    /// Release, environment, dist, server name and SDK, where the event has none.
+    fn fill_defaults(&self, event: &mut Event) {
         let s = self.options.settings();
         if event.release.is_none() {
             event.release = s.release.as_deref().map(str::to_owned);
@@ -104,7 +112,7 @@ impl BuildContext {
         if event.server_name.is_none() {
             event.server_name = self.server_name.clone();
         }
-        if sdk && event.sdk.is_none() {
+        if event.sdk.is_none() {
             event.sdk = Some(self.sdk_info.clone());
         }
     }

@@ -46,7 +46,7 @@ pub(crate) fn transaction_envelope(
     };
     scope::apply_scopes(&mut event, snapshot, 0);
     event.breadcrumbs.clear();
-    ctx.fill_defaults(&mut event, true);
+    ctx.fill_defaults(&mut event);
     let drop_all = |reason: DiscardReason| {
         reports.record(reason, DataCategory::Transaction, 1);
         reports.record(reason, DataCategory::Span, t.spans.len() as u64 + 1);

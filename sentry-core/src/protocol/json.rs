@@ -17,10 +17,21 @@ use serde::Serialize;
 
 use super::{Breadcrumb, Event, Level, Map};
 
+/// Values written where the event has none (release, environment, ...), by reference.
+#[derive(Debug, Default)]
+pub(crate) struct Defaults<'a> {
+    pub(crate) release: Option<&'a str>,
+    pub(crate) environment: Option<&'a str>,
+    pub(crate) dist: Option<&'a str>,
+    pub(crate) server_name: Option<&'a str>,
+    /// The `sdk` block, serialised.
+    pub(crate) sdk_json: Option<&'a [u8]>,
+}
+
 /// Writes `event` as JSON into `out`, with `breadcrumbs` (oldest first) in place of the event's
-/// own list, and `sdk` (serialised) when the event has no `sdk` block: the worker can pass the
-/// scopes' breadcrumbs by reference, and the SDK block it writes into every event, when
-/// nothing had to see them in the event.
+/// own list, and `defaults` where the event has none: the worker can pass the scopes'
+/// breadcrumbs and the client's defaults by reference when nothing had to see them in the
+/// event.
 ///
 /// # Errors
 /// Only what serde_json reports for the nested values (none for JSON values and the protocol
@@ -29,7 +40,7 @@ pub(crate) fn write_event<'a>(
     out: &mut Vec<u8>,
     event: &Event,
     breadcrumbs: &[&'a Breadcrumb],
-    sdk_json: Option<&[u8]>,
+    defaults: &Defaults<'_>,
 ) -> serde_json::Result<()> {
     // Destructured in full so that a new field fails to compile until it is written here.
     let Event {
@@ -74,11 +85,17 @@ pub(crate) fn write_event<'a>(
         out.push(b'}');
     }
     for (key, value) in [
-        (&b",\"transaction\":"[..], transaction),
-        (b",\"server_name\":", server_name),
-        (b",\"release\":", release),
-        (b",\"dist\":", dist),
-        (b",\"environment\":", environment),
+        (&b",\"transaction\":"[..], transaction.as_deref()),
+        (
+            b",\"server_name\":",
+            server_name.as_deref().or(defaults.server_name),
+        ),
+        (b",\"release\":", release.as_deref().or(defaults.release)),
+        (b",\"dist\":", dist.as_deref().or(defaults.dist)),
+        (
+            b",\"environment\":",
+            environment.as_deref().or(defaults.environment),
+        ),
     ] {
         if let Some(value) = value {
             out.extend_from_slice(key);
@@ -123,7 +140,7 @@ pub(crate) fn write_event<'a>(
         serde_json::to_writer(&mut *out, threads)?;
         out.push(b'}');
     }
-    match (sdk, sdk_json) {
+    match (sdk, defaults.sdk_json) {
         (None, Some(json)) => {
             out.extend_from_slice(b",\"sdk\":");
             out.extend_from_slice(json);
@@ -412,7 +429,7 @@ mod tests {
     fn written(event: &Event) -> String {
         let refs: Vec<&Breadcrumb> = event.breadcrumbs.iter().collect();
         let mut out = Vec::new();
-        write_event(&mut out, event, &refs, None).unwrap();
+        write_event(&mut out, event, &refs, &Defaults::default()).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -427,19 +444,32 @@ mod tests {
     }
 
     #[test]
-    fn a_serialised_sdk_block_stands_in_for_a_missing_one() {
-        let mut event = Event::default();
+    fn defaults_stand_in_for_missing_values_only() {
         let sdk = serde_json::json!({"name": "sentry.rust.sdk", "integrations": ["a"]});
-        let json = serde_json::to_vec(&sdk).unwrap();
-        let mut out = Vec::new();
-        write_event(&mut out, &event, &[], Some(&json)).unwrap();
+        let sdk_json = serde_json::to_vec(&sdk).unwrap();
+        let defaults = Defaults {
+            release: Some("app@1"),
+            environment: Some("prod\""),
+            dist: None,
+            server_name: Some("host"),
+            sdk_json: Some(&sdk_json),
+        };
+        let write = |event: &Event| {
+            let mut out = Vec::new();
+            write_event(&mut out, event, &[], &defaults).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let mut event = Event::default();
+        let written = write(&event);
+        event.release = Some("app@1".into());
+        event.environment = Some("prod\"".into());
+        event.server_name = Some("host".into());
         event.sdk = Some(sdk);
-        assert_eq!(out, serde_json::to_vec(&event).unwrap());
-        // The event's own block wins.
+        assert_eq!(written, serde_json::to_string(&event).unwrap());
+        // The event's own values win.
+        event.release = Some("own".into());
         event.sdk = Some(serde_json::json!({"name": "custom"}));
-        let mut out = Vec::new();
-        write_event(&mut out, &event, &[], Some(&json)).unwrap();
-        assert_eq!(out, serde_json::to_vec(&event).unwrap());
+        assert_eq!(write(&event), serde_json::to_string(&event).unwrap());
     }
 
     #[test]

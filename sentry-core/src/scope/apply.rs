@@ -49,6 +49,9 @@ pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapsho
 
 /// The scopes' local values, more specific scopes winning, in name order.
 pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
+    if layers(snapshot).all(|s| s.data.local_values.is_empty()) {
+        return Vec::new(); // the common case, without building a map
+    }
     let mut merged: Map<String> = Map::new();
     merge_maps(&mut merged, layers(snapshot).map(|s| &*s.data.local_values));
     merged.into_iter().collect()

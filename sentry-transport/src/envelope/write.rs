@@ -21,7 +21,9 @@ impl Envelope {
     pub fn write_to(&self, out: &mut Vec<u8>) {
         write_header_line(out, &self.headers, None);
         for item in &self.items {
-            let needs_length = item.headers.contains_key("length") || item.payload.contains(&b'\n');
+            // A scan of the few keys costs less than hashing "length".
+            let needs_length =
+                item.headers.keys().any(|k| k == "length") || item.payload.contains(&b'\n');
             write_header_line(
                 out,
                 &item.headers,
