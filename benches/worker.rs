@@ -200,8 +200,8 @@ fn main() {
             )
         };
         match sdk.map(String::as_str) {
-            Some("official") => run(|f, g| official::with_client(f, g), official::capture),
-            _ => run(|f, g| ours::with_client(f, g), ours::capture),
+            Some("official") => run(official::with_client, official::capture),
+            _ => run(ours::with_client, ours::capture),
         }
         return;
     }

@@ -50,7 +50,7 @@ impl Default for Breadcrumb {
 
 /// Breadcrumbs are the bulk of an event: values that Relay's normaliser sets anyway when they
 /// are missing (`type: default`, `level: info`) are not sent.
-pub(crate) fn is_default_type(ty: &Cow<'static, str>) -> bool {
+pub(crate) fn is_default_type(ty: &str) -> bool {
     ty == "default"
 }
 

@@ -36,10 +36,10 @@ pub(crate) struct Defaults<'a> {
 /// # Errors
 /// Only what serde_json reports for the nested values (none for JSON values and the protocol
 /// types; kept so that a future field that can fail does not go unnoticed).
-pub(crate) fn write_event<'a>(
+pub(crate) fn write_event(
     out: &mut Vec<u8>,
     event: &Event,
-    breadcrumbs: &[&'a Breadcrumb],
+    breadcrumbs: &[&Breadcrumb],
     defaults: &Defaults<'_>,
 ) -> serde_json::Result<()> {
     // Destructured in full so that a new field fails to compile until it is written here.
