@@ -12,6 +12,11 @@
 //!     --toggle-collect=measured_region target/release/deps/worker-* full_scope
 //!                                                # instructions: one SDK per run, see main
 //! ```
+//!
+//! With `WORKER_BENCH_BEFORE_SEND` set, ours runs with a `before_send` that keeps the event:
+//! the path where user code sees the whole `Event` (breadcrumbs copied into it), as it does
+//! with integrations that process events; without it nothing sees the event before it is
+//! written.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +53,12 @@ mod ours {
             .dsn(DSN)
             .default_integrations(false)
             .transport(|_| Arc::new(BuildAndWrite));
+        // A callback that keeps the event as it is: the cost of handing it to user code.
+        let options = if std::env::var_os("WORKER_BENCH_BEFORE_SEND").is_some() {
+            options.before_send(Some)
+        } else {
+            options
+        };
         Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
     }
 

@@ -32,6 +32,10 @@ pub struct Rfc3339 {
 }
 
 impl Rfc3339 {
+    const EPOCH: Rfc3339 = Rfc3339 {
+        text: *b"1970-01-01T00:00:00.000000Z",
+    };
+
     /// Formats `time` (times before 1970 print as the epoch).
     pub fn new(time: SystemTime) -> Self {
         let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
@@ -50,10 +54,54 @@ impl Rfc3339 {
         Rfc3339 { text }
     }
 
+    /// The timestamp as ASCII bytes (what a JSON writer copies between quotes: nothing in it
+    /// needs escaping).
+    pub fn as_bytes(&self) -> &[u8; 27] {
+        &self.text
+    }
+
     /// The timestamp as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and separators are ever written into `text`.
         std::str::from_utf8(&self.text).unwrap_or("1970-01-01T00:00:00.000000Z")
+    }
+}
+
+/// Formats a run of timestamps that mostly fall in the same second (an event's breadcrumbs):
+/// the date and time of day are worked out once per second seen, and only the microseconds
+/// are written for the others.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sentry_sdk_transport::time::{Rfc3339, Rfc3339Run};
+/// let mut run = Rfc3339Run::default();
+/// for micros in [1_581_084_960_123_456, 1_581_084_960_999_999, 1_581_084_961_000_001] {
+///     let t = UNIX_EPOCH + Duration::from_micros(micros);
+///     assert_eq!(run.format(t), Rfc3339::new(t).as_bytes());
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Rfc3339Run {
+    /// The whole second of `last`, and `last` itself (whose microseconds are overwritten).
+    last: Option<(u64, Rfc3339)>,
+}
+
+impl Rfc3339Run {
+    /// `time` as [`Rfc3339::new`] formats it.
+    pub fn format(&mut self, time: SystemTime) -> &[u8; 27] {
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let secs = since.as_secs();
+        match &mut self.last {
+            Some((s, last)) if *s == secs => {
+                digits(&mut last.text[20..26], u64::from(since.subsec_micros()))
+            }
+            slot => *slot = Some((secs, Rfc3339::new(time))),
+        }
+        match &self.last {
+            Some((_, last)) => &last.text,
+            // Set just above.
+            None => &Rfc3339::EPOCH.text,
+        }
     }
 }
 
@@ -111,5 +159,17 @@ mod tests {
         assert_eq!(rfc3339(t), "2099-12-31T23:59:59.000001Z");
         let before = UNIX_EPOCH - Duration::from_secs(5);
         assert_eq!(rfc3339(before), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_run_formats_as_each_alone() {
+        let mut run = Rfc3339Run::default();
+        let base = 1_700_000_000_000_000u64;
+        for micros in [0, 5, 999_999, 1_000_000, 1_000_001, 86_400_000_000, 3, 0] {
+            let t = UNIX_EPOCH + Duration::from_micros(base + micros);
+            assert_eq!(run.format(t), Rfc3339::new(t).as_bytes(), "{micros}");
+        }
+        let before = UNIX_EPOCH - Duration::from_secs(5);
+        assert_eq!(run.format(before), Rfc3339::new(before).as_bytes());
     }
 }

@@ -9,7 +9,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 use super::capture::Capture;
 use super::{one_item_envelope, BuildContext};
 use crate::callback;
-use crate::protocol::{Event, Frame, Stacktrace, Thread, Value};
+use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
 use crate::stacktrace;
 
@@ -44,19 +44,33 @@ pub(crate) fn event_envelope(
             f.in_app = rules.is_in_app(f);
         }
     });
-    scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
+    // With no event processor and no `before_send`, nothing but the writer reads the event:
+    // the scopes' breadcrumbs are then written from the snapshot by reference instead of being
+    // copied into it (a copy of every message, freed right after), and so are the defaults
+    // (release, environment, ..., the `sdk` block in its serialised form).
+    let unobserved = settings.before_send.is_none() && settings.integrations.is_empty();
+    if unobserved {
+        scope::apply_scopes_but_breadcrumbs(&mut event, snapshot);
+    } else {
+        scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
+    }
     attach_local_values(&mut event, snapshot, local_values);
-    ctx.fill_defaults(&mut event);
+    if !unobserved {
+        ctx.fill_defaults(&mut event);
+    }
     if settings.include_source_context {
         for_each_frame(&mut event, stacktrace::add_source_context);
     }
     if event.debug_meta.is_none() {
         event.debug_meta = stacktrace::debug_meta_for(&frame_addresses(&event));
     }
-    event = match ctx.process_event(event) {
-        Ok(kept) => kept,
-        Err(by) => return ctx.dropped(DiscardReason::EventProcessor, DataCategory::Error, by),
-    };
+    if !unobserved {
+        // (Not called without processors: moving the event in and out copies ~600 bytes.)
+        event = match ctx.process_event(event) {
+            Ok(kept) => kept,
+            Err(by) => return ctx.dropped(DiscardReason::EventProcessor, DataCategory::Error, by),
+        };
+    }
     if let Some(before_send) = &settings.before_send {
         let before_send = before_send.clone();
         match callback::run("before_send", move || before_send(event)).flatten() {
@@ -70,19 +84,51 @@ pub(crate) fn event_envelope(
             }
         }
     }
-    let payload = match serde_json::to_vec(&event) {
-        Ok(p) => p,
-        Err(e) => {
-            sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
-            return ctx.dropped(
-                DiscardReason::InternalSdkError,
-                DataCategory::Error,
-                "serialisation",
-            );
-        }
+    let breadcrumbs = match unobserved {
+        true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
+        false => None,
+    }
+    .unwrap_or_else(|| event.breadcrumbs.iter().collect());
+    let defaults = match unobserved {
+        true => ctx.defaults(),
+        // Filled in already; what user code took out stays out.
+        false => json::Defaults::default(),
     };
+    let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs));
+    if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
+        sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
+        return ctx.dropped(
+            DiscardReason::InternalSdkError,
+            DataCategory::Error,
+            "serialisation",
+        );
+    }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
     Some(one_item_envelope(event.event_id, "event", payload))
+}
+
+/// A guess at the serialised size, so that the payload buffer is allocated once in the
+/// common case rather than grown (and copied) a few times.
+fn payload_size_hint(event: &Event, breadcrumbs: &[&Breadcrumb]) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let crumbs: usize = breadcrumbs
+        .iter()
+        .map(|c| {
+            64 + text(&c.message) + c.category.as_ref().map_or(0, |s| s.len()) + c.data.len() * 48
+        })
+        .sum();
+    let frames: usize = event
+        .exception
+        .iter()
+        .filter_map(|e| e.stacktrace.as_ref())
+        .chain(event.threads.iter().filter_map(|t| t.stacktrace.as_ref()))
+        .map(|s| s.frames.len() * 256)
+        .sum();
+    1024 + crumbs
+        + frames
+        + text(&event.message)
+        + (event.tags.len() + event.extra.len()) * 48
+        + event.contexts.len() * 128
 }
 
 /// `ignore_errors`: an exact exception type (short or with its module) or a substring of an
@@ -171,4 +217,115 @@ fn frame_addresses(event: &Event) -> Vec<u64> {
         .filter_map(|f| f.instruction_addr.as_deref())
         .filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use sentry_sdk_transport::ClientReports;
+
+    use super::*;
+    use crate::options::ClientOptions;
+    use crate::payload::capture::{Body, Seed};
+    use crate::protocol::{EventId, Level};
+    use crate::scope::Scope;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
+    }
+
+    fn crumb(message: &str, secs: u64) -> Breadcrumb {
+        Breadcrumb {
+            message: Some(message.into()),
+            timestamp: at(secs),
+            ..Default::default()
+        }
+    }
+
+    fn capture(body: Body) -> Capture {
+        Capture {
+            seed: Seed {
+                event_id: EventId(uuid::Uuid::from_u128(7)),
+                timestamp: at(100),
+                trace: None,
+                body,
+            },
+            stack: None,
+            local_values: Vec::new(),
+            resolve_until: None,
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        let mut global = Scope::new();
+        global.push_breadcrumb(crumb("g1", 1), 100);
+        global.push_breadcrumb(crumb("g4", 4), 100);
+        global.set_tag("a", "global");
+        let mut isolation = Scope::new();
+        for i in 0..5 {
+            isolation.push_breadcrumb(crumb(&format!("i{i}"), 2 + i), 100);
+        }
+        let mut current = Scope::new();
+        current.push_breadcrumb(crumb("c\"3", 3), 100);
+        Snapshot {
+            global,
+            isolation,
+            current: Some(current),
+        }
+    }
+
+    fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
+        let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)));
+        let envelope = event_envelope(&ctx, capture(body), &snapshot()).unwrap();
+        envelope.items()[0].payload().to_vec()
+    }
+
+    /// Breadcrumbs written from the snapshot by reference (nothing sees the event) come out
+    /// exactly as when they are merged into the event for `before_send`.
+    #[test]
+    fn unobserved_events_are_written_as_observed_ones() {
+        let base = || {
+            ClientOptions::new()
+                .default_integrations(false)
+                .max_breadcrumbs(6)
+        };
+        let bodies = || {
+            let mut own = Event::new(EventId(uuid::Uuid::from_u128(7)), at(100));
+            own.breadcrumbs.push(crumb("own", 5));
+            own.sdk = Some(serde_json::json!({"name": "custom"}));
+            [
+                Body::Message {
+                    message: "hello".into(),
+                    level: Level::Warning,
+                },
+                Body::Event(Box::new(own)),
+            ]
+        };
+        for (unobserved, observed) in bodies().into_iter().zip(bodies()) {
+            let fast = payload(base(), unobserved);
+            let slow = payload(base().before_send(Some), observed);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+        let written: serde_json::Value = serde_json::from_slice(&payload(
+            base(),
+            Body::Message {
+                message: "m".into(),
+                level: Level::Info,
+            },
+        ))
+        .unwrap();
+        let messages: Vec<&str> = written["breadcrumbs"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(messages, ["i1", "c\"3", "g4", "i2", "i3", "i4"]);
+        assert_eq!(written["sdk"]["name"], crate::sdk::SDK_NAME);
+    }
 }

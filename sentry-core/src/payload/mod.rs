@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 use crate::callback;
 use crate::options::ClientOptions;
-use crate::protocol::{Event, EventId};
+use crate::protocol::{json, Event, EventId};
 use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
 use crate::stacktrace::InAppRules;
 
@@ -41,6 +41,8 @@ pub(crate) struct BuildContext {
     options: ClientOptions,
     reports: Arc<ClientReports>,
     sdk_info: Value,
+    /// `sdk_info` serialised, written into events that nothing else reads.
+    sdk_info_json: Vec<u8>,
     in_app: InAppRules,
     server_name: Option<String>,
 }
@@ -60,10 +62,13 @@ impl BuildContext {
             .as_deref()
             .map(str::to_owned)
             .or_else(crate::hostname::hostname);
+        // Serialising a JSON value into a Vec cannot fail.
+        let sdk_info_json = serde_json::to_vec(&sdk_info).unwrap_or_default();
         BuildContext {
             options,
             reports,
             sdk_info,
+            sdk_info_json,
             in_app,
             server_name,
         }
@@ -77,6 +82,19 @@ impl BuildContext {
     /// The drop counters sent as client reports.
     pub(crate) fn reports(&self) -> &Arc<ClientReports> {
         &self.reports
+    }
+
+    /// What [`BuildContext::fill_defaults`] would put into an event, by reference, for the
+    /// writer to use where the event has none (an event nothing else reads is not filled).
+    fn defaults(&self) -> json::Defaults<'_> {
+        let s = self.options.settings();
+        json::Defaults {
+            release: s.release.as_deref(),
+            environment: Some(&s.environment),
+            dist: s.dist.as_deref(),
+            server_name: self.server_name.as_deref(),
+            sdk_json: Some(&self.sdk_info_json[..]).filter(|json| !json.is_empty()),
+        }
     }
 
     /// Release, environment, dist, server name and SDK, where the event has none.
@@ -121,12 +139,21 @@ impl BuildContext {
     }
 }
 
+/// The envelope header's `sdk`, built once.
+fn envelope_sdk() -> &'static Value {
+    static SDK: once_cell::sync::Lazy<Value> =
+        once_cell::sync::Lazy::new(|| json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    &SDK
+}
+
 /// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the
 /// headers.
 fn one_item_envelope(event_id: EventId, item_type: &'static str, payload: Vec<u8>) -> Envelope {
     let mut envelope = Envelope::new();
-    envelope.set_header("event_id", event_id.to_string());
-    envelope.set_header("sdk", json!({"name": SDK_NAME, "version": SDK_VERSION}));
+    // The id through uuid's encoder, not `Display` and the formatting machinery.
+    let mut id = uuid::Uuid::encode_buffer();
+    envelope.set_header("event_id", &*event_id.0.simple().encode_lower(&mut id));
+    envelope.set_header("sdk", envelope_sdk().clone());
     envelope.add_item(Item::new(item_type, payload));
     envelope
 }

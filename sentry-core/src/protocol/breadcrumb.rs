@@ -18,12 +18,14 @@ pub struct Breadcrumb {
     #[serde(serialize_with = "super::ser::timestamp")]
     pub timestamp: SystemTime,
     /// `default`, `http`, `navigation`, `query`, ...
-    #[serde(rename = "type")]
+    /// Left out when `default`, which Relay fills back in.
+    #[serde(rename = "type", skip_serializing_if = "is_default_type")]
     pub ty: Cow<'static, str>,
     /// A dotted category such as `db.query`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Cow<'static, str>>,
-    /// Severity.
+    /// Severity; left out when `info`, which Relay fills back in.
+    #[serde(skip_serializing_if = "is_default_level")]
     pub level: Level,
     /// Human-readable text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,4 +46,14 @@ impl Default for Breadcrumb {
             data: Map::new(),
         }
     }
+}
+
+/// Breadcrumbs are the bulk of an event: values that Relay's normaliser sets anyway when they
+/// are missing (`type: default`, `level: info`) are not sent.
+pub(crate) fn is_default_type(ty: &str) -> bool {
+    ty == "default"
+}
+
+pub(crate) fn is_default_level(level: &Level) -> bool {
+    *level == Level::Info
 }

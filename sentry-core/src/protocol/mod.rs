@@ -8,6 +8,7 @@ mod breadcrumb;
 mod event;
 mod exception;
 mod ids;
+pub(crate) mod json;
 mod level;
 mod log;
 mod span;

@@ -10,9 +10,19 @@ use super::{Scope, Snapshot};
 
 /// Applies `snapshot` to `event`.
 pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrumbs: usize) {
-    let scopes: Vec<&Scope> = layers(snapshot).collect();
+    apply_scopes_but_breadcrumbs(event, snapshot);
+    if let Some(merged) = merged_breadcrumbs(&event.breadcrumbs, snapshot, max_breadcrumbs) {
+        let owned: Vec<Breadcrumb> = merged.into_iter().cloned().collect();
+        event.breadcrumbs = owned;
+    }
+}
+
+/// Applies `snapshot` to `event`, all but the breadcrumbs: for an event nothing will see
+/// before it is written, whose breadcrumbs are written from the snapshot by reference
+/// ([`merged_breadcrumbs`]) rather than copied into it.
+pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapshot) {
     // Most specific first, for the "first one set wins" fields.
-    let specific_first = || scopes.iter().rev().map(|s| &*s.data);
+    let specific_first = || layers(snapshot).rev().map(|s| &*s.data);
 
     if let Some(level) = specific_first().find_map(|d| d.level) {
         event.level = level;
@@ -29,24 +39,26 @@ pub(crate) fn apply_scopes(event: &mut Event, snapshot: &Snapshot, max_breadcrum
         event.transaction =
             specific_first().find_map(|d| d.transaction.as_deref().map(str::to_owned));
     }
-    merge_maps(&mut event.tags, scopes.iter().map(|s| &*s.data.tags));
-    merge_maps(&mut event.extra, scopes.iter().map(|s| &*s.data.extra));
+    merge_maps(&mut event.tags, layers(snapshot).map(|s| &*s.data.tags));
+    merge_maps(&mut event.extra, layers(snapshot).map(|s| &*s.data.extra));
     merge_maps(
         &mut event.contexts,
-        scopes.iter().map(|s| &*s.data.contexts),
+        layers(snapshot).map(|s| &*s.data.contexts),
     );
-    merge_breadcrumbs(event, &scopes, max_breadcrumbs);
 }
 
 /// The scopes' local values, more specific scopes winning, in name order.
 pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
+    if layers(snapshot).all(|s| s.data.local_values.is_empty()) {
+        return Vec::new(); // the common case, without building a map
+    }
     let mut merged: Map<String> = Map::new();
     merge_maps(&mut merged, layers(snapshot).map(|s| &*s.data.local_values));
     merged.into_iter().collect()
 }
 
-/// The snapshot's scopes, least specific first.
-fn layers(snapshot: &Snapshot) -> impl Iterator<Item = &Scope> {
+/// The snapshot's scopes, least specific first (no allocation: walked once per field).
+fn layers(snapshot: &Snapshot) -> impl DoubleEndedIterator<Item = &Scope> {
     [
         Some(&snapshot.global),
         Some(&snapshot.isolation),
@@ -72,23 +84,34 @@ fn merge_maps<'a, V: Clone + 'a>(target: &mut Map<V>, layers: impl Iterator<Item
     *target = merged;
 }
 
-fn merge_breadcrumbs(event: &mut Event, scopes: &[&Scope], max: usize) {
-    let non_empty = scopes.iter().filter(|s| !s.breadcrumbs.is_empty()).count();
+/// The event's breadcrumbs (`own`) with the scopes' merged in, oldest first, capped at `max`;
+/// `None` when no scope has any (the event's own stand as they are, uncapped).
+pub(crate) fn merged_breadcrumbs<'a>(
+    own: &'a [Breadcrumb],
+    snapshot: &'a Snapshot,
+    max: usize,
+) -> Option<Vec<&'a Breadcrumb>> {
+    let non_empty = layers(snapshot)
+        .filter(|s| !s.breadcrumbs.is_empty())
+        .count();
     if non_empty == 0 {
-        return;
+        return None;
     }
-    let mut all: Vec<Breadcrumb> = Vec::new();
-    for scope in scopes {
-        all.extend(scope.breadcrumbs.newest(max));
+    let visible: usize = layers(snapshot).map(|s| s.breadcrumbs.len().min(max)).sum();
+    let mut all: Vec<&Breadcrumb> = Vec::with_capacity(visible + own.len());
+    for scope in layers(snapshot) {
+        let start = all.len();
+        all.extend(scope.breadcrumbs.iter_newest_first().take(max));
+        all[start..].reverse();
     }
-    all.append(&mut event.breadcrumbs);
+    all.extend(own);
     if non_empty > 1 || all.len() > max {
         // Stable: crumbs with the same timestamp keep their scope order.
         all.sort_by_key(|c| c.timestamp);
     }
     let skip = all.len().saturating_sub(max);
     all.drain(..skip);
-    event.breadcrumbs = all;
+    Some(all)
 }
 
 #[cfg(test)]

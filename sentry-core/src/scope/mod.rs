@@ -15,7 +15,9 @@ mod apply;
 mod breadcrumbs;
 pub(crate) mod stack;
 
-pub(crate) use apply::{apply_scopes, local_values};
+pub(crate) use apply::{
+    apply_scopes, apply_scopes_but_breadcrumbs, local_values, merged_breadcrumbs,
+};
 pub(crate) use breadcrumbs::{Breadcrumbs, UnlinkedCrumb};
 pub(crate) use stack::Snapshot;
 

@@ -12,7 +12,8 @@ pub struct Item {
 impl Item {
     /// An item of type `item_type`. Its `length` header is written from the payload.
     pub fn new(item_type: &str, payload: Vec<u8>) -> Self {
-        let mut headers = Map::new();
+        // Sized for the usual headers (type, length, and one or two more) at once.
+        let mut headers = Map::with_capacity(4);
         headers.insert("type".to_owned(), Value::from(item_type));
         headers.insert("length".to_owned(), Value::from(payload.len()));
         Item { headers, payload }

@@ -1,6 +1,5 @@
-use std::io::Write;
-
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::Envelope;
 
@@ -20,22 +19,54 @@ impl Envelope {
 
     /// Writes the envelope into `out` (see [`Envelope::to_bytes`]).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        write_json_line(out, &Value::Object(self.headers.clone()));
+        write_header_line(out, &self.headers, None);
         for item in &self.items {
-            let mut headers = item.headers.clone();
-            let needs_length = headers.contains_key("length") || item.payload.contains(&b'\n');
-            if needs_length {
-                headers.insert("length".to_owned(), Value::from(item.payload.len()));
-            }
-            write_json_line(out, &Value::Object(headers));
+            // A scan of the few keys costs less than hashing "length".
+            let needs_length =
+                item.headers.keys().any(|k| k == "length") || item.payload.contains(&b'\n');
+            write_header_line(
+                out,
+                &item.headers,
+                needs_length.then_some(item.payload.len()),
+            );
             out.extend_from_slice(&item.payload);
             out.push(b'\n');
         }
     }
 }
 
-fn write_json_line(out: &mut Vec<u8>, value: &Value) {
-    // Serialising a `Value` to a Vec cannot fail: no I/O and every key is a string.
+/// Writes `headers` as one JSON line, with `length` (when given) in place of a `length` header
+/// or after the others, as inserting it into a copy would; written straight from the map
+/// because copying it (strings and all) cost more than writing it.
+fn write_header_line(out: &mut Vec<u8>, headers: &Map<String, Value>, length: Option<usize>) {
+    out.push(b'{');
+    let mut wrote_length = false;
+    for (n, (key, value)) in headers.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_json(out, key);
+        out.push(b':');
+        match length {
+            Some(length) if key == "length" => {
+                write_json(out, &length);
+                wrote_length = true;
+            }
+            _ => write_json(out, value),
+        }
+    }
+    if let (Some(length), false) = (length, wrote_length) {
+        if !headers.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"length\":");
+        write_json(out, &length);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing strings, numbers and JSON values into a Vec cannot fail: no I/O, and every map
+    // key in a `Value` is a string.
     let _ = serde_json::to_writer(&mut *out, value);
-    let _ = out.write_all(b"\n");
 }
