@@ -46,8 +46,12 @@ fn crash(n: u32) -> Envelope {
     let id = event_id(n);
     let mut envelope = Envelope::new();
     envelope.set_header("event_id", id.as_str());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     let payload = json!({
         "event_id": id,
+        "timestamp": now,
         "level": "fatal",
         "platform": "native",
         "exception": {"values": [{"type": "panic", "value": format!("crash {n}")}]},
