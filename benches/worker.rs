@@ -16,7 +16,8 @@
 //! With `WORKER_BENCH_BEFORE_SEND` set, ours runs with a `before_send` that keeps the event:
 //! the path where user code sees the whole `Event` (breadcrumbs copied into it), as it does
 //! with integrations that process events; without it nothing sees the event before it is
-//! written.
+//! written. With `WORKER_BENCH_DEFAULT_INTEGRATIONS` set, ours runs with the event processors
+//! `init` adds (dedupe, contexts).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,14 @@ mod ours {
         // A callback that keeps the event as it is: the cost of handing it to user code.
         let options = if std::env::var_os("WORKER_BENCH_BEFORE_SEND").is_some() {
             options.before_send(Some)
+        } else {
+            options
+        };
+        // What `init` adds (but the panic hook, which processes no event): contexts and dedupe.
+        let options = if std::env::var_os("WORKER_BENCH_DEFAULT_INTEGRATIONS").is_some() {
+            options
+                .add_integration(sentry_sdk::integrations::DedupeIntegration::new())
+                .add_integration(sentry_sdk::integrations::ContextsIntegration::new())
         } else {
             options
         };

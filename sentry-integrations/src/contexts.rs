@@ -51,6 +51,10 @@ impl Integration for ContextsIntegration {
         "contexts"
     }
 
+    fn reads_breadcrumbs(&self) -> bool {
+        false
+    }
+
     fn setup(&self, _options: &ClientOptions) {
         Lazy::force(&START); // the app's start, as near to `init` as we get
                              // Computed here rather than for the first event, which may be a panic: the file

@@ -49,6 +49,10 @@ impl Integration for DedupeIntegration {
         "dedupe"
     }
 
+    fn reads_breadcrumbs(&self) -> bool {
+        false
+    }
+
     fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
         let Some(fingerprint) = fingerprint(&event) else {
             return Some(event);

@@ -28,6 +28,10 @@ impl Integration for PanicIntegration {
         "panic"
     }
 
+    fn reads_breadcrumbs(&self) -> bool {
+        false
+    }
+
     fn setup(&self, _options: &ClientOptions) {
         static INSTALL: Once = Once::new();
         INSTALL.call_once(|| {

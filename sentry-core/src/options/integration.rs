@@ -34,6 +34,16 @@ pub trait Integration: Send + Sync + 'static {
         let _ = options;
         Some(event)
     }
+
+    /// Whether [`process_event`](Self::process_event) reads or edits `event.breadcrumbs`.
+    /// When no event processor and no `before_send` does, the SDK leaves the scopes'
+    /// breadcrumbs out of the `Event` they see and writes them straight from the scope when
+    /// it serialises the event (for 100 breadcrumbs, about a third of an event's CPU). An
+    /// integration that answers `false` sees no breadcrumbs in the event, and whatever it put
+    /// there is written after the scopes' ones. Default `true`, which is always correct.
+    fn reads_breadcrumbs(&self) -> bool {
+        true
+    }
 }
 
 /// A shared integration (`Arc<dyn Integration>` or `Arc<T>`) is an integration too, so that
@@ -49,5 +59,9 @@ impl<I: Integration + ?Sized> Integration for Arc<I> {
 
     fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
         (**self).process_event(event, options)
+    }
+
+    fn reads_breadcrumbs(&self) -> bool {
+        (**self).reads_breadcrumbs()
     }
 }

@@ -49,7 +49,11 @@ pub(crate) fn event_envelope(
     // copied into it (a copy of every message, freed right after), and so are the defaults
     // (release, environment, ..., the `sdk` block in its serialised form).
     let unobserved = settings.before_send.is_none() && settings.integrations.is_empty();
-    if unobserved {
+    // Event processors that never look at breadcrumbs (the default integrations) do not need
+    // them in the event either.
+    let crumbs_unobserved = settings.before_send.is_none()
+        && settings.integrations.iter().all(|i| !i.reads_breadcrumbs());
+    if crumbs_unobserved {
         scope::apply_scopes_but_breadcrumbs(&mut event, snapshot);
     } else {
         scope::apply_scopes(&mut event, snapshot, settings.max_breadcrumbs);
@@ -84,7 +88,7 @@ pub(crate) fn event_envelope(
             }
         }
     }
-    let breadcrumbs = match unobserved {
+    let breadcrumbs = match crumbs_unobserved {
         true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
         false => None,
     }

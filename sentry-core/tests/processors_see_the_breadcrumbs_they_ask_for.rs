@@ -1,0 +1,69 @@
+//! An event processor sees the scopes' breadcrumbs unless it says it does not read them; the
+//! event sent carries them either way.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use sentry_sdk_core::protocol::{Breadcrumb, Event, Level};
+use sentry_sdk_core::test::with_captured_events_options;
+use sentry_sdk_core::{ClientOptions, Integration};
+
+/// Counts the breadcrumbs it is shown.
+struct Seen {
+    reads: bool,
+    shown: Arc<AtomicUsize>,
+}
+
+impl Integration for Seen {
+    fn name(&self) -> &'static str {
+        "seen"
+    }
+
+    fn process_event(&self, event: Event, _: &ClientOptions) -> Option<Event> {
+        self.shown.store(event.breadcrumbs.len(), Ordering::Relaxed);
+        Some(event)
+    }
+
+    fn reads_breadcrumbs(&self) -> bool {
+        self.reads
+    }
+}
+
+fn capture_with(reads: bool) -> (usize, Vec<serde_json::Value>) {
+    let shown = Arc::new(AtomicUsize::new(usize::MAX));
+    let options = ClientOptions::new().add_integration(Seen {
+        reads,
+        shown: shown.clone(),
+    });
+    let events = with_captured_events_options(options, || {
+        for n in 0..3 {
+            sentry_sdk_core::add_breadcrumb(Breadcrumb {
+                message: Some(format!("step {n}")),
+                ..Default::default()
+            });
+        }
+        sentry_sdk_core::capture_message("done", Level::Info);
+    });
+    (shown.load(Ordering::Relaxed), events)
+}
+
+#[test]
+fn a_processor_that_reads_breadcrumbs_sees_them() {
+    let (shown, events) = capture_with(true);
+    assert_eq!(shown, 3);
+    assert_eq!(
+        events[0]["breadcrumbs"]["values"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[test]
+fn a_processor_that_does_not_is_shown_none_and_the_event_still_carries_them() {
+    let (shown, events) = capture_with(false);
+    assert_eq!(shown, 0);
+    let crumbs = events[0]["breadcrumbs"]["values"]
+        .as_array()
+        .expect("breadcrumbs");
+    let messages: Vec<_> = crumbs.iter().map(|c| c["message"].as_str()).collect();
+    assert_eq!(messages, [Some("step 0"), Some("step 1"), Some("step 2")]);
+}
