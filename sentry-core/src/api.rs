@@ -125,7 +125,7 @@ pub fn capture_exception_with_values<E: AsError + ?Sized>(
         let stack = RawStack::capture();
         let exceptions = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
         let mut capture = Capture::new(Body::Exceptions(exceptions), Some(stack));
-        capture.local_values = local_values;
+        capture.local_values = local_values.into_boxed_slice();
         client.capture(capture)
     })
     .unwrap_or(EventId::NIL)

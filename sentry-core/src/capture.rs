@@ -8,7 +8,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 
 use crate::binding::set_last_event_id;
 use crate::client::Client;
-use crate::payload::{event_envelope, Capture};
+use crate::payload::{event_envelope, Capture, TraceLink};
 use crate::protocol::{Event, EventId};
 use crate::stacktrace::RawStack;
 use crate::{callback, performance, random, scope};
@@ -46,7 +46,7 @@ impl Client {
         self.send(Outgoing::deferred(
             DataCategory::Error,
             size_hint,
-            move || event_envelope(&context, capture, &snapshot),
+            move || event_envelope(&context, capture, &snapshot, None),
         ));
         set_last_event_id(id);
         id
@@ -68,7 +68,7 @@ impl Client {
         // Symbolication may take all but a quarter of the time (at most 250 ms kept back):
         // a healthy server takes the envelope in far less, and readable frames are worth most.
         let for_delivery = (timeout / 4).min(Duration::from_millis(250));
-        capture.resolve_until = start.checked_add(timeout - for_delivery);
+        let resolve_until = start.checked_add(timeout - for_delivery);
         attach_trace(&mut capture);
         // Inside a user callback (a panic in `before_send`, say) capturing would re-enter it.
         if self.is_closed() || callback::is_inside() {
@@ -76,7 +76,7 @@ impl Client {
         }
         let id = capture.seed.event_id;
         let snapshot = scope::stack::snapshot();
-        match event_envelope(self.build_context(), capture, &snapshot) {
+        match event_envelope(self.build_context(), capture, &snapshot, resolve_until) {
             Some(envelope) => {
                 set_last_event_id(id);
                 let left =
@@ -92,5 +92,7 @@ impl Client {
 /// Links a capture to the span entered on this thread, if any (read here, on the caller's
 /// thread, because that is where the span is entered; an event's own `trace` context wins).
 fn attach_trace(capture: &mut Capture) {
-    capture.seed.trace = performance::current_span().and_then(|span| span.ids());
+    capture.seed.trace = performance::current_span()
+        .and_then(|span| span.ids())
+        .map(|(trace, span)| TraceLink::new(trace, span));
 }

@@ -2,7 +2,7 @@
 //! queued capture holds one (a message event's is about 200 bytes, where a whole `Event` is
 //! about 600 before it holds anything), and building the `Event` is the worker's job.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::json;
 
@@ -15,10 +15,31 @@ use crate::stacktrace::RawStack;
 pub(crate) struct Capture {
     pub(crate) seed: Seed,
     pub(crate) stack: Option<RawStack>,
-    pub(crate) local_values: Vec<(String, String)>,
-    /// When symbolication must stop (a crash handler's wait is bounded): frames not resolved
-    /// by then keep their bare address, which the server can still symbolicate.
-    pub(crate) resolve_until: Option<Instant>,
+    /// Boxed: empty (no allocation) but for `capture_exception!`, and two words, not three.
+    pub(crate) local_values: Box<[(String, String)]>,
+}
+
+/// The trace and span an event was captured in, stored as three words: `(TraceId, SpanId)`
+/// takes four plus a tag, because a `u128` is aligned to 16 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TraceLink {
+    trace: [u64; 2],
+    span: SpanId,
+}
+
+impl TraceLink {
+    pub(crate) fn new(trace_id: TraceId, span_id: SpanId) -> Self {
+        let t = trace_id.0;
+        TraceLink {
+            trace: [(t >> 64) as u64, t as u64],
+            span: span_id,
+        }
+    }
+
+    pub(crate) fn ids(self) -> (TraceId, SpanId) {
+        let [hi, lo] = self.trace;
+        (TraceId(u128::from(hi) << 64 | u128::from(lo)), self.span)
+    }
 }
 
 /// The event as the caller knows it.
@@ -27,7 +48,7 @@ pub(crate) struct Seed {
     pub(crate) event_id: EventId,
     pub(crate) timestamp: SystemTime,
     /// The span entered where it was captured, if any.
-    pub(crate) trace: Option<(TraceId, SpanId)>,
+    pub(crate) trace: Option<TraceLink>,
     pub(crate) body: Body,
 }
 
@@ -58,8 +79,7 @@ impl Capture {
                 body,
             },
             stack,
-            local_values: Vec::new(),
-            resolve_until: None,
+            local_values: Box::default(),
         }
     }
 
@@ -137,11 +157,35 @@ impl Seed {
                 ..Event::new(self.event_id, self.timestamp)
             },
         };
-        if let Some((trace_id, span_id)) = self.trace {
+        if let Some(link) = self.trace {
+            let (trace_id, span_id) = link.ids();
             event.contexts.entry("trace".into()).or_insert_with(
                 || json!({ "type": "trace", "trace_id": trace_id, "span_id": span_id }),
             );
         }
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_capture_stays_small() {
+        // Every queued error event holds one (with a scope snapshot beside it): 10,000 events
+        // against an unreachable server are 10,000 of these.
+        let size = std::mem::size_of::<Capture>();
+        assert!(size <= 136, "Capture is {size} bytes");
+    }
+
+    #[test]
+    fn a_trace_link_gives_back_its_ids() {
+        let (trace, span) = (
+            TraceId(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210),
+            SpanId(42),
+        );
+        let (t, s) = TraceLink::new(trace, span).ids();
+        assert_eq!((t.0, s.0), (trace.0, span.0));
     }
 }

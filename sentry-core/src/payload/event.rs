@@ -4,6 +4,8 @@
 //! defaults (release, environment, ...) -> source context and debug images -> integrations'
 //! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
 
+use std::time::Instant;
+
 use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::capture::Capture;
@@ -14,17 +16,19 @@ use crate::scope::{self, Snapshot};
 use crate::stacktrace;
 
 /// Runs the pipeline for `capture` over `snapshot`; `None` when the event was dropped (and
-/// counted).
+/// counted). Symbolication stops at `resolve_until`, if given (a crash handler's wait is
+/// bounded): frames not resolved by then keep their bare address, which the server can still
+/// symbolicate.
 pub(crate) fn event_envelope(
     ctx: &BuildContext,
     capture: Capture,
     snapshot: &Snapshot,
+    resolve_until: Option<Instant>,
 ) -> Option<Envelope> {
     let Capture {
         seed,
         stack,
         local_values,
-        resolve_until,
     } = capture;
     let mut event = seed.into_event();
     let settings = ctx.options.settings();
@@ -185,7 +189,7 @@ fn capture_frame(event: &mut Event) -> Option<&mut Frame> {
 
 /// Scope-level local values (current over isolation over global), then the values captured
 /// with `capture_exception!`, go into the capture frame's `vars`.
-fn attach_local_values(event: &mut Event, snapshot: &Snapshot, captured: Vec<(String, String)>) {
+fn attach_local_values(event: &mut Event, snapshot: &Snapshot, captured: Box<[(String, String)]>) {
     let scoped = scope::local_values(snapshot);
     if scoped.is_empty() && captured.is_empty() {
         return;
@@ -257,8 +261,7 @@ mod tests {
                 body,
             },
             stack: None,
-            local_values: Vec::new(),
-            resolve_until: None,
+            local_values: Box::default(),
         }
     }
 
@@ -282,7 +285,7 @@ mod tests {
 
     fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
         let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)));
-        let envelope = event_envelope(&ctx, capture(body), &snapshot()).unwrap();
+        let envelope = event_envelope(&ctx, capture(body), &snapshot(), None).unwrap();
         envelope.items()[0].payload().to_vec()
     }
 

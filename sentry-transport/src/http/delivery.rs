@@ -36,7 +36,11 @@ pub(super) struct Delivery {
 impl Delivery {
     /// One envelope through the response matrix, retrying network errors with backoff. True
     /// if the server accepted it (a 2xx), which tells the caller the server is back.
-    pub(super) async fn deliver(&self, mut envelope: Envelope, stored: Option<Claimed>) -> bool {
+    pub(super) async fn deliver(
+        &self,
+        mut envelope: Envelope,
+        mut stored: Option<Claimed>,
+    ) -> bool {
         let reports = &self.options.client_reports;
         let mut attempt = 0;
         loop {
@@ -86,6 +90,12 @@ impl Delivery {
                         self.give_up(sendable, stored);
                         return false;
                     }
+                    if stored.is_none() {
+                        // On disk before the backoff: a process that ends meanwhile (a short
+                        // program whose `close` ran out of time, a crash) leaves it for the next
+                        // start instead of losing it; held claimed while the retries run.
+                        stored = self.keep_on_disk(&sendable);
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff(self.options.retry_base_delay, attempt)) => {}
                         _ = self.progress.wait_closing() => {}
@@ -99,6 +109,25 @@ impl Delivery {
 
     /// What could not be delivered: back to (or into) the cache if there is one, else counted
     /// as `network_error`.
+    /// Writes an envelope that could not be sent to the offline cache, if there is one, and
+    /// claims the file for the retries of this delivery (client reports riding along stay in
+    /// memory: they are never cached).
+    fn keep_on_disk(&self, envelope: &Envelope) -> Option<Claimed> {
+        let cache = self.cache.as_ref()?;
+        let mut copy = envelope.clone();
+        copy.retain_items(|i| i.item_type() != "client_report", |_| {});
+        if copy.is_empty() {
+            return None;
+        }
+        match cache.store(&copy, &self.options.client_reports) {
+            Ok(path) => cache.claim(&path),
+            Err(e) => {
+                crate::sdk_debug!("could not write to the offline cache: {e}");
+                None
+            }
+        }
+    }
+
     pub(super) fn give_up(&self, mut envelope: Envelope, stored: Option<Claimed>) {
         let reports = &self.options.client_reports;
         // Client reports are never cached or lost: their counts go back to the counters.
