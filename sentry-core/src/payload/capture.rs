@@ -1,6 +1,6 @@
 //! What the calling thread hands to the worker for one error event: kept small, because every
-//! queued capture holds one (a message event's is about 200 bytes, where a whole `Event` is
-//! about 600 before it holds anything), and building the `Event` is the worker's job.
+//! queued capture holds one (136 bytes, where a whole `Event` is 656 before it holds
+//! anything), and building the `Event` is the worker's job.
 
 use std::time::SystemTime;
 
