@@ -240,17 +240,27 @@ fn cache_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Whether a file in the cache (claimed or not) holds the envelope of crash `n`.
+/// Whether a file in the cache (claimed or not) holds the envelope of crash `n`. Scanned up
+/// to five times: the worker claims a file by renaming it, and a scan that meets the rename
+/// half-way misses the file under both names.
 fn cached(dir: &Path, n: u32) -> bool {
     let id = event_id(n);
-    std::fs::read_dir(dir.join("envelopes-v1"))
-        .map(|entries| {
-            entries.flatten().any(|e| {
-                std::fs::read(e.path())
-                    .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(&id))
+    let scan = || {
+        std::fs::read_dir(dir.join("envelopes-v1"))
+            .map(|entries| {
+                entries.flatten().any(|e| {
+                    std::fs::read(e.path())
+                        .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(&id))
+                })
             })
-        })
-        .unwrap_or(false)
+            .unwrap_or(false)
+    };
+    (0..5).any(|attempt| {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        scan()
+    })
 }
 
 #[test]
