@@ -67,3 +67,57 @@ fn a_processor_that_does_not_is_shown_none_and_the_event_still_carries_them() {
     let messages: Vec<_> = crumbs.iter().map(|c| c["message"].as_str()).collect();
     assert_eq!(messages, [Some("step 0"), Some("step 1"), Some("step 2")]);
 }
+
+/// Gives every event an `os` context.
+struct StaticOs(sentry_sdk_core::protocol::Map<serde_json::Value>);
+
+impl Integration for StaticOs {
+    fn name(&self) -> &'static str {
+        "static-os"
+    }
+
+    fn static_contexts(&self) -> Option<&sentry_sdk_core::protocol::Map<serde_json::Value>> {
+        Some(&self.0)
+    }
+}
+
+fn static_os() -> StaticOs {
+    let mut contexts = sentry_sdk_core::protocol::Map::new();
+    contexts.insert("os".into(), serde_json::json!({"name": "Static"}));
+    StaticOs(contexts)
+}
+
+#[test]
+fn static_contexts_reach_every_event_and_before_send_sees_them_but_an_events_own_win() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let options = ClientOptions::new()
+        .add_integration(static_os())
+        .before_send(move |event| {
+            if event.contexts.get("os").and_then(|os| os["name"].as_str()) == Some("Static") {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(event)
+        });
+    let events = with_captured_events_options(options, || {
+        sentry_sdk_core::capture_message("one", Level::Info);
+    });
+    assert_eq!(
+        seen.load(Ordering::Relaxed),
+        1,
+        "before_send saw the static context"
+    );
+    assert_eq!(events[0]["contexts"]["os"]["name"], "Static");
+
+    // Nothing reads the event: written from the serialised form, the event's own one wins.
+    let events =
+        with_captured_events_options(ClientOptions::new().add_integration(static_os()), || {
+            sentry_sdk_core::capture_message("two", Level::Info);
+            let mut own = Event::default();
+            own.contexts
+                .insert("os".into(), serde_json::json!({"name": "Own"}));
+            sentry_sdk_core::capture_event(own);
+        });
+    assert_eq!(events[0]["contexts"]["os"]["name"], "Static");
+    assert_eq!(events[1]["contexts"]["os"]["name"], "Own");
+}

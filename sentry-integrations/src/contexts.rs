@@ -6,13 +6,14 @@
 //! - `device`: CPU architecture, processor count, memory size;
 //! - `app`: start time and binary name.
 //!
-//! An event that already carries a context of the same name keeps its own.
+//! An event that already carries a context of the same name keeps its own. They are given to
+//! the SDK as static contexts (`Integration::static_contexts`), which it serialises once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use once_cell::sync::Lazy;
-use sentry_sdk_core::protocol::{Event, Map, Value};
+use sentry_sdk_core::protocol::{Map, Value};
 use sentry_sdk_core::{ClientOptions, Integration};
 use serde_json::json;
 
@@ -62,14 +63,12 @@ impl Integration for ContextsIntegration {
         Lazy::force(&CONTEXTS);
     }
 
-    fn process_event(&self, mut event: Event, _options: &ClientOptions) -> Option<Event> {
-        for (name, value) in CONTEXTS.iter() {
-            event
-                .contexts
-                .entry(name.clone())
-                .or_insert_with(|| value.clone());
-        }
-        Some(event)
+    fn static_contexts(&self) -> Option<&Map<Value>> {
+        Some(&CONTEXTS)
+    }
+
+    fn reads_contexts(&self) -> bool {
+        false
     }
 }
 
@@ -168,20 +167,11 @@ mod tests {
     #[test]
     fn contexts_are_complete_and_computed_once() {
         let integration = ContextsIntegration::new();
-        let options = ClientOptions::new();
-        let mut own = Event::default();
-        own.contexts
-            .insert("app".into(), json!({"app_name": "mine"}));
-        let first = integration.process_event(own, &options).unwrap();
-        let second = integration
-            .process_event(Event::default(), &options)
-            .unwrap();
+        let c = integration.static_contexts().expect("static contexts");
+        let again = integration.static_contexts().expect("static contexts");
+        assert!(std::ptr::eq(c, again));
         assert_eq!(ContextsIntegration::times_computed(), 1);
-        assert_eq!(
-            first.contexts["app"]["app_name"], "mine",
-            "the event's own context wins"
-        );
-        let c = &second.contexts;
+        assert!(!integration.reads_contexts() && !integration.reads_breadcrumbs());
         assert_eq!(c["runtime"]["name"], "rustc");
         assert!(c["runtime"]["version"].as_str().unwrap().starts_with("1."));
         assert_eq!(c["device"]["arch"], std::env::consts::ARCH);

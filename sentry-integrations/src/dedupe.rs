@@ -53,6 +53,10 @@ impl Integration for DedupeIntegration {
         false
     }
 
+    fn reads_contexts(&self) -> bool {
+        false
+    }
+
     fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
         let Some(fingerprint) = fingerprint(&event) else {
             return Some(event);

@@ -32,6 +32,10 @@ impl Integration for PanicIntegration {
         false
     }
 
+    fn reads_contexts(&self) -> bool {
+        false
+    }
+
     fn setup(&self, _options: &ClientOptions) {
         static INSTALL: Once = Once::new();
         INSTALL.call_once(|| {

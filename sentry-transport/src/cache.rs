@@ -177,7 +177,9 @@ impl Cache {
             if let Some((original, pid)) = name.split_once(CLAIM) {
                 // A claim whose process is gone (it crashed or aborted while sending) is put
                 // back at once; one whose owner cannot be checked, once it is stale.
-                if (owner_is_gone(pid) || age > STALE_CLAIM) && is_envelope_name(original) {
+                // This process's own claims are live (a delivery still retrying holds one).
+                let own = pid == std::process::id().to_string();
+                if !own && (owner_is_gone(pid) || age > STALE_CLAIM) && is_envelope_name(original) {
                     let _ = fs::rename(&path, self.dir.join(original));
                 }
                 continue;

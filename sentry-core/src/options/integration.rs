@@ -1,7 +1,8 @@
 //! The `Integration` trait: how features such as the panic hook plug into a client.
 
-use crate::protocol::Event;
 use std::sync::Arc;
+
+use crate::protocol::{Event, Map, Value};
 
 use super::ClientOptions;
 
@@ -44,6 +45,24 @@ pub trait Integration: Send + Sync + 'static {
     fn reads_breadcrumbs(&self) -> bool {
         true
     }
+
+    /// Contexts this integration adds to every event, the same for all of them (the OS, the
+    /// runtime, the device): the SDK adds them to each event that has no context of that
+    /// name. Unless an event processor or `before_send` reads them (see
+    /// [`reads_contexts`](Self::reads_contexts)), they are serialised once when the client
+    /// starts and written into each event from there, instead of cloned into every `Event`.
+    /// Default: none.
+    fn static_contexts(&self) -> Option<&Map<Value>> {
+        None
+    }
+
+    /// Whether [`process_event`](Self::process_event) reads the contexts that integrations
+    /// add through [`static_contexts`](Self::static_contexts). When none does (and there is no
+    /// `before_send`), those contexts are not put into the `Event` it sees. Default `true`,
+    /// which is always correct.
+    fn reads_contexts(&self) -> bool {
+        true
+    }
 }
 
 /// A shared integration (`Arc<dyn Integration>` or `Arc<T>`) is an integration too, so that
@@ -63,5 +82,13 @@ impl<I: Integration + ?Sized> Integration for Arc<I> {
 
     fn reads_breadcrumbs(&self) -> bool {
         (**self).reads_breadcrumbs()
+    }
+
+    fn static_contexts(&self) -> Option<&Map<Value>> {
+        (**self).static_contexts()
+    }
+
+    fn reads_contexts(&self) -> bool {
+        (**self).reads_contexts()
     }
 }

@@ -66,6 +66,13 @@ pub(crate) fn event_envelope(
     if !unobserved {
         ctx.fill_defaults(&mut event);
     }
+    // Likewise the integrations' static contexts (os, runtime, device, app): written from
+    // their serialised form unless something reads them in the event.
+    let contexts_unobserved =
+        settings.before_send.is_none() && settings.integrations.iter().all(|i| !i.reads_contexts());
+    if !contexts_unobserved {
+        ctx.fill_static_contexts(&mut event);
+    }
     if settings.include_source_context {
         for_each_frame(&mut event, stacktrace::add_source_context);
     }
@@ -97,11 +104,14 @@ pub(crate) fn event_envelope(
         false => None,
     }
     .unwrap_or_else(|| event.breadcrumbs.iter().collect());
-    let defaults = match unobserved {
+    let mut defaults = match unobserved {
         true => ctx.defaults(),
         // Filled in already; what user code took out stays out.
         false => json::Defaults::default(),
     };
+    if contexts_unobserved {
+        defaults.contexts = ctx.static_contexts_json();
+    }
     let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs));
     if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
         sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");

@@ -45,6 +45,10 @@ pub(crate) struct BuildContext {
     sdk_info_json: Vec<u8>,
     in_app: InAppRules,
     server_name: Option<String>,
+    /// The integrations' static contexts (the first integration to name one wins), by name,
+    /// as values (put into events that user code sees) and serialised (written into the
+    /// others).
+    static_contexts: Vec<(String, Value, Vec<u8>)>,
 }
 
 impl BuildContext {
@@ -64,6 +68,7 @@ impl BuildContext {
             .or_else(crate::hostname::hostname);
         // Serialising a JSON value into a Vec cannot fail.
         let sdk_info_json = serde_json::to_vec(&sdk_info).unwrap_or_default();
+        let static_contexts = static_contexts(&settings.integrations);
         BuildContext {
             options,
             reports,
@@ -71,6 +76,7 @@ impl BuildContext {
             sdk_info_json,
             in_app,
             server_name,
+            static_contexts,
         }
     }
 
@@ -94,7 +100,26 @@ impl BuildContext {
             dist: s.dist.as_deref(),
             server_name: self.server_name.as_deref(),
             sdk_json: Some(&self.sdk_info_json[..]).filter(|json| !json.is_empty()),
+            contexts: Vec::new(),
         }
+    }
+
+    /// Puts the integrations' static contexts into `event` where it has none of that name
+    /// (for events that user code or an event processor sees whole).
+    fn fill_static_contexts(&self, event: &mut Event) {
+        for (name, value, _) in &self.static_contexts {
+            if !event.contexts.contains_key(name) {
+                event.contexts.insert(name.clone(), value.clone());
+            }
+        }
+    }
+
+    /// The serialised static contexts, sorted by name, for the writer.
+    fn static_contexts_json(&self) -> Vec<(&str, &[u8])> {
+        self.static_contexts
+            .iter()
+            .map(|(name, _, json)| (name.as_str(), &json[..]))
+            .collect()
     }
 
     /// Release, environment, dist, server name and SDK, where the event has none.
@@ -144,6 +169,26 @@ fn envelope_sdk() -> &'static Value {
     static SDK: once_cell::sync::Lazy<Value> =
         once_cell::sync::Lazy::new(|| json!({"name": SDK_NAME, "version": SDK_VERSION}));
     &SDK
+}
+
+/// The static contexts of `integrations` (see `Integration::static_contexts`), sorted by name;
+/// a context that cannot be serialised is left out.
+fn static_contexts(
+    integrations: &[Arc<dyn crate::options::Integration>],
+) -> Vec<(String, Value, Vec<u8>)> {
+    let mut all: Vec<(String, Value, Vec<u8>)> = Vec::new();
+    for map in integrations.iter().filter_map(|i| i.static_contexts()) {
+        for (name, value) in map {
+            if all.iter().any(|(known, _, _)| known == name) {
+                continue;
+            }
+            if let Ok(json) = serde_json::to_vec(value) {
+                all.push((name.clone(), value.clone(), json));
+            }
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
 }
 
 /// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the

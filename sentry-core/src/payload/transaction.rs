@@ -47,6 +47,7 @@ pub(crate) fn transaction_envelope(
     scope::apply_scopes(&mut event, snapshot, 0);
     event.breadcrumbs.clear();
     ctx.fill_defaults(&mut event);
+    ctx.fill_static_contexts(&mut event);
     let drop_all = |reason: DiscardReason| {
         reports.record(reason, DataCategory::Transaction, 1);
         reports.record(reason, DataCategory::Span, t.spans.len() as u64 + 1);

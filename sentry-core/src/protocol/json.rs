@@ -26,6 +26,8 @@ pub(crate) struct Defaults<'a> {
     pub(crate) server_name: Option<&'a str>,
     /// The `sdk` block, serialised.
     pub(crate) sdk_json: Option<&'a [u8]>,
+    /// Contexts the event gets where it has none of that name, serialised, sorted by name.
+    pub(crate) contexts: Vec<(&'a str, &'a [u8])>,
 }
 
 /// Writes `event` as JSON into `out`, with `breadcrumbs` (oldest first) in place of the event's
@@ -107,7 +109,7 @@ pub(crate) fn write_event(
         write_string_map(out, tags);
     }
     write_field(out, b",\"extra\":", extra, !extra.is_empty())?;
-    write_field(out, b",\"contexts\":", contexts, !contexts.is_empty())?;
+    write_contexts(out, contexts, &defaults.contexts)?;
     if !fingerprint.is_empty() {
         out.extend_from_slice(b",\"fingerprint\":[");
         for (n, part) in fingerprint.iter().enumerate() {
@@ -203,6 +205,50 @@ fn write_field<T: Serialize + ?Sized>(
         out.extend_from_slice(key);
         serde_json::to_writer(&mut *out, value)?;
     }
+    Ok(())
+}
+
+/// The event's contexts with `more` (serialised, sorted by name) merged in where the event has
+/// none of that name, in name order as serde_json writes a map.
+fn write_contexts(
+    out: &mut Vec<u8>,
+    own: &Map<serde_json::Value>,
+    more: &[(&str, &[u8])],
+) -> serde_json::Result<()> {
+    if more.is_empty() {
+        return write_field(out, b",\"contexts\":", own, !own.is_empty());
+    }
+    out.extend_from_slice(b",\"contexts\":{");
+    let mut own_iter = own.iter().peekable();
+    let mut more_iter = more
+        .iter()
+        .filter(|(name, _)| !own.contains_key(*name))
+        .peekable();
+    let mut first = true;
+    loop {
+        let take_own = match (own_iter.peek(), more_iter.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((a, _)), Some((b, _))) => a.as_str() < *b,
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        if take_own {
+            if let Some((name, value)) = own_iter.next() {
+                write_str(out, name);
+                out.push(b':');
+                serde_json::to_writer(&mut *out, value)?;
+            }
+        } else if let Some((name, json)) = more_iter.next() {
+            write_str(out, name);
+            out.push(b':');
+            out.extend_from_slice(json);
+        }
+    }
+    out.push(b'}');
     Ok(())
 }
 
@@ -453,6 +499,7 @@ mod tests {
             dist: None,
             server_name: Some("host"),
             sdk_json: Some(&sdk_json),
+            contexts: Vec::new(),
         };
         let write = |event: &Event| {
             let mut out = Vec::new();
@@ -470,6 +517,47 @@ mod tests {
         event.release = Some("own".into());
         event.sdk = Some(serde_json::json!({"name": "custom"}));
         assert_eq!(write(&event), serde_json::to_string(&event).unwrap());
+    }
+
+    #[test]
+    fn static_contexts_merge_in_name_order_and_the_events_own_win() {
+        let os = serde_json::json!({"name": "Linux", "note": "q\"uote"});
+        let app = serde_json::json!({"app_name": "x"});
+        let (os_json, app_json) = (
+            serde_json::to_vec(&os).unwrap(),
+            serde_json::to_vec(&app).unwrap(),
+        );
+        let defaults = Defaults {
+            contexts: vec![("app", &app_json[..]), ("os", &os_json[..])],
+            ..Default::default()
+        };
+        let write = |event: &Event| {
+            let mut out = Vec::new();
+            write_event(&mut out, event, &[], &defaults).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let mut event = Event::default();
+        event
+            .contexts
+            .insert("trace".into(), serde_json::json!({"trace_id": "t"}));
+        event
+            .contexts
+            .insert("browser".into(), serde_json::json!({"name": "b"}));
+        event
+            .contexts
+            .insert("os".into(), serde_json::json!({"name": "own"}));
+        let written = write(&event);
+        let mut expected = event.clone();
+        expected.contexts.insert("app".into(), app);
+        assert_eq!(written, serde_json::to_string(&expected).unwrap());
+        // With no contexts of its own, only the static ones.
+        let bare = Event::default();
+        let mut expected = bare.clone();
+        expected
+            .contexts
+            .insert("app".into(), serde_json::json!({"app_name": "x"}));
+        expected.contexts.insert("os".into(), os);
+        assert_eq!(write(&bare), serde_json::to_string(&expected).unwrap());
     }
 
     #[test]

@@ -42,11 +42,15 @@ pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> (Vec<Frame>,
             None => {
                 // Resolve outside the lock: it reads debug info and may take milliseconds.
                 let frames: Arc<[Frame]> = resolve_one(ip).into();
-                let mut cache = CACHE.lock();
-                if cache.len() >= CACHE_CAPACITY {
-                    cache.clear();
+                // An address nothing was found for is not cached: its module may be loaded
+                // (`dlopen`) after the module list was last read.
+                if frames.iter().any(|f| f.function.is_some()) {
+                    let mut cache = CACHE.lock();
+                    if cache.len() >= CACHE_CAPACITY {
+                        cache.clear();
+                    }
+                    cache.insert(ip, frames.clone());
                 }
-                cache.insert(ip, frames.clone());
                 frames
             }
         };

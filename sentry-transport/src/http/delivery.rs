@@ -173,7 +173,8 @@ fn remove_stored(stored: Option<Claimed>) {
 pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base.saturating_mul(1 << attempt.min(16));
     let jitter = 0.75 + (uuid::Uuid::new_v4().as_u64_pair().0 % 1000) as f64 / 2000.0;
-    exp.mul_f64(jitter)
+    // `try_` form: a huge base delay saturates instead of panicking inside the delivery task.
+    Duration::try_from_secs_f64(exp.as_secs_f64() * jitter).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]

@@ -171,7 +171,9 @@ impl Transport for HttpTransport {
         // Only this envelope is waited for, not the whole queue: a program that catches
         // panics under load is not held up for the full timeout.
         let ended = waiter.wait(timeout);
-        if !ended {
+        // Only a real wait tells anything: a crash whose build used up its whole timeout
+        // waits zero, and that says nothing of the server.
+        if !ended && timeout >= Duration::from_millis(50) {
             // No answer within a crash's whole wait: a hung server (whose requests time out
             // only after the request timeout, 30 s by default) counts as unreachable from
             // now on, so that the next panics do not wait too. Its answer, or its timeout,

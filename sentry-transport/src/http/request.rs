@@ -139,7 +139,11 @@ impl Poster {
             rate_limits.as_deref(),
             retry_after.as_deref(),
         );
-        let deadline = (started + self.request_timeout).min(Instant::now() + BODY_READ_TIME);
+        // `checked_add`: a huge request timeout (`Duration::MAX` for "none") must not panic here.
+        let body_deadline = Instant::now() + BODY_READ_TIME;
+        let deadline = started
+            .checked_add(self.request_timeout)
+            .map_or(body_deadline, |d| d.min(body_deadline));
         let body = read_capped(response, deadline).await;
         let shown = || {
             String::from_utf8_lossy(&body)
