@@ -151,13 +151,17 @@ fn find(list: &[Arc<Module>], addr: u64) -> Option<Arc<Module>> {
 /// The loaded modules, keeping the entries (and loaders) of those already known.
 fn read_modules(known: Vec<Arc<Module>>) -> Vec<Arc<Module>> {
     let mut list = Vec::new();
+    let mut first = true;
     TargetSharedLibrary::each(|lib| {
+        let is_first = std::mem::replace(&mut first, false);
         let mut path = PathBuf::from(lib.name());
         if path.as_os_str().is_empty() {
-            // The main program is listed without a name on Linux.
+            // The main program is listed first, without a name. Other unnamed entries (the
+            // vDSO on some C libraries) are no file to read: looking them up in the program's
+            // debug information would give wrong frames.
             match std::env::current_exe() {
-                Ok(exe) => path = exe,
-                Err(_) => return,
+                Ok(exe) if is_first => path = exe,
+                _ => return,
             }
         }
         let bias = lib.virtual_memory_bias().0 as u64;
