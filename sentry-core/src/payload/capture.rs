@@ -99,13 +99,7 @@ impl Capture {
                 .map(|x| 128 + x.ty.len() + text(&x.value))
                 .sum(),
             Body::Event(e) => {
-                let frames: usize = e
-                    .exception
-                    .iter()
-                    .filter_map(|x| x.stacktrace.as_ref())
-                    .chain(e.threads.iter().filter_map(|t| t.stacktrace.as_ref()))
-                    .map(|s| s.frames.len() * 200)
-                    .sum();
+                let frames: usize = e.stacktraces().map(|s| s.frames.len() * 200).sum();
                 640 + text(&e.message)
                     + e.exception
                         .iter()

@@ -10,7 +10,6 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::capture::Capture;
 use super::{one_item_envelope, BuildContext};
-use crate::callback;
 use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
 use crate::stacktrace;
@@ -87,17 +86,7 @@ pub(crate) fn event_envelope(
         };
     }
     if let Some(before_send) = &settings.before_send {
-        let before_send = before_send.clone();
-        match callback::run("before_send", move || before_send(event)).flatten() {
-            Some(kept) => event = kept,
-            None => {
-                return ctx.dropped(
-                    DiscardReason::BeforeSend,
-                    DataCategory::Error,
-                    "before_send",
-                )
-            }
-        }
+        event = ctx.before_send("before_send", before_send, event, DataCategory::Error)?;
     }
     let breadcrumbs = match crumbs_unobserved {
         true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
@@ -135,13 +124,7 @@ fn payload_size_hint(event: &Event, breadcrumbs: &[&Breadcrumb]) -> usize {
             64 + text(&c.message) + c.category.as_ref().map_or(0, |s| s.len()) + c.data.len() * 48
         })
         .sum();
-    let frames: usize = event
-        .exception
-        .iter()
-        .filter_map(|e| e.stacktrace.as_ref())
-        .chain(event.threads.iter().filter_map(|t| t.stacktrace.as_ref()))
-        .map(|s| s.frames.len() * 256)
-        .sum();
+    let frames: usize = event.stacktraces().map(|s| s.frames.len() * 256).sum();
     1024 + crumbs
         + frames
         + text(&event.message)
@@ -213,24 +196,14 @@ fn attach_local_values(event: &mut Event, snapshot: &Snapshot, captured: Box<[(S
 }
 
 fn for_each_frame(event: &mut Event, mut f: impl FnMut(&mut Frame)) {
-    let exceptions = event
-        .exception
-        .iter_mut()
-        .filter_map(|e| e.stacktrace.as_mut());
-    let threads = event
-        .threads
-        .iter_mut()
-        .filter_map(|t| t.stacktrace.as_mut());
-    for stacktrace in exceptions.chain(threads) {
+    for stacktrace in event.stacktraces_mut() {
         stacktrace.frames.iter_mut().for_each(&mut f);
     }
 }
 
 fn frame_addresses(event: &Event) -> Vec<u64> {
-    let exceptions = event.exception.iter().filter_map(|e| e.stacktrace.as_ref());
-    let threads = event.threads.iter().filter_map(|t| t.stacktrace.as_ref());
-    exceptions
-        .chain(threads)
+    event
+        .stacktraces()
         .flat_map(|s| s.frames.iter())
         .filter_map(|f| f.instruction_addr.as_deref())
         .filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())

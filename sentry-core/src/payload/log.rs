@@ -5,7 +5,6 @@ use sentry_sdk_transport::{DataCategory, DiscardReason};
 use serde_json::{json, Value};
 
 use super::BuildContext;
-use crate::callback;
 use crate::protocol::{Log, LogAttribute};
 use crate::sdk::{SDK_NAME, SDK_VERSION};
 
@@ -30,17 +29,7 @@ pub(crate) fn log_item(ctx: &BuildContext, mut log: Log) -> Option<Vec<u8>> {
             .or_insert(LogAttribute(value));
     }
     if let Some(hook) = &settings.before_send_log {
-        let hook = hook.clone();
-        match callback::run("before_send_log", move || hook(log)).flatten() {
-            Some(kept) => log = kept,
-            None => {
-                return ctx.dropped(
-                    DiscardReason::BeforeSend,
-                    DataCategory::LogItem,
-                    "before_send_log",
-                )
-            }
-        }
+        log = ctx.before_send("before_send_log", hook, log, DataCategory::LogItem)?;
     }
     match serde_json::to_vec(&log) {
         Ok(bytes) => Some(bytes),

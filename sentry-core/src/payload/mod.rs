@@ -156,6 +156,22 @@ impl BuildContext {
         Ok(event)
     }
 
+    /// Runs a user's `before_send`-like `hook` (named `name`) on `item`, isolated; `None`, when
+    /// it dropped the item or panicked, is counted as `before_send`.
+    fn before_send<T: 'static>(
+        &self,
+        name: &'static str,
+        hook: &Arc<dyn Fn(T) -> Option<T> + Send + Sync>,
+        item: T,
+        category: DataCategory,
+    ) -> Option<T> {
+        let hook = hook.clone();
+        match callback::run(name, move || hook(item)).flatten() {
+            Some(kept) => Some(kept),
+            None => self.dropped(DiscardReason::BeforeSend, category, name),
+        }
+    }
+
     /// Counts one item of `category` dropped for `reason` (by `by`, in debug output).
     fn dropped<T>(&self, reason: DiscardReason, category: DataCategory, by: &str) -> Option<T> {
         self.reports.record(reason, category, 1);

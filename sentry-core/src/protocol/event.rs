@@ -162,6 +162,26 @@ impl Default for Event {
 }
 
 impl Event {
+    /// Every stack trace of the event: the exceptions' (innermost first), then the threads'.
+    pub(crate) fn stacktraces(&self) -> impl Iterator<Item = &Stacktrace> {
+        let exceptions = self.exception.iter().filter_map(|e| e.stacktrace.as_ref());
+        let threads = self.threads.iter().filter_map(|t| t.stacktrace.as_ref());
+        exceptions.chain(threads)
+    }
+
+    /// [`Event::stacktraces`], mutable.
+    pub(crate) fn stacktraces_mut(&mut self) -> impl Iterator<Item = &mut Stacktrace> {
+        let exceptions = self
+            .exception
+            .iter_mut()
+            .filter_map(|e| e.stacktrace.as_mut());
+        let threads = self
+            .threads
+            .iter_mut()
+            .filter_map(|t| t.stacktrace.as_mut());
+        exceptions.chain(threads)
+    }
+
     /// An empty error-level event with this id and time.
     pub(crate) fn new(event_id: EventId, timestamp: SystemTime) -> Self {
         Event {
