@@ -55,7 +55,8 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
     }
 }
 
-/// The panic hook (feature `panic`), the contexts and dedupe, unless already added.
+/// The panic hook (feature `panic`), the contexts and (with a `dedupe_window`) the dedupe
+/// integration, unless already added.
 fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     let has = |options: &ClientOptions, name: &str| {
         options
@@ -68,8 +69,10 @@ fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     if !has(&options, "panic") {
         options = options.add_integration(sentry_sdk_integrations::PanicIntegration::new());
     }
-    // Dedupe first: a dropped duplicate is not given contexts first.
-    if !has(&options, "dedupe") {
+    // Merging repeats is opt-in (`dedupe_window`); the default dedupe (one error value
+    // reported twice) runs on the caller's thread and needs no event processor. First: a
+    // dropped repeat is not given contexts first.
+    if options.settings().dedupe_window.is_some() && !has(&options, "dedupe") {
         options = options.add_integration(sentry_sdk_integrations::DedupeIntegration::new());
     }
     if !has(&options, "contexts") {

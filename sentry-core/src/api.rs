@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::binding;
 use crate::callback;
 use crate::client::Client;
+use crate::dedupe::{self, Sighting};
 use crate::error_chain::exceptions_from_error;
 use crate::payload::{Body, Capture};
 use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
@@ -124,6 +125,10 @@ pub fn capture_exception_with_values<E: AsError + ?Sized>(
     with_active_client(|client| {
         let stack = RawStack::capture();
         let exceptions = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+        let sighting = Sighting::new(error.as_error(), &exceptions);
+        if client.is_second_report(sighting, Some(&stack)) {
+            return EventId::NIL;
+        }
         let mut capture = Capture::new(Body::Exceptions(exceptions), Some(stack));
         capture.local_values = local_values.into_boxed_slice();
         client.capture(capture)
@@ -140,6 +145,9 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
 ) -> EventId {
     with_active_client(|client| {
         let mut exceptions = exceptions_from_error(error.as_error(), std::any::type_name::<E>());
+        if client.is_second_report(Sighting::new(error.as_error(), &exceptions), None) {
+            return EventId::NIL;
+        }
         if let Some(outermost) = exceptions.last_mut() {
             outermost.stacktrace = Some(stacktrace);
         }
@@ -150,15 +158,31 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
 
 /// An error event for `error` and its `source()` chain (no stack yet, level error): for
 /// integrations that add their own data before [`capture_event_with_stack`].
+///
+/// The error value is remembered on this thread, so that the event captured from it next and
+/// a `capture_exception` of the same value count as one report (see
+/// [`ClientOptions::dedupe`](crate::ClientOptions::dedupe)).
 pub fn event_from_error(error: &(dyn std::error::Error + 'static)) -> Event {
-    error_event(error, "dyn core::error::Error")
+    let event = error_event(error, "dyn core::error::Error");
+    if client_active() {
+        dedupe::set_pending(Sighting::new(error, &event.exception));
+    }
+    event
 }
 
 /// Captures a ready-made event with the stack of the capture site (resolved on the worker)
 /// on its outermost exception, or on the current thread for a message.
 pub fn capture_event_with_stack(event: Event) -> EventId {
-    with_active_client(|client| client.capture(Capture::event(event, Some(RawStack::capture()))))
-        .unwrap_or(EventId::NIL)
+    with_active_client(|client| {
+        let stack = RawStack::capture();
+        if let Some(sighting) = dedupe::take_pending(&event.exception) {
+            if client.is_second_report(sighting, Some(&stack)) {
+                return EventId::NIL;
+            }
+        }
+        client.capture(Capture::event(event, Some(stack)))
+    })
+    .unwrap_or(EventId::NIL)
 }
 
 /// An error `capture_exception` accepts: any sized `std::error::Error + 'static`, and the
@@ -194,7 +218,15 @@ impl AsError for dyn std::error::Error + Send + Sync + 'static {
 
 /// Captures a ready-made event (its fields win over the scopes'); returns its id.
 pub fn capture_event(event: Event) -> EventId {
-    with_active_client(|client| client.capture(Capture::event(event, None))).unwrap_or(EventId::NIL)
+    with_active_client(|client| {
+        if let Some(sighting) = dedupe::take_pending(&event.exception) {
+            if client.is_second_report(sighting, None) {
+                return EventId::NIL;
+            }
+        }
+        client.capture(Capture::event(event, None))
+    })
+    .unwrap_or(EventId::NIL)
 }
 
 /// The id of the last event captured on this thread (nil if none).

@@ -8,6 +8,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 
 use crate::binding::set_last_event_id;
 use crate::client::Client;
+use crate::dedupe::{self, Sighting};
 use crate::payload::{event_envelope, Capture, TraceLink};
 use crate::protocol::{Event, EventId};
 use crate::stacktrace::RawStack;
@@ -50,6 +51,25 @@ impl Client {
         ));
         set_last_event_id(id);
         id
+    }
+
+    /// Whether an error capture of `sighting` at the site of `stack` is a second report of one
+    /// error value (see `ClientOptions::dedupe`): then it is counted as dropped.
+    pub(crate) fn is_second_report(&self, sighting: Sighting, stack: Option<&RawStack>) -> bool {
+        if !self.options().settings().dedupe {
+            return false;
+        }
+        // Without a stack (the error brought its own) every such capture shares one site.
+        let site = stack.map_or(1, |s| dedupe::site_of(s.ips()));
+        if !dedupe::is_second_report(sighting, site) {
+            return false;
+        }
+        self.client_reports()
+            .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
+        sentry_sdk_transport::sdk_debug!(
+            "error dropped by dedupe: this error value was reported just before"
+        );
+        true
     }
 
     /// Captures `event` right now on this thread (symbolication, `before_send` and

@@ -18,6 +18,7 @@
 //!   breadcrumb is stored: `scope/breadcrumbs.rs`), merging them into an event;
 //! - `options`: [`ClientOptions`], its [`Settings`], environment variables, [`Integration`];
 //! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker;
+//! - `dedupe`: the default dedupe (one error value reported twice), on the caller's thread;
 //! - `error_chain`: `std::error::Error` chains to exception values;
 //! - [`protocol`]: the payload types (events, ids, spans, logs);
 //! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
@@ -36,6 +37,7 @@ mod binding;
 mod callback;
 mod capture;
 mod client;
+mod dedupe;
 mod error;
 mod error_chain;
 mod future;

@@ -52,23 +52,21 @@ impl Integration for ContextsIntegration {
         "contexts"
     }
 
-    fn reads_breadcrumbs(&self) -> bool {
+    /// Its contexts are static (`static_contexts`); it has no event processor.
+    fn processes_events(&self) -> bool {
         false
     }
 
     fn setup(&self, _options: &ClientOptions) {
-        Lazy::force(&START); // the app's start, as near to `init` as we get
-                             // Computed here rather than for the first event, which may be a panic: the file
-                             // reads would then run inside the panic hook, on the crashing thread.
+        // The app's start, as near to `init` as we get.
+        Lazy::force(&START);
+        // Computed here rather than for the first event, which may be a panic: the file reads
+        // would then run inside the panic hook, on the crashing thread.
         Lazy::force(&CONTEXTS);
     }
 
     fn static_contexts(&self) -> Option<&Map<Value>> {
         Some(&CONTEXTS)
-    }
-
-    fn reads_contexts(&self) -> bool {
-        false
     }
 }
 
@@ -171,7 +169,7 @@ mod tests {
         let again = integration.static_contexts().expect("static contexts");
         assert!(std::ptr::eq(c, again));
         assert_eq!(ContextsIntegration::times_computed(), 1);
-        assert!(!integration.reads_contexts() && !integration.reads_breadcrumbs());
+        assert!(!integration.processes_events());
         assert_eq!(c["runtime"]["name"], "rustc");
         assert!(c["runtime"]["version"].as_str().unwrap().starts_with("1."));
         assert_eq!(c["device"]["arch"], std::env::consts::ARCH);

@@ -1,12 +1,12 @@
-//! The dedupe integration: a hot loop that fails the same way does not flood the server or the
-//! quota.
+//! The dedupe integration (opt-in through `ClientOptions::dedupe_window`): a hot loop that fails
+//! the same way does not flood the server or the quota.
 //!
 //! Two errors are the same when their exception chains (types and values) and stack frames
-//! (function and line) are equal. Events without exceptions are never deduplicated.
-//! - By default an error identical to the one processed just before it is dropped.
-//! - With `ClientOptions::dedupe_window(w)`, the first of a repeated error in each window is
-//!   sent, the rest are dropped and counted, and the next one sent after the window carries the
-//!   count as `contexts.repeats.count`.
+//! (function and line) are equal. Events without exceptions are never merged. With
+//! `ClientOptions::dedupe_window(w)`, the first of a repeated error in each window is sent, the
+//! rest are dropped and counted, and the next one sent after the window carries the count as
+//! `contexts.repeats.count`. Without a window it passes every event on. (The default dedupe,
+//! one error value reported twice, is not this integration: see `ClientOptions::dedupe`.)
 //!
 //! Dropped events are reported as `event_processor` in client reports.
 
@@ -24,7 +24,8 @@ use sentry_sdk_core::__private::Mutex;
 /// How many distinct errors the window remembers; beyond this the oldest are forgotten.
 const MAX_TRACKED: usize = 1024;
 
-/// Drops repeats of the same error. Added by `init` unless `default_integrations(false)`.
+/// Merges repeats of the same error within `dedupe_window`. Added by `init` when a window is
+/// set (unless `default_integrations(false)`).
 #[derive(Debug, Default)]
 pub struct DedupeIntegration {
     state: Mutex<State>,
@@ -32,7 +33,6 @@ pub struct DedupeIntegration {
 
 #[derive(Debug, Default)]
 struct State {
-    last: Option<u64>,
     /// fingerprint -> (start of its window, repeats dropped in it)
     windows: HashMap<u64, (Instant, u64)>,
 }
@@ -58,17 +58,13 @@ impl Integration for DedupeIntegration {
     }
 
     fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
+        let Some(window) = options.settings().dedupe_window else {
+            return Some(event);
+        };
         let Some(fingerprint) = fingerprint(&event) else {
             return Some(event);
         };
         let mut state = self.state.lock();
-        let Some(window) = options.settings().dedupe_window else {
-            if state.last == Some(fingerprint) {
-                return None;
-            }
-            state.last = Some(fingerprint);
-            return Some(event);
-        };
         let now = Instant::now();
         match state.windows.get_mut(&fingerprint) {
             Some((start, repeats)) if now.duration_since(*start) < window => {
@@ -139,18 +135,12 @@ mod tests {
     }
 
     #[test]
-    fn drops_an_error_identical_to_the_previous_one_only() {
+    fn without_a_window_every_event_passes() {
         let d = DedupeIntegration::new();
         let o = ClientOptions::new();
-        assert!(d.process_event(error("a"), &o).is_some());
-        assert!(d.process_event(error("a"), &o).is_none());
-        assert!(d.process_event(error("b"), &o).is_some());
-        assert!(d.process_event(error("a"), &o).is_some(), "not in a row");
-        assert!(d.process_event(Event::default(), &o).is_some());
-        assert!(
-            d.process_event(Event::default(), &o).is_some(),
-            "messages are kept"
-        );
+        for _ in 0..3 {
+            assert!(d.process_event(error("a"), &o).is_some());
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
 //! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
 //!
-//! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds them unless
-//! `default_integrations(false)`.
+//! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
+//! the second when `dedupe_window` is set, unless `default_integrations(false)`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

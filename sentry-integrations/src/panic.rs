@@ -28,11 +28,8 @@ impl Integration for PanicIntegration {
         "panic"
     }
 
-    fn reads_breadcrumbs(&self) -> bool {
-        false
-    }
-
-    fn reads_contexts(&self) -> bool {
+    /// The hook captures panics; it has no event processor.
+    fn processes_events(&self) -> bool {
         false
     }
 

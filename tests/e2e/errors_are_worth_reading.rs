@@ -193,18 +193,74 @@ fn contexts_and_debug_images_are_attached_and_computed_once() {
 }
 
 #[test]
-fn the_same_error_in_a_row_is_sent_once_and_the_rest_are_reported() {
+fn every_occurrence_is_sent_even_when_equal() {
     let _serial = serial();
     let (receiver, events) = capture_with_defaults(sentry_sdk::ClientOptions::new(), || {
+        // One capture site in a loop: ten occurrences of an equal error.
         for _ in 0..10 {
             reserve("SKU-2", 1);
         }
+        // 200 equal panics, each caught: 200 occurrences.
+        for _ in 0..200 {
+            let caught = std::panic::catch_unwind(|| panic!("the same panic every time"));
+            assert!(caught.is_err());
+        }
     });
-    assert_eq!(events.len(), 1);
+    let errors = events
+        .iter()
+        .filter(|e| e["exception"]["values"][0]["value"] == "SKU-2 is out of stock")
+        .count();
+    let panics = events
+        .iter()
+        .filter(|e| e["exception"]["values"][0]["value"] == "the same panic every time")
+        .count();
+    assert_eq!((errors, panics), (10, 200));
+    assert_eq!(receiver.client_reports(), []);
+}
+
+#[test]
+fn one_error_value_reported_through_two_paths_is_sent_once() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let _serial = serial();
+    let subscriber =
+        tracing_subscriber::registry().with(sentry_sdk::integrations::tracing::SentryLayer::new());
+    let (receiver, events) = capture_with_defaults(sentry_sdk::ClientOptions::new(), || {
+        tracing::subscriber::with_default(subscriber, || {
+            let err = StockError { sku: "SKU-3" };
+            tracing::error!(error = &err as &dyn std::error::Error, "reserving failed");
+            sentry_sdk::capture_exception(&err);
+            // And the other way round, with a boxed error.
+            let boxed: Box<dyn std::error::Error + Send + Sync> =
+                Box::new(StockError { sku: "SKU-4" });
+            sentry_sdk::capture_exception(&*boxed);
+            tracing::error!(error = &*boxed as &dyn std::error::Error, "again");
+        });
+    });
+    let values: Vec<&str> = events
+        .iter()
+        .map(|e| e["exception"]["values"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["SKU-3 is out of stock", "SKU-4 is out of stock"]);
+    // The tracing path came first for SKU-3: its event (with the message) is the one kept.
+    assert_eq!(events[0]["logentry"]["formatted"], "reserving failed");
     assert_eq!(
         receiver.client_reports(),
-        [("event_processor".into(), "error".into(), 9)]
+        [("event_processor".into(), "error".into(), 2)]
     );
+}
+
+#[test]
+fn dedupe_can_be_turned_off_alone() {
+    let _serial = serial();
+    let options = sentry_sdk::ClientOptions::new().dedupe(false);
+    let (_r, events) = capture_with_defaults(options, || {
+        let err = StockError { sku: "SKU-5" };
+        sentry_sdk::capture_exception(&err);
+        sentry_sdk::capture_exception(&err);
+    });
+    assert_eq!(events.len(), 2);
+    // The other defaults are still there.
+    assert!(events[0]["contexts"]["os"]["name"].is_string());
 }
 
 #[test]

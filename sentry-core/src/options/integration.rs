@@ -36,6 +36,17 @@ pub trait Integration: Send + Sync + 'static {
         Some(event)
     }
 
+    /// Whether this integration has an event processor, that is, overrides
+    /// [`process_event`](Self::process_event). When no integration does (and there is no
+    /// `before_send`), nothing but the SDK's writer sees an event, and it is written without
+    /// the copies made for user code (the client's defaults, breadcrumbs and contexts come
+    /// from where they are kept). Default `true`, which is always correct; an integration that
+    /// only hooks into the program (a panic hook) or only gives
+    /// [`static_contexts`](Self::static_contexts) answers `false`.
+    fn processes_events(&self) -> bool {
+        true
+    }
+
     /// Whether [`process_event`](Self::process_event) reads or edits `event.breadcrumbs`.
     /// When no event processor and no `before_send` does, the SDK leaves the scopes'
     /// breadcrumbs out of the `Event` they see and writes them straight from the scope when
@@ -78,6 +89,10 @@ impl<I: Integration + ?Sized> Integration for Arc<I> {
 
     fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
         (**self).process_event(event, options)
+    }
+
+    fn processes_events(&self) -> bool {
+        (**self).processes_events()
     }
 
     fn reads_breadcrumbs(&self) -> bool {

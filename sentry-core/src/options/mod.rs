@@ -325,10 +325,26 @@ impl ClientOptions {
         self
     }
 
-    /// Merge repeats of the same error (same exception chain and stack): the first in each
-    /// `window` is sent, the others are counted and the next one sent after the window carries
-    /// the count in `contexts.repeats`. Without a window (default) only an event identical to
-    /// the one just before it is dropped. Needs the default `dedupe` integration.
+    /// Whether one error *value* that reaches the SDK through two paths (a `tracing::error!`
+    /// with the error and a `capture_exception` of it, on one thread) is sent once; the second
+    /// report is dropped and counted as `event_processor`. Default `true`. A new occurrence of
+    /// an equal error (the same failure on every request, a panic in a loop) is always sent;
+    /// to merge those, see [`dedupe_window`](Self::dedupe_window).
+    ///
+    /// ```
+    /// // Every report sent, even the same error value captured twice.
+    /// let options = sentry_sdk_core::ClientOptions::new().dedupe(false);
+    /// assert!(!options.settings().dedupe);
+    /// ```
+    pub fn dedupe(mut self, on: bool) -> Self {
+        self.settings.dedupe = on;
+        self
+    }
+
+    /// Merge repeats of the same error (same exception chain and stack), opt-in: the first in
+    /// each `window` is sent, the others are counted (`event_processor`) and the next one sent
+    /// after the window carries the count in `contexts.repeats`. Panics are merged too. `init`
+    /// adds the `dedupe` integration that does it when a window is set.
     pub fn dedupe_window(mut self, window: impl Into<Option<Duration>>) -> Self {
         self.settings.dedupe_window = window.into();
         self

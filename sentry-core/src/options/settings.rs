@@ -83,6 +83,8 @@ pub struct Settings {
     pub ignore_errors: Vec<Cow<'static, str>>,
     /// Whether in-app frames carry the source lines around them.
     pub include_source_context: bool,
+    /// Whether one error value reported twice (through two paths) is sent once.
+    pub dedupe: bool,
     /// The window in which repeats of one error are merged, if any.
     pub dedupe_window: Option<Duration>,
     /// Delivery: the transport, its queue, the offline cache, proxies and TLS.
@@ -115,6 +117,7 @@ impl Default for Settings {
             integrations: Vec::new(),
             ignore_errors: Vec::new(),
             include_source_context: true,
+            dedupe: true,
             dedupe_window: None,
             transport: TransportSettings::default(),
         }
@@ -150,6 +153,7 @@ impl fmt::Debug for Settings {
             .field("integrations", &names)
             .field("ignore_errors", &self.ignore_errors)
             .field("include_source_context", &self.include_source_context)
+            .field("dedupe", &self.dedupe)
             .field("dedupe_window", &self.dedupe_window)
             .field("transport", &self.transport)
             .finish()

@@ -51,11 +51,16 @@ pub(crate) fn event_envelope(
     // the scopes' breadcrumbs are then written from the snapshot by reference instead of being
     // copied into it (a copy of every message, freed right after), and so are the defaults
     // (release, environment, ..., the `sdk` block in its serialised form).
-    let unobserved = settings.before_send.is_none() && settings.integrations.is_empty();
-    // Event processors that never look at breadcrumbs (the default integrations) do not need
-    // them in the event either.
-    let crumbs_unobserved = settings.before_send.is_none()
-        && settings.integrations.iter().all(|i| !i.reads_breadcrumbs());
+    let processors = || {
+        settings
+            .integrations
+            .iter()
+            .filter(|i| i.processes_events())
+    };
+    let unobserved = settings.before_send.is_none() && processors().next().is_none();
+    // Event processors that never look at breadcrumbs do not need them in the event either.
+    let crumbs_unobserved =
+        settings.before_send.is_none() && processors().all(|i| !i.reads_breadcrumbs());
     if crumbs_unobserved {
         scope::apply_scopes_but_breadcrumbs(&mut event, snapshot);
     } else {
@@ -68,7 +73,7 @@ pub(crate) fn event_envelope(
     // Likewise the integrations' static contexts (os, runtime, device, app): written from
     // their serialised form unless something reads them in the event.
     let contexts_unobserved =
-        settings.before_send.is_none() && settings.integrations.iter().all(|i| !i.reads_contexts());
+        settings.before_send.is_none() && processors().all(|i| !i.reads_contexts());
     if !contexts_unobserved {
         ctx.fill_static_contexts(&mut event);
     }

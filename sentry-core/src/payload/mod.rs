@@ -145,7 +145,8 @@ impl BuildContext {
     /// Runs the integrations' event processors (user code, isolated); `Err` names the one that
     /// dropped the event. Shared by error events and transactions.
     fn process_event(&self, mut event: Event) -> Result<Event, &'static str> {
-        for integration in &self.options.settings().integrations {
+        let processors = self.options.settings().integrations.iter();
+        for integration in processors.filter(|i| i.processes_events()) {
             let options = &self.options;
             let name = integration.name();
             match callback::run(name, || integration.process_event(event, options)).flatten() {

@@ -71,6 +71,11 @@ impl RawStack {
         self.ips.len()
     }
 
+    /// The captured addresses, innermost first.
+    pub(crate) fn ips(&self) -> &[usize] {
+        &self.ips
+    }
+
     /// Resolves the addresses into a Sentry stack trace (caller first, crashing frame last),
     /// with in-app flags and without the SDK's own frames on top. `None` if nothing is left.
     /// Addresses still unresolved at `until` keep only their address.
