@@ -16,8 +16,9 @@
 //! With `WORKER_BENCH_BEFORE_SEND` set, ours runs with a `before_send` that keeps the event:
 //! the path where user code sees the whole `Event` (breadcrumbs copied into it), as it does
 //! with integrations that process events; without it nothing sees the event before it is
-//! written. With `WORKER_BENCH_DEFAULT_INTEGRATIONS` set, ours runs with the event processors
-//! `init` adds (dedupe, contexts).
+//! written. With `WORKER_BENCH_DEFAULT_INTEGRATIONS` set, ours runs with the integrations
+//! `init` adds that touch events (contexts; dedupe runs on the caller's side unless a
+//! `dedupe_window` is set).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,11 +61,9 @@ mod ours {
         } else {
             options
         };
-        // What `init` adds (but the panic hook, which processes no event): contexts and dedupe.
+        // What `init` adds that touches events (the panic hook processes none): contexts.
         let options = if std::env::var_os("WORKER_BENCH_DEFAULT_INTEGRATIONS").is_some() {
-            options
-                .add_integration(sentry_sdk::integrations::DedupeIntegration::new())
-                .add_integration(sentry_sdk::integrations::ContextsIntegration::new())
+            options.add_integration(sentry_sdk::integrations::ContextsIntegration::new())
         } else {
             options
         };
