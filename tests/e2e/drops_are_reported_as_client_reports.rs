@@ -47,3 +47,39 @@ fn half_sample_rate_keeps_about_half() {
     drop(guard);
     assert!((140..=260).contains(&kept), "kept {kept} of 400");
 }
+
+/// An envelope waiting to retry (after a network error) when a 429 sets a rate limit is
+/// dropped for that limit at its retry; `flush` returns only after the report counting it has
+/// been delivered (it used to be taken when `flush`'s marker reached the worker, before the
+/// retry decided the drop, and was then left in the counters).
+#[test]
+fn drops_decided_while_flushing_are_reported_before_flush_returns() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let _serial = serial();
+    let answered = AtomicUsize::new(0);
+    let receiver = Receiver::start_with(move |_| match answered.fetch_add(1, Ordering::SeqCst) {
+        // The first envelope meets a network error and waits to retry (500 ms backoff)...
+        0 => Reply::Reset,
+        // ...while the second is answered with a 429 that limits errors.
+        1 => Reply::Status(
+            429,
+            vec![(
+                "X-Sentry-Rate-Limits".into(),
+                "60:error:organization".into(),
+            )],
+        ),
+        _ => Reply::Status(200, vec![]),
+    });
+    let guard = sentry_sdk::init(options(&receiver));
+    sentry_sdk::capture_message("first", Level::Error);
+    sentry_sdk::capture_message("second", Level::Error);
+    assert!(sentry_sdk::flush(WAIT));
+    // Read as `flush` returned, before `close` could send anything.
+    let reports = receiver.client_reports();
+    drop(guard);
+    assert_eq!(
+        reports,
+        [("ratelimit_backoff".into(), "error".into(), 1)],
+        "the retried envelope's drop, reported within flush"
+    );
+}

@@ -172,6 +172,27 @@ fn a_500_or_503_is_dropped_without_retry_and_reported_as_send_error() {
     }
 }
 
+/// Client reports riding along with an envelope the server rejects are not lost with it: the
+/// next envelope carries them.
+#[test]
+fn reports_riding_on_a_rejected_envelope_are_kept() {
+    let receiver = Receiver::start_with(first_n(2, Reply::Status(500, Vec::new())));
+    let mut t = transport(&receiver.dsn(), |_| {});
+    t.send(event(1)); // rejected: one send_error counted
+                      // The flush sends that report on its own: rejected too, so it must be kept, not counted
+                      // as lost itself.
+    t.transport.flush(Duration::from_secs(3));
+    t.send(event(2)); // accepted, with the report riding along
+    t.finish();
+    assert_eq!(data_requests(&receiver), 2);
+    // The receiver sums every report it saw: the rejected one and its resent copy. (Before,
+    // the rejected report's own item was counted as a lost `internal` item instead.)
+    assert_eq!(
+        receiver.client_reports(),
+        [("send_error".into(), "error".into(), 2)]
+    );
+}
+
 #[test]
 fn a_429_with_rate_limit_header_limits_only_its_categories_and_is_not_reported() {
     let limited = vec![(

@@ -78,7 +78,14 @@ impl Delivery {
                     return false;
                 }
                 Outcome::Rejected(_) => {
-                    reports.record_envelope(DiscardReason::SendError, &sendable);
+                    // The items are lost and counted; reports riding along were not taken
+                    // either and go back to the counters (not counted as lost themselves).
+                    restore_reports(&sendable, reports);
+                    for item in sendable.items() {
+                        if item.item_type() != "client_report" {
+                            reports.record_item(DiscardReason::SendError, item);
+                        }
+                    }
                     remove_stored(stored);
                     return false;
                 }

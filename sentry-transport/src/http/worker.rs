@@ -149,6 +149,7 @@ impl Worker {
             Job::FlushReports => {
                 // Buffered logs go first, so that `flush` covers them too.
                 self.flush_logs().await;
+                self.wait_for_deliveries().await;
                 self.send_reports().await
             }
             Job::Send(outgoing) => {
@@ -199,6 +200,18 @@ impl Worker {
         };
         self.delivery.progress.begin();
         self.dispatch(envelope, None, None).await;
+    }
+
+    /// Waits until every delivery started so far has ended (all request slots are free), or
+    /// the transport starts closing. Drops are decided until then: a 429 answered now
+    /// rate-limits the envelopes still waiting for a slot, and those drops must be in the
+    /// report that `flush` sends, not left in the counters after it returned.
+    async fn wait_for_deliveries(&self) {
+        let slots = u32::try_from(self.delivery.options.max_in_flight.max(1)).unwrap_or(u32::MAX);
+        tokio::select! {
+            all = self.delivery.permits.acquire_many(slots) => drop(all),
+            _ = self.delivery.progress.wait_closing() => {}
+        }
     }
 
     /// The client-report timer fired: pending reports go out on their own, so that they are
