@@ -9,7 +9,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 use crate::binding::set_last_event_id;
 use crate::client::Client;
 use crate::dedupe::{self, Sighting};
-use crate::payload::{event_envelope, Capture, TraceLink};
+use crate::payload::{event_envelope, Capture};
 use crate::protocol::{Event, EventId};
 use crate::stacktrace::RawStack;
 use crate::{callback, performance, random, scope};
@@ -112,7 +112,5 @@ impl Client {
 /// Links a capture to the span entered on this thread, if any (read here, on the caller's
 /// thread, because that is where the span is entered; an event's own `trace` context wins).
 fn attach_trace(capture: &mut Capture) {
-    capture.seed.trace = performance::current_span()
-        .and_then(|span| span.ids())
-        .map(|(trace, span)| TraceLink::new(trace, span));
+    capture.seed.trace = performance::current_span().and_then(|span| span.trace_info());
 }

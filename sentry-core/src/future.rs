@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::performance;
 use crate::scope::{stack, Scope};
 
 /// Gives a future its own isolation scope: tags, user and breadcrumbs set while it runs stay
@@ -41,7 +42,15 @@ impl<F: Future> Future for Isolated<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         let inner = &mut this.inner;
-        stack::poll_in_isolation(&mut this.scope, || inner.as_mut().poll(cx))
+        stack::poll_in_isolation(&mut this.scope, || {
+            let polled = inner.as_mut().poll(cx);
+            // A transaction this task runs inside (`.isolated().instrument(span)`) is
+            // finished after the poll has left this scope: it keeps the scope from here.
+            if let Some(span) = performance::current_span() {
+                span.remember_scope();
+            }
+            polled
+        })
     }
 }
 

@@ -188,7 +188,9 @@ fn a_500_with_an_endless_body_is_counted_as_send_error_once_per_event() {
         return;
     };
     m.assert_bounded();
-    assert_eq!(m.send_errors(), CAPTURES as u64, "{}", m.line);
+    // Every envelope is rejected, so the reports riding along are too: they go back to the
+    // counters each time, where all the drops are at the end (none lost, none counted twice).
+    assert_eq!(m.number("send_error"), CAPTURES as u64, "{}", m.line);
 }
 
 #[test]
@@ -197,7 +199,9 @@ fn a_413_with_a_1_gib_body_is_counted_as_send_error_once_per_event() {
         return;
     };
     m.assert_bounded();
-    assert_eq!(m.send_errors(), CAPTURES as u64, "{}", m.line);
+    // Every envelope is rejected, so the reports riding along are too: they go back to the
+    // counters each time, where all the drops are at the end (none lost, none counted twice).
+    assert_eq!(m.number("send_error"), CAPTURES as u64, "{}", m.line);
 }
 
 #[test]

@@ -21,4 +21,5 @@ mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod shutdown_says_what_it_waits_for;
 mod tls_certificates_are_verified;
+mod transactions_carry_their_scope;
 mod wire_format_is_exact;

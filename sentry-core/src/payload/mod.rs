@@ -18,7 +18,7 @@ mod event;
 mod log;
 mod transaction;
 
-pub(crate) use capture::{Body, Capture, TraceLink};
+pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction};

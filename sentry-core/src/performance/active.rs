@@ -63,6 +63,11 @@ impl Drop for SpanGuard {
                 .ok()
                 .flatten()
                 .unwrap_or_default();
+            // Outside the borrow: it takes a snapshot of the scopes.
+            let (popped, cut) = &removed;
+            for span in popped.iter().chain(cut) {
+                span.remember_scope();
+            }
             drop(removed);
         }
     }
@@ -89,7 +94,11 @@ pub fn pop_active(span: &Span) {
         })
         .ok()
         .flatten();
-    drop(removed); // outside the borrow
+    // Outside the borrow.
+    if let Some(span) = &removed {
+        span.remember_scope();
+    }
+    drop(removed);
 }
 
 /// The innermost span entered on this thread, if any (possibly a span that does not record:

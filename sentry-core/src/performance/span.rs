@@ -11,9 +11,9 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 use super::MAX_SPANS;
 use crate::binding::current_client;
 use crate::client::Client;
-use crate::payload::{transaction_envelope, FinishedTransaction};
+use crate::payload::{transaction_envelope, FinishedTransaction, TraceInfo};
 use crate::protocol::{SpanId, SpanRecord, SpanStatus, TraceId, Value};
-use crate::scope;
+use crate::scope::{self, Snapshot};
 
 /// How to start a transaction: its name and operation, and optionally the trace it continues
 /// and a sampling decision already taken (by an upstream service, say).
@@ -65,6 +65,9 @@ pub(crate) struct TransactionShared {
     pub(crate) root: Mutex<SpanRecord>,
     pub(crate) spans: Mutex<Vec<SpanRecord>>,
     pub(crate) dropped_spans: std::sync::atomic::AtomicUsize,
+    /// The scopes the transaction last ran in, with their isolation depth (see
+    /// `Span::remember_scope`), for a transaction finished outside them.
+    pub(crate) scope: Mutex<Option<(u32, Snapshot)>>,
 }
 
 /// A span of a sampled transaction (the root span is the transaction itself).
@@ -131,6 +134,7 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
             root: Mutex::new(root),
             spans: Mutex::new(Vec::new()),
             dropped_spans: Default::default(),
+            scope: Mutex::new(None),
         })),
     }
 }
@@ -239,7 +243,19 @@ fn send(transaction: Arc<TransactionShared>) {
     if client.is_closed() {
         return;
     }
-    let snapshot = scope::stack::snapshot();
+    // The scopes of where the transaction ran: this thread's if it is still inside it, else
+    // those it last ran in (a request's span finished after its isolated future returned
+    // carries that request's user and tags, not whatever scope is current now).
+    let inside = super::current_span().is_some_and(|span| span.belongs_to(&transaction));
+    let remembered = match inside {
+        true => None,
+        false => transaction
+            .scope
+            .lock()
+            .take()
+            .map(|(_, snapshot)| snapshot),
+    };
+    let snapshot = remembered.unwrap_or_else(scope::stack::snapshot);
     let size_hint = 1024 + transaction.spans.lock().len() * 256;
     let context = client.build_context().clone();
     client.send(Outgoing::deferred(
@@ -292,6 +308,72 @@ impl Span {
             SpanKind::Root(t) => Some((t.trace_id, t.root.lock().span_id)),
             SpanKind::Child(s) => Some((s.transaction.trace_id, s.record.lock().span_id)),
         }
+    }
+
+    /// The transaction this span is part of (`None` for a no-op span).
+    fn transaction(&self) -> Option<&Arc<TransactionShared>> {
+        match &self.inner {
+            SpanKind::Noop => None,
+            SpanKind::Root(t) => Some(t),
+            SpanKind::Child(s) => Some(&s.transaction),
+        }
+    }
+
+    /// Whether this span is `transaction` or one of its children.
+    fn belongs_to(&self, transaction: &Arc<TransactionShared>) -> bool {
+        self.transaction()
+            .is_some_and(|t| Arc::ptr_eq(t, transaction))
+    }
+
+    /// Remembers this thread's scopes as those the span's transaction runs in, so that a
+    /// transaction finished elsewhere (after its future returned, from a `tracing` span's
+    /// close) is built with them. Called when the span is left, and at the end of each poll
+    /// of an isolated future running inside it. Scopes of a less nested isolation do not
+    /// replace those of a more nested one: `tracing` enters a span once more to drop the future
+    /// it instruments, outside the request's isolation scope, and a `.isolated()` future inside
+    /// a span is left by its poll before the span is.
+    pub(crate) fn remember_scope(&self) {
+        let Some(t) = self.transaction() else {
+            return;
+        };
+        if t.finished.load(Ordering::Acquire) {
+            return;
+        }
+        let depth = scope::stack::isolation_depth();
+        if t.scope
+            .lock()
+            .as_ref()
+            .is_some_and(|(kept, _)| *kept > depth)
+        {
+            return;
+        }
+        let snapshot = scope::stack::snapshot();
+        *t.scope.lock() = Some((depth, snapshot));
+    }
+
+    /// What an event captured inside this span says of it (`contexts.trace`, `transaction`).
+    pub(crate) fn trace_info(&self) -> Option<Box<TraceInfo>> {
+        let (transaction, record) = match &self.inner {
+            SpanKind::Noop => return None,
+            SpanKind::Root(t) => (t, t.root.lock()),
+            SpanKind::Child(s) => (&s.transaction, s.record.lock()),
+        };
+        let info = TraceInfo {
+            trace_id: transaction.trace_id,
+            span_id: record.span_id,
+            parent_span_id: record.parent_span_id,
+            op: record.op.clone(),
+            description: record.description.clone(),
+            transaction: String::new(),
+        };
+        drop(record);
+        // Not under the span's lock: the root span's and the name's locks are never held
+        // together anywhere else either.
+        let transaction = transaction.name.lock().clone();
+        Some(Box::new(TraceInfo {
+            transaction,
+            ..info
+        }))
     }
 
     /// Starts a child span of this one.

@@ -27,6 +27,9 @@ struct ThreadScopes {
     isolation: Option<Scope>,
     /// The innermost `with_scope` scope; `None` outside of any.
     current: Option<Scope>,
+    /// How many isolation scopes are nested here now (0: the process default): a
+    /// transaction keeps the scope of the innermost one it ran in (`Span::remember_scope`).
+    depth: u32,
 }
 
 thread_local! {
@@ -58,6 +61,13 @@ pub(crate) fn snapshot() -> Snapshot {
         isolation,
         current,
     }
+}
+
+/// How many isolation scopes are nested on this thread now (0: the process default).
+pub(crate) fn isolation_depth() -> u32 {
+    THREAD
+        .try_with(|t| t.try_borrow().map_or(0, |t| t.depth))
+        .unwrap_or(0)
 }
 
 /// Changes the isolation scope in place. `f` must be SDK code (no user callbacks): it runs
@@ -166,9 +176,10 @@ pub(crate) fn with_forked_isolation<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) fn with_isolation<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
     let previous = THREAD
         .try_with(|t| {
-            t.try_borrow_mut()
-                .ok()
-                .map(|mut t| t.isolation.replace(scope))
+            t.try_borrow_mut().ok().map(|mut t| {
+                t.depth += 1;
+                t.isolation.replace(scope)
+            })
         })
         .ok()
         .flatten();
@@ -223,9 +234,10 @@ impl Drop for Restore {
         if let Some(previous) = self.isolation.take() {
             let old = THREAD
                 .try_with(|t| {
-                    t.try_borrow_mut()
-                        .ok()
-                        .map(|mut t| std::mem::replace(&mut t.isolation, previous))
+                    t.try_borrow_mut().ok().map(|mut t| {
+                        t.depth = t.depth.saturating_sub(1);
+                        std::mem::replace(&mut t.isolation, previous)
+                    })
                 })
                 .ok()
                 .flatten();
