@@ -26,26 +26,28 @@ pub(crate) fn exceptions_from_error(
             guess_type(e)
         };
         let id = chain.len() as u32;
+        let mut mechanism = if id == 0 {
+            Mechanism {
+                ty: "generic".into(),
+                handled: Some(true),
+                exception_id: Some(0),
+                ..Default::default()
+            }
+        } else {
+            Mechanism {
+                ty: "chained".into(),
+                source: Some("source".into()),
+                exception_id: Some(id),
+                parent_id: Some(id - 1),
+                ..Default::default()
+            }
+        };
+        io_error_data(e, &mut mechanism);
         chain.push(Exception {
             ty,
             value: Some(e.to_string()),
             module,
-            mechanism: Some(if id == 0 {
-                Mechanism {
-                    ty: "generic".into(),
-                    handled: Some(true),
-                    exception_id: Some(0),
-                    ..Default::default()
-                }
-            } else {
-                Mechanism {
-                    ty: "chained".into(),
-                    source: Some("source".into()),
-                    exception_id: Some(id),
-                    parent_id: Some(id - 1),
-                    ..Default::default()
-                }
-            }),
+            mechanism: Some(mechanism),
             ..Default::default()
         });
         next = e.source();
@@ -55,11 +57,33 @@ pub(crate) fn exceptions_from_error(
 }
 
 /// `app::errors::ConfigError<T>` -> (`ConfigError<T>`, `app::errors`).
+///
+/// A type named just `Error` (`std::io::Error`, `serde_json::Error`, `reqwest::Error`) is
+/// named with its module, as it is written in code: `std::io::error::Error` -> (`io::Error`,
+/// `std::io`), where the private `error` module is left out.
 pub(crate) fn split_type_name(full: &str) -> (String, Option<String>) {
     let base_end = full.find('<').unwrap_or(full.len());
-    match full[..base_end].rfind("::") {
-        Some(i) => (full[i + 2..].to_owned(), Some(full[..i].to_owned())),
-        None => (full.to_owned(), None),
+    let Some(i) = full[..base_end].rfind("::") else {
+        return (full.to_owned(), None);
+    };
+    let (module, name) = (&full[..i], &full[i + 2..]);
+    if name == "Error" || name.starts_with("Error<") {
+        let public = module.strip_suffix("::error").unwrap_or(module);
+        let owner = public.rsplit("::").next().unwrap_or(public);
+        return (format!("{owner}::{name}"), Some(public.to_owned()));
+    }
+    (name.to_owned(), Some(module.to_owned()))
+}
+
+/// What an `io::Error` knows beyond its message: its kind and the OS error number.
+fn io_error_data(e: &(dyn StdError + 'static), mechanism: &mut Mechanism) {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        mechanism
+            .data
+            .insert("kind".into(), format!("{:?}", io.kind()).into());
+        if let Some(code) = io.raw_os_error() {
+            mechanism.data.insert("errno".into(), code.into());
+        }
     }
 }
 
@@ -120,6 +144,26 @@ mod tests {
         assert_eq!(ex.len(), 2);
         assert_eq!(ex[0].ty, "ParseIntError");
         assert_eq!(ex[0].module.as_deref(), Some("core::num::error"));
+        // Not `Error`: the chain of an `io::Error` names its type and says its kind.
+        let io = std::io::Error::from_raw_os_error(2);
+        let wrapped: Box<dyn StdError> = Box::new(io);
+        let io_ex = exceptions_from_error(&*wrapped, "dyn core::error::Error");
+        assert_eq!(io_ex[0].ty, "io::Error");
+        assert_eq!(io_ex[0].module.as_deref(), Some("std::io"));
+        let data = &io_ex[0].mechanism.as_ref().unwrap().data;
+        assert_eq!(data["kind"], "NotFound");
+        assert_eq!(data["errno"], 2);
+        assert_eq!(
+            split_type_name("serde_json::error::Error"),
+            (
+                "serde_json::Error".to_owned(),
+                Some("serde_json".to_owned())
+            )
+        );
+        assert_eq!(
+            split_type_name("reqwest::Error"),
+            ("reqwest::Error".to_owned(), Some("reqwest".to_owned()))
+        );
         assert_eq!(
             ex[0].value.as_deref(),
             Some("invalid digit found in string")

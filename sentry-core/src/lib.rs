@@ -91,6 +91,7 @@ pub mod transport {
 /// share with this one. No semver guarantee; do not use.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::payload::thread_number;
     pub use crate::stacktrace::__clear_symbol_cache;
     pub use sentry_sdk_transport::debug::{always_log, debug_log, is_sdk_thread, set_enabled};
     pub use sentry_sdk_transport::sync::Mutex;

@@ -56,7 +56,8 @@ fn report(info: &PanicHookInfo<'_>) {
         return;
     }
     let stack = RawStack::capture();
-    let event = panic_event(info, thread.name(), thread_number(&thread));
+    let id = sentry_sdk_core::__private::thread_number(thread.id());
+    let event = panic_event(info, thread.name(), id);
     client.capture_and_wait(event, Some(stack));
 }
 
@@ -104,15 +105,6 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "Box<dyn Any>".to_owned()
     }
-}
-
-/// The number in `ThreadId(N)`: stable `ThreadId` has no accessor yet.
-fn thread_number(thread: &std::thread::Thread) -> u64 {
-    let text = format!("{:?}", thread.id());
-    text.trim_start_matches("ThreadId(")
-        .trim_end_matches(')')
-        .parse()
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub(crate) fn parse_std_backtrace(text: &str) -> Option<Stacktrace> {
                     frame.abs_path = Some(path.to_owned());
                     frame.filename = Some(path.trim_start_matches("./").to_owned());
                     frame.lineno = Some(lineno);
-                    frame.colno = col;
+                    frame.colno = col.filter(|c: &u32| *c > 0);
                 }
             }
         } else if let Some((index, function)) = trimmed.split_once(": ") {

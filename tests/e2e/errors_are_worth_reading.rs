@@ -409,3 +409,63 @@ fn anyhow_and_eyre_backtraces_become_the_stack_where_the_error_was_made() {
         assert!(top["lineno"].as_u64().unwrap() > 0);
     }
 }
+
+/// Every event names the thread that captured it (as a panic does), stacks end without the
+/// unwinder's null frame, no frame has column 0, and an `io::Error` in a chain is named with its
+/// kind.
+#[test]
+fn events_name_their_thread_and_stacks_hold_only_real_frames() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let _serial = serial();
+    let subscriber =
+        tracing_subscriber::registry().with(sentry_sdk::integrations::tracing::SentryLayer::new());
+    let (_r, events) = capture_with_defaults(sentry_sdk::ClientOptions::new(), || {
+        std::thread::Builder::new()
+            .name("order-worker".into())
+            .spawn(move || {
+                tracing::subscriber::with_default(subscriber, || {
+                    let io = std::io::Error::from_raw_os_error(2);
+                    sentry_sdk::capture_exception(&io);
+                    tracing::error!(error = &io as &dyn std::error::Error, "open failed");
+                    tracing::error!("no error value");
+                });
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+    assert_eq!(
+        events.len(),
+        2,
+        "the io error (reported through two paths) and the message"
+    );
+    for event in &events {
+        let threads = event["threads"]["values"].as_array().expect("threads");
+        let current: Vec<&Value> = threads.iter().filter(|t| t["current"] == true).collect();
+        assert_eq!(current.len(), 1, "{event}");
+        assert_eq!(current[0]["name"], "order-worker");
+        assert!(current[0]["id"].as_u64().unwrap() > 0);
+        let frames = event["exception"]["values"]
+            .as_array()
+            .and_then(|v| v.last())
+            .map(|e| &e["stacktrace"]["frames"])
+            .unwrap_or(&current[0]["stacktrace"]["frames"])
+            .as_array()
+            .expect("a stack")
+            .clone();
+        assert!(!frames.is_empty());
+        for frame in &frames {
+            assert_ne!(frame["instruction_addr"], "0x0", "{frame}");
+            assert_ne!(frame["colno"], 0, "{frame}");
+        }
+    }
+    let io = events
+        .iter()
+        .find(|e| e["exception"]["values"][0]["type"] == "io::Error")
+        .expect("the io error, named");
+    let exception = &io["exception"]["values"][0];
+    assert_eq!(exception["module"], "std::io");
+    assert_eq!(exception["mechanism"]["data"]["kind"], "NotFound");
+    assert_eq!(exception["mechanism"]["data"]["errno"], 2);
+    assert_eq!(exception["thread_id"], io["threads"]["values"][0]["id"]);
+}

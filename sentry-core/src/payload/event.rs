@@ -246,6 +246,7 @@ mod tests {
                 event_id: EventId(uuid::Uuid::from_u128(7)),
                 timestamp: at(100),
                 trace: None,
+                thread: None,
                 body,
             },
             stack: None,

@@ -18,6 +18,7 @@ mod event;
 mod log;
 mod transaction;
 
+pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;

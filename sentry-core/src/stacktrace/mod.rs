@@ -55,7 +55,12 @@ impl RawStack {
     pub fn capture() -> RawStack {
         let mut ips = Vec::with_capacity(48);
         backtrace::trace(|frame| {
-            ips.push(frame.ip() as usize);
+            // The unwinder ends some stacks with a null return address: no frame, and Sentry
+            // would show it as `<unknown>`.
+            let ip = frame.ip() as usize;
+            if ip != 0 {
+                ips.push(ip);
+            }
             ips.len() < MAX_FRAMES
         });
         RawStack { ips }

@@ -70,7 +70,8 @@ fn resolve_one(ip: usize) -> Vec<Frame> {
             function: symbol.function,
             abs_path: symbol.file,
             lineno: symbol.line,
-            colno: symbol.column,
+            // Column 0 means unknown in DWARF; Sentry shows it as a column.
+            colno: symbol.column.filter(|c| *c > 0),
             instruction_addr: Some(addr.clone()),
             ..Default::default()
         })
