@@ -178,7 +178,7 @@ fn key_values(record: &Record<'_>) -> Map<Value> {
             } else if let Some(u) = value.to_u64() {
                 Value::from(u) // beyond i64: sent as a string attribute, never as a double
             } else if let Some(f) = value.to_f64() {
-                Value::from(f)
+                record::double(f)
             } else {
                 Value::String(value.to_string())
             };

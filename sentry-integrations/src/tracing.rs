@@ -241,14 +241,16 @@ impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.put(field, Value::String(value.to_owned()));
     }
+    // Typed fields stay typed: log attributes `integer`, `double`, `boolean`.
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, Value::from(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
+        // Beyond i64::MAX the log attribute becomes a string (never a lossy double).
         self.put(field, Value::from(value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::from(value));
+        self.put(field, record::double(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.put(field, Value::Bool(value));

@@ -29,7 +29,8 @@ impl log::Log for CountingLogger {
     fn flush(&self) {}
 }
 
-fn install_logger() {
+/// Installs the process-wide logger (once): `SentryLogger` around a counting logger.
+pub(crate) fn install_logger() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         log::set_boxed_logger(Box::new(SentryLogger::with_dest(CountingLogger))).unwrap();

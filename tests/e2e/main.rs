@@ -14,6 +14,8 @@ mod errors_are_worth_reading;
 mod huge_responses_are_not_read;
 mod init_never_panics_on_bad_input;
 mod log_and_tracing_reach_sentry;
+mod log_attributes_keep_their_types;
+mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
 mod panics_are_reported_as_fatal_events;
