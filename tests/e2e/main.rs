@@ -21,6 +21,7 @@ mod offline_cache_delivers_exactly_once;
 mod panics_are_reported_as_fatal_events;
 mod response_matrix_is_honoured;
 mod scopes_reach_events;
+mod sdk_threads_stay_out_of_the_programs_subscriber;
 mod shutdown_says_what_it_waits_for;
 mod tls_certificates_are_verified;
 mod wire_format_is_exact;
