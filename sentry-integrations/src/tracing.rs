@@ -21,6 +21,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use sentry_sdk_core::logs::LogLevel;
 use sentry_sdk_core::performance::{
@@ -37,8 +38,9 @@ use tracing_subscriber::registry::LookupSpan;
 pub use crate::record::RecordMapping;
 use crate::record::{self, Captured};
 
-/// What a `tracing` event becomes, by its metadata.
-pub type EventFilter = fn(&Metadata<'_>) -> RecordMapping;
+/// What a `tracing` event becomes, by its metadata: a shared closure, as
+/// [`SentryLayer::event_filter`] stores it.
+pub type EventFilter = Arc<dyn Fn(&Metadata<'_>) -> RecordMapping + Send + Sync>;
 
 /// The default event mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace`
 /// -> nothing; `info` and above also -> structured log.
@@ -51,25 +53,51 @@ pub fn default_event_mapping(metadata: &Metadata<'_>) -> RecordMapping {
     }
 }
 
-/// The layer; see the module docs.
-#[derive(Debug, Clone, Copy)]
+/// The layer; see the module docs. Cloning it is cheap (the filter is shared).
+#[derive(Clone)]
 pub struct SentryLayer {
     event_filter: EventFilter,
 }
 
 impl SentryLayer {
-    /// With the default event mapping.
+    /// With the default event mapping ([`default_event_mapping`]).
     pub fn new() -> Self {
         SentryLayer {
-            event_filter: default_event_mapping,
+            event_filter: Arc::new(default_event_mapping),
         }
     }
 
-    /// With your own event mapping.
+    /// With your own event mapping: a function or a closure (which may capture state), as
+    /// the `log` integration's `SentryLogger::mapping` takes. Default:
+    /// [`default_event_mapping`].
+    ///
+    /// ```
+    /// use sentry_sdk_integrations::tracing::{default_event_mapping, RecordMapping, SentryLayer};
+    ///
+    /// let noisy = "hyper";
+    /// let layer = SentryLayer::new().event_filter(move |metadata| {
+    ///     if metadata.target().starts_with(noisy) {
+    ///         RecordMapping::IGNORE
+    ///     } else {
+    ///         default_event_mapping(metadata)
+    ///     }
+    /// });
+    /// # let _ = layer;
+    /// ```
     #[must_use]
-    pub fn event_filter(mut self, filter: EventFilter) -> Self {
-        self.event_filter = filter;
+    pub fn event_filter(
+        mut self,
+        filter: impl Fn(&Metadata<'_>) -> RecordMapping + Send + Sync + 'static,
+    ) -> Self {
+        self.event_filter = Arc::new(filter);
         self
+    }
+}
+
+impl fmt::Debug for SentryLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The filter is a closure: nothing to show.
+        f.debug_struct("SentryLayer").finish_non_exhaustive()
     }
 }
 
