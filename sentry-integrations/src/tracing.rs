@@ -8,7 +8,8 @@
 //! ```
 //! - **Events** map like `log` records (`error` -> event, `warn`/`info` -> breadcrumb, `info`
 //!   and above -> structured log when logs are enabled). The `message` field is the message,
-//!   other fields become breadcrumb `data`, event `extra` or log attributes; an `error` field
+//!   other fields become breadcrumb `data`, event `extra` or log attributes (typed: `i64`,
+//!   `u64`, `f64` and `bool` fields stay numbers and booleans); an `error` field
 //!   recorded as a `dyn Error` becomes the event's exception chain.
 //! - **Spans**, when tracing is on (`traces_sample_rate`): a span without a recording parent
 //!   starts a transaction, one inside becomes a child span; fields become span data, and the
