@@ -50,11 +50,12 @@ impl Client {
                 sdk_client: sdk::sdk_client(),
                 client_reports: reports.clone(),
             }),
-            None => Arc::new(HttpTransport::new(delivery.http_options(
-                dsn,
-                sdk::sdk_client(),
-                reports.clone(),
-            ))),
+            None => {
+                let mut http = delivery.http_options(dsn, sdk::sdk_client(), reports.clone());
+                // `debug` also lets the HTTP stack's own `tracing` output through.
+                http.debug = settings.debug;
+                Arc::new(HttpTransport::new(http))
+            }
         };
         Ok(Client {
             context: Arc::new(BuildContext::new(options, reports)),

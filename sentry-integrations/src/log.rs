@@ -19,7 +19,10 @@
 //! Default mapping ([`default_mapping`]): `error` -> event, `warn`/`info` -> breadcrumb,
 //! `debug`/`trace` -> nothing; every record at or above `info` also becomes a structured log
 //! when the client has `enable_logs(true)`. Key-values go into breadcrumb `data`, event
-//! `extra` and log attributes; the target is the breadcrumb category and the event's logger.
+//! `extra` and log attributes, keeping their type (booleans, integers, floats; a `u64` beyond
+//! `i64::MAX` and a non-finite float become strings); the target is the breadcrumb category
+//! and the event's logger. [`SentryLogger::mapping`] takes your own rule as a closure, as the
+//! `tracing` layer's `event_filter` does.
 //!
 //! Cost: with no client bound, or for a record nothing keeps, nothing is formatted or
 //! allocated. Records made on the SDK's own thread (reqwest, hyper, tokio while sending) are
@@ -178,7 +181,7 @@ fn key_values(record: &Record<'_>) -> Map<Value> {
             } else if let Some(u) = value.to_u64() {
                 Value::from(u) // beyond i64: sent as a string attribute, never as a double
             } else if let Some(f) = value.to_f64() {
-                Value::from(f)
+                record::double(f)
             } else {
                 Value::String(value.to_string())
             };

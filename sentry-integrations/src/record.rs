@@ -54,6 +54,13 @@ pub(crate) fn capture(mapping: impl FnOnce() -> RecordMapping, build: impl FnOnc
     });
 }
 
+/// A field or key-value of type `f64` as a JSON value: a number when finite, else its text
+/// (`NaN`, `inf`, `-inf`), which JSON cannot carry as a number (`Value::from` would make it
+/// `null`). The log attribute is then of type `string`.
+pub(crate) fn double(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
+}
+
 /// One record, formatted.
 pub(crate) struct Captured {
     pub(crate) level: LogLevel,

@@ -8,7 +8,8 @@
 //! ```
 //! - **Events** map like `log` records (`error` -> event, `warn`/`info` -> breadcrumb, `info`
 //!   and above -> structured log when logs are enabled). The `message` field is the message,
-//!   other fields become breadcrumb `data`, event `extra` or log attributes; an `error` field
+//!   other fields become breadcrumb `data`, event `extra` or log attributes (typed: `i64`,
+//!   `u64`, `f64` and `bool` fields stay numbers and booleans); an `error` field
 //!   recorded as a `dyn Error` becomes the event's exception chain.
 //! - **Spans**, when tracing is on (`traces_sample_rate`): a span without a recording parent
 //!   starts a transaction, one inside becomes a child span; fields become span data, and the
@@ -21,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use sentry_sdk_core::logs::LogLevel;
 use sentry_sdk_core::performance::{
@@ -37,8 +39,9 @@ use tracing_subscriber::registry::LookupSpan;
 pub use crate::record::RecordMapping;
 use crate::record::{self, Captured};
 
-/// What a `tracing` event becomes, by its metadata.
-pub type EventFilter = fn(&Metadata<'_>) -> RecordMapping;
+/// What a `tracing` event becomes, by its metadata: a shared closure, as
+/// [`SentryLayer::event_filter`] stores it.
+pub type EventFilter = Arc<dyn Fn(&Metadata<'_>) -> RecordMapping + Send + Sync>;
 
 /// The default event mapping: `error` -> event, `warn`/`info` -> breadcrumb, `debug`/`trace`
 /// -> nothing; `info` and above also -> structured log.
@@ -51,25 +54,51 @@ pub fn default_event_mapping(metadata: &Metadata<'_>) -> RecordMapping {
     }
 }
 
-/// The layer; see the module docs.
-#[derive(Debug, Clone, Copy)]
+/// The layer; see the module docs. Cloning it is cheap (the filter is shared).
+#[derive(Clone)]
 pub struct SentryLayer {
     event_filter: EventFilter,
 }
 
 impl SentryLayer {
-    /// With the default event mapping.
+    /// With the default event mapping ([`default_event_mapping`]).
     pub fn new() -> Self {
         SentryLayer {
-            event_filter: default_event_mapping,
+            event_filter: Arc::new(default_event_mapping),
         }
     }
 
-    /// With your own event mapping.
+    /// With your own event mapping: a function or a closure (which may capture state), as
+    /// the `log` integration's `SentryLogger::mapping` takes. Default:
+    /// [`default_event_mapping`].
+    ///
+    /// ```
+    /// use sentry_sdk_integrations::tracing::{default_event_mapping, RecordMapping, SentryLayer};
+    ///
+    /// let noisy = "hyper";
+    /// let layer = SentryLayer::new().event_filter(move |metadata| {
+    ///     if metadata.target().starts_with(noisy) {
+    ///         RecordMapping::IGNORE
+    ///     } else {
+    ///         default_event_mapping(metadata)
+    ///     }
+    /// });
+    /// # let _ = layer;
+    /// ```
     #[must_use]
-    pub fn event_filter(mut self, filter: EventFilter) -> Self {
-        self.event_filter = filter;
+    pub fn event_filter(
+        mut self,
+        filter: impl Fn(&Metadata<'_>) -> RecordMapping + Send + Sync + 'static,
+    ) -> Self {
+        self.event_filter = Arc::new(filter);
         self
+    }
+}
+
+impl fmt::Debug for SentryLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The filter is a closure: nothing to show.
+        f.debug_struct("SentryLayer").finish_non_exhaustive()
     }
 }
 
@@ -241,14 +270,16 @@ impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.put(field, Value::String(value.to_owned()));
     }
+    // Typed fields stay typed: log attributes `integer`, `double`, `boolean`.
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, Value::from(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
+        // Beyond i64::MAX the log attribute becomes a string (never a lossy double).
         self.put(field, Value::from(value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::from(value));
+        self.put(field, record::double(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.put(field, Value::Bool(value));

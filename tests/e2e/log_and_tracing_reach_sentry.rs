@@ -29,7 +29,8 @@ impl log::Log for CountingLogger {
     fn flush(&self) {}
 }
 
-fn install_logger() {
+/// Installs the process-wide logger (once): `SentryLogger` around a counting logger.
+pub(crate) fn install_logger() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         log::set_boxed_logger(Box::new(SentryLogger::with_dest(CountingLogger))).unwrap();
@@ -446,4 +447,54 @@ fn an_error_record_with_init_starts_its_stack_at_the_call() {
     let events = receiver.events();
     assert_eq!(events.len(), 1);
     assert_stack_starts_in_this_file(&events[0]);
+}
+
+/// Both integrations take a closure as their filter (here one that captures a prefix), so a
+/// rule can hold state; a plain `fn` still works.
+#[test]
+fn both_integrations_take_a_closure_as_their_filter() {
+    use sentry_sdk::integrations::log::RecordMapping;
+    let ignored = String::from("noisy");
+    let for_log = ignored.clone();
+    let logger = SentryLogger::new().mapping(log::LevelFilter::Info, move |metadata| {
+        if metadata.target().starts_with(&for_log) {
+            RecordMapping::IGNORE
+        } else {
+            sentry_sdk::integrations::log::default_mapping(metadata)
+        }
+    });
+    let layer = SentryLayer::new().event_filter(move |metadata| {
+        if metadata.target().starts_with(&ignored) {
+            RecordMapping::IGNORE
+        } else {
+            sentry_sdk::integrations::tracing::default_event_mapping(metadata)
+        }
+    });
+    let _still_a_fn =
+        SentryLayer::new().event_filter(sentry_sdk::integrations::tracing::default_event_mapping);
+    let envelopes = with_captured_envelopes_options(ClientOptions::new().enable_logs(true), || {
+        let record = |target: &'static str, text: &'static str| {
+            log::Log::log(
+                &logger,
+                &log::Record::builder()
+                    .level(log::Level::Info)
+                    .target(target)
+                    .args(format_args!("{text}"))
+                    .build(),
+            );
+        };
+        record("noisy::pool", "log dropped");
+        record("app", "log kept");
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "noisy::conn", "tracing dropped");
+            tracing::info!(target: "app", "tracing kept");
+        });
+    });
+    let bodies: Vec<Value> = items_of(&envelopes, "log")
+        .iter()
+        .flat_map(|c| c["items"].as_array().unwrap().clone())
+        .map(|l| l["body"].clone())
+        .collect();
+    assert_eq!(bodies, ["log kept", "tracing kept"]);
 }

@@ -214,7 +214,9 @@ impl ClientOptions {
         self
     }
 
-    /// Print what the SDK does to stderr (default: `SENTRY_DEBUG`, else off).
+    /// Print what the SDK does to stderr (default: `SENTRY_DEBUG`, else off). When on, the
+    /// `tracing` events that reqwest, hyper and rustls emit on the SDK's own threads also
+    /// reach your subscriber; when off, those threads run with a no-op dispatcher.
     pub fn debug(mut self, on: bool) -> Self {
         self.settings.debug = on;
         self.set_in_code.debug = true;

@@ -50,6 +50,8 @@ pub(crate) struct BuildContext {
     /// as values (put into events that user code sees) and serialised (written into the
     /// others).
     static_contexts: Vec<(String, Value, Vec<u8>)>,
+    /// The default attributes every structured log of this client gets (see `log`).
+    log_defaults: Vec<(&'static str, Value)>,
 }
 
 impl BuildContext {
@@ -70,6 +72,7 @@ impl BuildContext {
         // Serialising a JSON value into a Vec cannot fail.
         let sdk_info_json = serde_json::to_vec(&sdk_info).unwrap_or_default();
         let static_contexts = static_contexts(&settings.integrations);
+        let log_defaults = log::fixed_defaults(server_name.as_deref(), &options, &static_contexts);
         BuildContext {
             options,
             reports,
@@ -78,6 +81,7 @@ impl BuildContext {
             in_app,
             server_name,
             static_contexts,
+            log_defaults,
         }
     }
 

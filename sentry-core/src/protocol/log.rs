@@ -40,7 +40,8 @@ impl LogLevel {
         }
     }
 
-    /// The lowest OpenTelemetry severity number of the level.
+    /// The lowest OpenTelemetry severity number of the level (sent as the
+    /// `sentry.severity_number` attribute).
     pub fn severity_number(self) -> u8 {
         match self {
             LogLevel::Trace => 1,
@@ -54,7 +55,9 @@ impl LogLevel {
 }
 
 /// A typed attribute value: string, boolean, integer (i64) or double. A `u64` above
-/// `i64::MAX` becomes a string, as the protocol asks.
+/// `i64::MAX` becomes a string, as the protocol asks, and so does a non-finite double (`NaN`,
+/// `inf`, `-inf`: JSON has no number for them, and dropping the attribute would hide that the
+/// value was odd).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogAttribute(pub Value);
 
@@ -111,10 +114,17 @@ attribute_from! {
     u8 => |v| json!(v), u16 => |v| json!(v), u32 => |v| json!(v),
     u64 => |v| i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| json!(i)),
     usize => |v| i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| json!(i)),
-    f32 => |v| json!(f64::from(v)), f64 => |v| json!(v),
+    isize => |v| i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| json!(i)),
+    f32 => |v| double(f64::from(v)), f64 => double,
     String => Value::String,
     &str => |v| Value::String(v.to_owned()),
     &String => |v| Value::String(v.clone()),
+}
+
+/// A double as a JSON value: a number when finite, else its text (`NaN`, `inf`, `-inf`), which
+/// JSON cannot carry as a number (`serde_json` would turn it into `null`).
+pub(crate) fn double(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
 }
 
 /// One structured log.
@@ -161,8 +171,10 @@ impl Serialize for Log {
         if let Some(span_id) = &self.span_id {
             map.serialize_entry("span_id", span_id)?;
         }
+        // The severity number goes in the `sentry.severity_number` attribute (added on the
+        // worker), as Relay's log schema and the Python SDK have it; a top-level field is not
+        // part of Relay's schema.
         map.serialize_entry("level", self.level.as_str())?;
-        map.serialize_entry("severity_number", &self.level.severity_number())?;
         map.serialize_entry("body", &self.body)?;
         map.serialize_entry("attributes", &self.attributes)?;
         map.end()

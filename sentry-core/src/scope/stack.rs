@@ -12,11 +12,13 @@
 //! the result is swapped back afterwards.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use once_cell::sync::Lazy;
 use sentry_sdk_transport::sync::Mutex;
 
 use super::Scope;
+use crate::protocol::User;
 
 static GLOBAL: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
 static DEFAULT_ISOLATION: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
@@ -68,6 +70,26 @@ pub(crate) fn isolation_depth() -> u32 {
     THREAD
         .try_with(|t| t.try_borrow().map_or(0, |t| t.depth))
         .unwrap_or(0)
+}
+
+/// The user a capture made now would carry (the first scope with one: current, isolation,
+/// global), as an `Arc` clone; cheaper than a [`snapshot`] when only the user is needed.
+pub(crate) fn user() -> Option<Arc<User>> {
+    let (current, isolation) = THREAD
+        .try_with(|t| {
+            let t = t.try_borrow().ok()?;
+            let current = t.current.as_ref().and_then(|s| s.data.user.clone());
+            Some((current, t.isolation.as_ref().map(|s| s.data.user.clone())))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if current.is_some() {
+        return current;
+    }
+    // The locks are taken one after the other, never nested, like `snapshot` does.
+    let isolation = isolation.unwrap_or_else(|| DEFAULT_ISOLATION.lock().data.user.clone());
+    isolation.or_else(|| GLOBAL.lock().data.user.clone())
 }
 
 /// Changes the isolation scope in place. `f` must be SDK code (no user callbacks): it runs

@@ -25,6 +25,7 @@ mod health;
 mod log_batch;
 mod options;
 mod progress;
+mod quiet;
 mod request;
 mod worker;
 

@@ -49,6 +49,11 @@ pub struct HttpOptions {
     pub root_certificates: Vec<Vec<u8>>,
     /// Accept any TLS certificate. Default `false`; only for testing.
     pub accept_invalid_certs: bool,
+    /// Let the `tracing` events (and bridged `log` records) that reqwest, hyper and rustls
+    /// emit on the SDK's own threads reach the program's subscriber. Default `false`: those
+    /// threads run with a no-op dispatcher, so a subscriber at `TRACE` does not fill up with
+    /// the SDK's connection chatter. The client sets it from its `debug` option.
+    pub debug: bool,
 }
 
 impl HttpOptions {
@@ -72,6 +77,7 @@ impl HttpOptions {
             https_proxy: None,
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
+            debug: false,
         }
     }
 }

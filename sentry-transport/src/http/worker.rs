@@ -21,6 +21,7 @@ use super::health::Health;
 use super::log_batch::{self, LogBatch};
 use super::options::HttpOptions;
 use super::progress::{Completion, Progress};
+use super::quiet;
 use super::request::Poster;
 use crate::cache::{Cache, Claimed};
 use crate::client_report::DiscardReason;
@@ -45,6 +46,9 @@ pub(super) enum Job {
     FlushReports,
 }
 
+/// The name of every thread the transport runs: the worker and its runtime's blocking threads.
+pub(super) const THREAD_NAME: &str = "sentry-transport";
+
 pub(super) fn spawn(
     options: Arc<HttpOptions>,
     progress: Arc<Progress>,
@@ -52,8 +56,14 @@ pub(super) fn spawn(
     rx: mpsc::Receiver<Job>,
 ) -> Result<(), Error> {
     std::thread::Builder::new()
-        .name("sentry-transport".into())
-        .spawn(move || run(options, progress, health, rx))
+        .name(THREAD_NAME.into())
+        .spawn(move || {
+            // Before anything on this thread can emit (the runtime, reqwest's client).
+            if !options.debug {
+                quiet::silence_this_thread();
+            }
+            run(options, progress, health, rx)
+        })
         .map(|_| ())
         .map_err(|e| Error::with_source(ErrorKind::WorkerStart, e))
 }
@@ -74,8 +84,18 @@ fn run(
     mut rx: mpsc::Receiver<Job>,
 ) {
     crate::debug::mark_sdk_thread();
+    let debug = options.debug;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // The blocking threads (reqwest resolves names there) are the SDK's too: named, never
+        // captured, and as quiet as the worker.
+        .thread_name(THREAD_NAME)
+        .on_thread_start(move || {
+            crate::debug::mark_sdk_thread();
+            if !debug {
+                quiet::silence_this_thread();
+            }
+        })
         .build()
     {
         Ok(rt) => rt,
