@@ -116,6 +116,6 @@ mod tests {
         assert_eq!(panic_message(&"static"), "static");
         assert_eq!(panic_message(&String::from("owned")), "owned");
         assert_eq!(panic_message(&42u8), "Box<dyn Any>");
-        assert!(thread_number(&std::thread::current()) > 0);
+        assert!(sentry_sdk_core::__private::thread_number(std::thread::current().id()) > 0);
     }
 }
