@@ -44,6 +44,13 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
                 client: Some(client),
             }
         }
+        Err(sentry_sdk_core::Error::NoDsn) => {
+            sentry_sdk_transport::debug::debug_log(format_args!(
+                "{}",
+                sentry_sdk_core::Error::NoDsn
+            ));
+            ClientInitGuard { client: None }
+        }
         Err(err) => {
             if problem_before.is_some() {
                 sentry_sdk_transport::debug::always_log(format_args!("SDK disabled: {err}"));

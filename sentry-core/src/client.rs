@@ -30,17 +30,14 @@ impl Client {
     ///
     /// # Errors
     /// The first problem remembered by the options (a bad DSN, an out-of-range value), or
-    /// [`Error::InvalidOption`] naming `dsn` when no DSN is set.
+    /// [`Error::NoDsn`] when no DSN is set (the SDK is meant to be off).
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
         if let Some(problem) = options.problem() {
             return Err(problem.clone());
         }
         let settings = options.settings();
         let Some(dsn) = settings.dsn.clone() else {
-            return Err(Error::InvalidOption {
-                name: "dsn",
-                reason: "no DSN set (the SDK stays disabled)".into(),
-            });
+            return Err(Error::NoDsn);
         };
         let delivery = &settings.transport;
         let reports = Arc::new(ClientReports::new(delivery.send_client_reports));

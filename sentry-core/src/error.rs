@@ -24,6 +24,9 @@ pub enum Error {
         /// What is wrong with the value.
         reason: String,
     },
+    /// No DSN was given, in code or in `SENTRY_DSN`: the documented way to run with the SDK
+    /// off, not a mistake.
+    NoDsn,
 }
 
 impl fmt::Display for Error {
@@ -31,6 +34,9 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidDsn(err) => write!(f, "{err}"),
             Error::InvalidOption { name, reason } => write!(f, "invalid option `{name}`: {reason}"),
+            Error::NoDsn => f.write_str(
+                "no DSN set (in code or in SENTRY_DSN), so the SDK is off and every call is a no-op",
+            ),
         }
     }
 }
@@ -39,7 +45,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::InvalidDsn(err) => Some(&**err),
-            Error::InvalidOption { .. } => None,
+            Error::InvalidOption { .. } | Error::NoDsn => None,
         }
     }
 }

@@ -52,3 +52,27 @@ fn no_dsn_means_disabled_and_calls_are_no_ops() {
     assert!(sentry_sdk::capture_message("x", Level::Error).is_nil());
     assert!(sentry_sdk::flush(std::time::Duration::from_millis(1)));
 }
+
+/// With `debug(true)` and no DSN, the SDK says plainly that it is off because no DSN was set:
+/// not that an option is invalid.
+#[test]
+fn no_dsn_with_debug_says_so_plainly() {
+    let out = child_test("init_never_panics_on_bad_input::child_inits_without_a_dsn_in_debug")
+        .env_remove("SENTRY_DSN")
+        .output()
+        .expect("child runs");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[sentry] no DSN set (in code or in SENTRY_DSN), so the SDK is off"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("invalid"), "{stderr}");
+}
+
+#[test]
+#[ignore = "run as a child process by no_dsn_with_debug_says_so_plainly"]
+fn child_inits_without_a_dsn_in_debug() {
+    let guard = sentry_sdk::init(sentry_sdk::ClientOptions::new().debug(true));
+    assert!(!guard.is_enabled());
+}
