@@ -1,6 +1,7 @@
 //! `init` and the guard that closes the client when the program ends.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sentry_sdk_core::{Client, ClientOptions};
 
@@ -106,17 +107,49 @@ impl ClientInitGuard {
     pub fn client(&self) -> Option<&Arc<Client>> {
         self.client.as_ref()
     }
+
+    /// Waits at most `timeout` until everything this guard's client has queued is sent (or
+    /// given up); the client keeps working. `true` if it all went out in time (also when
+    /// the SDK is disabled: nothing is pending).
+    ///
+    /// ```
+    /// let guard = sentry_sdk::init(""); // disabled: no DSN
+    /// assert!(guard.flush(std::time::Duration::from_secs(2)));
+    /// ```
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.client
+            .as_ref()
+            .map_or(true, |client| client.flush(timeout))
+    }
+
+    /// Closes this guard's client now, waiting at most `timeout` for what it has queued,
+    /// instead of `shutdown_timeout` when the guard is dropped; unbinds it unless a later
+    /// `init` replaced it. Later captures are no-ops. `true` if everything was sent in time.
+    ///
+    /// ```
+    /// let guard = sentry_sdk::init("");
+    /// assert!(guard.close(std::time::Duration::from_secs(2)));
+    /// ```
+    pub fn close(mut self, timeout: Duration) -> bool {
+        self.client
+            .take()
+            .map_or(true, |client| close(client, timeout))
+    }
+}
+
+/// Unbinds `client` (unless a later `init` replaced it) and closes it within `timeout`.
+fn close(client: Arc<Client>, timeout: Duration) -> bool {
+    if sentry_sdk_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
+        sentry_sdk_core::unbind();
+    }
+    client.close(timeout)
 }
 
 impl Drop for ClientInitGuard {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
-            return;
-        };
-        // Unbind only if no later `init` replaced this client.
-        if sentry_sdk_core::current_client().is_some_and(|c| Arc::ptr_eq(&c, &client)) {
-            sentry_sdk_core::unbind();
+        if let Some(client) = self.client.take() {
+            let timeout = client.options().settings().shutdown_timeout;
+            close(client, timeout);
         }
-        client.close(client.options().settings().shutdown_timeout);
     }
 }

@@ -13,7 +13,7 @@ use crate::client::Client;
 use crate::dedupe::{self, Sighting};
 use crate::error_chain::exceptions_from_error;
 use crate::payload::{Body, Capture};
-use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User, Value};
+use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User};
 use crate::scope::{stack, Scope};
 use crate::stacktrace::RawStack;
 
@@ -276,14 +276,36 @@ pub fn remove_tag(key: &str) {
     set(|s| s.remove_tag(key));
 }
 
-/// Sets a context (`contexts.<name>`) on later events.
-pub fn set_context(name: &str, value: impl Into<Value>) {
-    set_converted(|| value.into(), |s, v: Value| s.set_context(name, v));
+/// Sets a context (`contexts.<name>`) on later events: anything `Serialize` (see
+/// [`Scope::set_context`]).
+///
+/// ```
+/// sentry_sdk_core::set_context("order", serde_json::json!({"id": 7}));
+/// let mut map = sentry_sdk_core::protocol::Map::new();
+/// map.insert("shard".to_owned(), serde_json::Value::from(3));
+/// sentry_sdk_core::set_context("db", map);
+/// ```
+pub fn set_context(name: &str, value: impl serde::Serialize) {
+    set_converted(
+        || crate::scope::json_value(value),
+        |s, v| {
+            if let Some(v) = v {
+                s.set_context_value(name.to_owned(), v)
+            }
+        },
+    );
 }
 
-/// Sets an extra value on later events.
-pub fn set_extra(key: &str, value: impl Into<Value>) {
-    set_converted(|| value.into(), |s, v: Value| s.set_extra(key, v));
+/// Sets an extra value on later events: anything `Serialize`.
+pub fn set_extra(key: &str, value: impl serde::Serialize) {
+    set_converted(
+        || crate::scope::json_value(value),
+        |s, v| {
+            if let Some(v) = v {
+                s.set_extra_value(key.to_owned(), v)
+            }
+        },
+    );
 }
 
 /// Overrides the level of later events (`None` restores theirs).

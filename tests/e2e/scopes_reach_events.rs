@@ -140,3 +140,43 @@ fn a_thread_that_captured_before_a_new_init_sends_to_the_new_client() {
     assert_eq!(messages(&first), ["to the first client"]);
     assert_eq!(messages(&second), ["to the second client"]);
 }
+
+/// `set_context` and `set_extra` take anything `Serialize` (the SDK's own `protocol::Map`, a
+/// struct, a plain value); the guard flushes and closes its own client.
+#[test]
+fn contexts_take_anything_serialize_and_the_guard_flushes_and_closes() {
+    #[derive(serde::Serialize)]
+    struct Order {
+        id: u64,
+        items: Vec<&'static str>,
+    }
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver));
+    sentry_sdk::set_context(
+        "order",
+        Order {
+            id: 7,
+            items: vec!["tea"],
+        },
+    );
+    let mut map = sentry_sdk::protocol::Map::new();
+    map.insert("shard".to_owned(), serde_json::Value::from(3));
+    sentry_sdk::set_context("db", map);
+    sentry_sdk::set_context("region", "eu-west-1");
+    sentry_sdk::set_extra("attempts", [1, 2]);
+    sentry_sdk::capture_message("with contexts", Level::Info);
+    assert!(guard.flush(WAIT));
+    assert_eq!(receiver.events().len(), 1, "flushed, not yet closed");
+    assert!(guard.close(WAIT));
+    assert!(
+        sentry_sdk::capture_message("after close", Level::Info).is_nil(),
+        "closed and unbound"
+    );
+    let event = &receiver.events()[0];
+    assert_eq!(event["contexts"]["order"]["id"], 7);
+    assert_eq!(event["contexts"]["order"]["items"][0], "tea");
+    assert_eq!(event["contexts"]["db"]["shard"], 3);
+    assert_eq!(event["contexts"]["region"]["value"], "eu-west-1");
+    assert_eq!(event["extra"]["attempts"][1], 2);
+}

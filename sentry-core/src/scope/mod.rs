@@ -111,10 +111,32 @@ impl Scope {
         }
     }
 
-    /// Sets a context (`name` is its key under `contexts`, e.g. `"order"`). A JSON object
-    /// without a `type` key gets `type` = `name` on the server.
-    pub fn set_context(&mut self, name: impl Into<String>, value: impl Into<Value>) {
-        Arc::make_mut(&mut self.data_mut().contexts).insert(name.into(), value.into());
+    /// Sets a context (`name` is its key under `contexts`, e.g. `"order"`) to anything
+    /// `Serialize`: a `serde_json::Value`, a `protocol::Map`, your own struct. A JSON object
+    /// without a `type` key gets `type` = `name` on the server; a value that is not an object
+    /// is sent as `{"value": ...}` (the server drops contexts that are not objects), and one
+    /// that cannot be serialised is left out (said with `debug(true)`).
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Order { id: u64, items: u32 }
+    /// let mut scope = sentry_sdk_core::Scope::new();
+    /// scope.set_context("order", Order { id: 7, items: 3 });
+    /// scope.set_context("region", "eu-west-1"); // sent as {"value": "eu-west-1"}
+    /// ```
+    pub fn set_context(&mut self, name: impl Into<String>, value: impl serde::Serialize) {
+        if let Some(value) = json_value(value) {
+            self.set_context_value(name.into(), value);
+        }
+    }
+
+    /// Sets a context that is JSON already (what `set_context` stores).
+    pub(crate) fn set_context_value(&mut self, name: String, value: Value) {
+        let value = match value {
+            Value::Object(_) => value,
+            other => serde_json::json!({ "value": other }),
+        };
+        Arc::make_mut(&mut self.data_mut().contexts).insert(name, value);
     }
 
     /// Removes a context.
@@ -124,9 +146,17 @@ impl Scope {
         }
     }
 
-    /// Sets an extra value (deprecated by Sentry in favour of contexts, still widely used).
-    pub fn set_extra(&mut self, key: impl Into<String>, value: impl Into<Value>) {
-        Arc::make_mut(&mut self.data_mut().extra).insert(key.into(), value.into());
+    /// Sets an extra value (deprecated by Sentry in favour of contexts, still widely used) to
+    /// anything `Serialize`; one that cannot be serialised is left out.
+    pub fn set_extra(&mut self, key: impl Into<String>, value: impl serde::Serialize) {
+        if let Some(value) = json_value(value) {
+            self.set_extra_value(key.into(), value);
+        }
+    }
+
+    /// Sets an extra value that is JSON already.
+    pub(crate) fn set_extra_value(&mut self, key: String, value: Value) {
+        Arc::make_mut(&mut self.data_mut().extra).insert(key, value);
     }
 
     /// Removes an extra value.
@@ -301,6 +331,18 @@ impl fmt::Debug for Scope {
             .field("transaction", &self.data.transaction)
             .field("breadcrumbs", &self.breadcrumbs.len())
             .finish()
+    }
+}
+
+/// `value` as JSON, or `None` (said with `debug(true)`) when its `Serialize` fails (a map
+/// with non-string keys, a `Serialize` impl that errors).
+pub(crate) fn json_value(value: impl serde::Serialize) -> Option<Value> {
+    match serde_json::to_value(value) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            sentry_sdk_transport::sdk_debug!("a scope value could not be serialised: {e}");
+            None
+        }
     }
 }
 
