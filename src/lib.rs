@@ -114,3 +114,8 @@ pub use sentry_sdk_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
 pub use sentry_sdk_core::{logs, performance};
+
+/// The README's Rust snippets, compiled and run as doctests so that none goes stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -261,7 +261,19 @@ fn set_converted<V>(convert: impl FnOnce() -> V, store: impl FnOnce(&mut Scope, 
     }
 }
 
-/// Sets (or clears) the user of later events.
+/// Sets the user of later events (`None` clears it), in the isolation scope. Build a
+/// [`User`] with the fields you know and `..Default::default()`; unset fields are left out.
+///
+/// ```
+/// use sentry_sdk_core::protocol::User;
+/// sentry_sdk_core::set_user(Some(User {
+///     id: Some("42".into()),
+///     email: Some("ada@example.com".into()),
+///     username: Some("ada".into()),
+///     ..Default::default()
+/// }));
+/// sentry_sdk_core::set_user(None); // logged out
+/// ```
 pub fn set_user(user: Option<User>) {
     set(|s| s.set_user(user));
 }

@@ -1,4 +1,17 @@
-//! Performance monitoring: transactions and spans (PROTOCOL.md §5).
+//! Performance monitoring: transactions and spans (PROTOCOL.md §5), re-exported by the
+//! facade as `sentry_sdk::performance`.
+//!
+//! ```
+//! use sentry_sdk_core::performance::{start_transaction, TransactionContext};
+//! let transaction = start_transaction(TransactionContext::new("nightly import", "task"));
+//! {
+//!     // `enter` returns a `SpanGuard`: the span is current on this thread until it drops.
+//!     let _entered = transaction.enter();
+//!     let read = transaction.start_child("file.read", "orders.csv");
+//!     read.finish();
+//! }
+//! transaction.finish();
+//! ```
 //!
 //! # Layout
 //! - `span`: [`Transaction`] and [`Span`], their recording, finishing and queueing;

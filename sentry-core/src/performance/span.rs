@@ -202,9 +202,16 @@ impl Transaction {
         }
     }
 
-    /// Starts a child span.
+    /// Starts a child span: `op` says what kind of work it is (`db.query`, `http.client`,
+    /// `cache.get`), `description` which one (the query, the URL; `""` for none).
     pub fn start_child(&self, op: &str, description: &str) -> Span {
         self.as_span().start_child(op, description)
+    }
+
+    /// Makes the transaction the current span on this thread until the returned guard is
+    /// dropped (see [`Span::enter`]).
+    pub fn enter(&self) -> super::SpanGuard {
+        super::active::enter(&self.as_span())
     }
 
     /// Renames the transaction.
@@ -376,7 +383,8 @@ impl Span {
         }))
     }
 
-    /// Starts a child span of this one.
+    /// Starts a child span of this one: `op` is the kind of work (`db.query`), `description`
+    /// the instance (the query; `""` for none). Finish it with [`Span::finish`].
     pub fn start_child(&self, op: &str, description: &str) -> Span {
         match &self.inner {
             SpanKind::Noop => Span::noop(),
