@@ -93,7 +93,9 @@ pub mod transport {
 pub mod __private {
     pub use crate::payload::thread_number;
     pub use crate::stacktrace::__clear_symbol_cache;
-    pub use sentry_sdk_transport::debug::{always_log, debug_log, is_sdk_thread, set_enabled};
+    pub use sentry_sdk_transport::debug::{
+        always_log, debug_log, is_enabled as debug_enabled, is_sdk_thread, set_enabled,
+    };
     pub use sentry_sdk_transport::sync::Mutex;
     pub use sentry_sdk_transport::time::rfc3339;
 }

@@ -113,7 +113,12 @@ impl<L: log::Log> log::Log for SentryLogger<L> {
     }
 
     fn log(&self, record: &Record<'_>) {
-        if self.dest.enabled(record.metadata()) {
+        // The SDK's own threads (reqwest's `log` records among them) are the SDK's noise:
+        // your logger sees them only with `debug(true)`. (`tracing` subscribers are kept
+        // quiet on those threads by the transport itself.)
+        let own_noise = sentry_sdk_core::__private::is_sdk_thread()
+            && !sentry_sdk_core::__private::debug_enabled();
+        if !own_noise && self.dest.enabled(record.metadata()) {
             self.dest.log(record);
         }
         if record.level() <= self.max_level {

@@ -24,6 +24,15 @@ impl<T> Mutex<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Locks if no one holds the lock now (ignoring poisoning); `None` if someone does.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.0.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Waits on `condvar` for at most `timeout`, ignoring poisoning.
     pub fn wait_timeout<'a>(
         condvar: &Condvar,

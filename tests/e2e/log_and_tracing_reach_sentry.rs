@@ -18,6 +18,8 @@ use sentry_sdk::ClientOptions;
 /// The program's own logger: counts what it receives (without formatting anything).
 struct CountingLogger;
 static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+/// Of those, the records logged on the SDK's own threads.
+static FROM_SDK_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 impl log::Log for CountingLogger {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
@@ -25,6 +27,9 @@ impl log::Log for CountingLogger {
     }
     fn log(&self, _: &log::Record<'_>) {
         RECEIVED.fetch_add(1, Ordering::SeqCst);
+        if std::thread::current().name() == Some("sentry-transport") {
+            FROM_SDK_THREADS.fetch_add(1, Ordering::SeqCst);
+        }
     }
     fn flush(&self) {}
 }
@@ -497,4 +502,26 @@ fn both_integrations_take_a_closure_as_their_filter() {
         .map(|l| l["body"].clone())
         .collect();
     assert_eq!(bodies, ["log kept", "tracing kept"]);
+}
+
+/// The program's logger, wrapped in `SentryLogger`, gets no record from the SDK's threads
+/// (reqwest's, hyper's) unless `debug(true)`; with it, it does (so this test can fail).
+#[test]
+fn the_sdk_threads_log_records_reach_the_wrapped_logger_only_in_debug() {
+    install_logger();
+    let _serial = serial();
+    let sends = |debug: bool| {
+        let receiver = Receiver::start();
+        let before = FROM_SDK_THREADS.load(Ordering::SeqCst);
+        let guard = sentry_sdk::init(options(&receiver).debug(debug));
+        for _ in 0..3 {
+            sentry_sdk::capture_message("over HTTP", sentry_sdk::Level::Info);
+            assert!(sentry_sdk::flush(WAIT));
+        }
+        drop(guard);
+        assert_eq!(receiver.events().len(), 3);
+        FROM_SDK_THREADS.load(Ordering::SeqCst) - before
+    };
+    assert_eq!(sends(false), 0, "quiet without debug");
+    assert!(sends(true) > 0, "the HTTP stack does log on the SDK thread");
 }

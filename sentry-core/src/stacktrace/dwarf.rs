@@ -17,7 +17,8 @@
 //! most once a second.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use addr2line::Loader;
@@ -34,8 +35,13 @@ struct Module {
     bias: u64,
     /// Runtime ranges of its segments.
     ranges: Vec<(u64, u64)>,
-    /// Made on first use; `None` when the file cannot be read (the vDSO, a deleted file).
+    /// Made on first use; `None` when the file can never be read (the vDSO, a deleted file,
+    /// not an object file). A failure that may pass (out of file descriptors or memory) leaves
+    /// it unset, to be tried again.
     loader: OnceCell<Option<Mutex<Loader>>>,
+    /// Set while a thread makes the loader: a caller with a deadline (a panic hook) does not
+    /// wait for that (the first load of a large program's debug info takes up to a second).
+    loading: AtomicBool,
 }
 
 /// The modules as last read, and when.
@@ -56,17 +62,31 @@ const REREAD_EVERY: Duration = Duration::from_secs(1);
 
 /// The frames at return address `ip`, innermost (inlined) first. Empty when nothing is known
 /// about it; the caller keeps the bare address then.
-pub(super) fn resolve(ip: usize) -> Vec<Symbol> {
+///
+/// With a deadline (`until`: a crash handler's bounded wait), a loader another thread is
+/// making or using is waited for only until then; the address stays bare after that.
+pub(super) fn resolve(ip: usize, until: Option<Instant>) -> Vec<Symbol> {
     let Some(module) = module_of(ip as u64) else {
         return Vec::new();
     };
-    let Some(loader) = module.loader.get_or_init(|| load(&module.path)) else {
+    if until.is_some() && module.loader.get().is_none() && module.loading.load(Ordering::Acquire) {
+        return Vec::new();
+    }
+    let made = module.loader.get_or_try_init(|| {
+        module.loading.store(true, Ordering::Release);
+        let made = load(&module.path);
+        module.loading.store(false, Ordering::Release);
+        made
+    });
+    let Ok(Some(loader)) = made else {
         return Vec::new();
     };
     // A return address points after the call: step back into the call instruction, as
     // debuggers do, so that the line is the call's.
     let probe = (ip as u64).saturating_sub(1).wrapping_sub(module.bias);
-    let loader = loader.lock();
+    let Some(loader) = lock_until(loader, until) else {
+        return Vec::new();
+    };
     tests::pause_point(ip);
     let mut out = Vec::new();
     if let Ok(mut frames) = loader.find_frames(probe) {
@@ -109,14 +129,48 @@ fn demangle(raw: &str) -> String {
     format!("{:#}", rustc_demangle::demangle(raw))
 }
 
-fn load(path: &PathBuf) -> Option<Mutex<Loader>> {
+/// Locks `loader`, waiting at most until `until` (if given) for the thread that holds it.
+fn lock_until(loader: &Mutex<Loader>, until: Option<Instant>) -> Option<MutexGuard<'_, Loader>> {
+    let Some(until) = until else {
+        return Some(loader.lock());
+    };
+    loop {
+        if let Some(guard) = loader.try_lock() {
+            return Some(guard);
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The module's loader; `Ok(None)` when it can never be made (no such file, not a readable
+/// object file), `Err` when the failure may pass (an I/O error such as running out of file
+/// descriptors), so that the next address tries again.
+fn load(path: &PathBuf) -> Result<Option<Mutex<Loader>>, ()> {
     match Loader::new(path) {
-        Ok(loader) => Some(Mutex::new(loader)),
+        Ok(loader) => Ok(Some(Mutex::new(loader))),
         Err(e) => {
             sentry_sdk_transport::sdk_debug!("no debug info from {}: {e}", path.display());
-            None
+            if may_pass(&*e) {
+                Err(())
+            } else {
+                Ok(None)
+            }
         }
     }
+}
+
+/// Whether a loader's failure may pass: an I/O error other than a missing or forbidden file
+/// (too many open files, out of memory). A file that is not an object file will not change.
+fn may_pass(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+        !matches!(
+            io.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+        )
+    })
 }
 
 /// The module mapped at `addr`, reading the module list again (at most once a second) when no
@@ -181,6 +235,7 @@ fn read_modules(known: Vec<Arc<Module>>) -> Vec<Arc<Module>> {
             bias,
             ranges,
             loader: OnceCell::new(),
+            loading: AtomicBool::new(false),
         }));
     });
     list
@@ -244,7 +299,10 @@ pub(super) mod tests {
 
     #[test]
     fn resolves_a_function_of_this_program_with_file_and_line() {
-        let symbols: Vec<Symbol> = a_known_function().into_iter().flat_map(resolve).collect();
+        let symbols: Vec<Symbol> = a_known_function()
+            .into_iter()
+            .flat_map(|ip| resolve(ip, None))
+            .collect();
         let found = symbols
             .iter()
             .find(|s| {
@@ -272,15 +330,34 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn only_a_loader_failure_that_may_pass_is_tried_again() {
+        let missing = PathBuf::from("/nonexistent/sentry-sdk-test-module");
+        assert!(
+            matches!(load(&missing), Ok(None)),
+            "a missing file is final"
+        );
+        let not_elf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert!(
+            matches!(load(&not_elf), Ok(None)),
+            "a non-object file is final"
+        );
+        let fds: Box<dyn std::error::Error> = Box::new(std::io::Error::from_raw_os_error(24)); // EMFILE
+        assert!(may_pass(&*fds), "out of file descriptors may pass");
+        let gone: Box<dyn std::error::Error> =
+            Box::new(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(!may_pass(&*gone));
+    }
+
+    #[test]
     fn an_address_outside_every_module_resolves_to_nothing() {
-        assert!(resolve(8).is_empty());
+        assert!(resolve(8, None).is_empty());
     }
 
     #[test]
     fn a_c_library_function_is_named_from_the_symbol_table() {
         // libc ships without DWARF here, but its dynamic symbol table names its functions.
         let ip = an_address_in_libc();
-        let symbols = resolve(ip);
+        let symbols = resolve(ip, None);
         assert!(
             symbols.iter().any(|s| s.function.is_some()),
             "no name for {ip:#x}: {symbols:?}"

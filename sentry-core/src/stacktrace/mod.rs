@@ -130,7 +130,7 @@ mod tests {
             .iter()
             .copied()
             .find(|&ip| {
-                dwarf::resolve(ip).iter().any(|s| {
+                dwarf::resolve(ip, None).iter().any(|s| {
                     s.function.as_deref().is_some_and(|f| {
                         f.ends_with("a_stack_walk_never_waits_for_a_symbolication_in_progress")
                     })
@@ -140,7 +140,7 @@ mod tests {
 
         // A symbolication of it, held in the middle (its module's loader locked).
         let (reached, let_go) = dwarf::tests::pause_at(here);
-        let symbolication = std::thread::spawn(move || dwarf::resolve(here));
+        let symbolication = std::thread::spawn(move || dwarf::resolve(here, None));
         reached
             .recv_timeout(Duration::from_secs(30))
             .expect("the symbolication reached its pause");
@@ -162,6 +162,49 @@ mod tests {
             !resolved.is_empty(),
             "the held symbolication still resolved"
         );
+    }
+
+    /// A crash handler's symbolication (with a deadline) does not wait past it for a module's
+    /// loader that the SDK thread holds: the address stays bare.
+    #[test]
+    fn a_deadline_bounds_the_wait_for_a_loader_held_elsewhere() {
+        #[inline(never)]
+        fn marker() -> RawStack {
+            std::hint::black_box(RawStack::capture())
+        }
+        let stack = marker();
+        let here = stack
+            .ips
+            .iter()
+            .copied()
+            .find(|&ip| {
+                dwarf::resolve(ip, None).iter().any(|s| {
+                    s.function.as_deref().is_some_and(|f| {
+                        f.ends_with(
+                            "a_deadline_bounds_the_wait_for_a_loader_held_elsewhere::marker",
+                        )
+                    })
+                })
+            })
+            .expect("the marker's frame resolves");
+        let (reached, let_go) = dwarf::tests::pause_at(here);
+        let holder = std::thread::spawn(move || dwarf::resolve(here, None));
+        reached
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the holder reached its pause");
+        let start = std::time::Instant::now();
+        let bounded = dwarf::resolve(here, Some(start + Duration::from_millis(50)));
+        let waited = start.elapsed();
+        let _ = let_go.send(());
+        assert!(bounded.is_empty(), "resolved while the loader was held?");
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+        assert!(!holder.join().unwrap().is_empty());
+        // Once free, the same address resolves with a deadline too.
+        let later = dwarf::resolve(
+            here,
+            Some(std::time::Instant::now() + Duration::from_secs(5)),
+        );
+        assert!(later.iter().any(|s| s.function.is_some()));
     }
 
     #[test]

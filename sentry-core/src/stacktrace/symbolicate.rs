@@ -41,7 +41,16 @@ pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> (Vec<Frame>,
             Some(frames) => frames,
             None => {
                 // Resolve outside the lock: it reads debug info and may take milliseconds.
-                let frames: Arc<[Frame]> = resolve_one(ip).into();
+                let frames: Arc<[Frame]> = resolve_one(ip, until).into();
+                if until.is_some_and(|t| Instant::now() >= t)
+                    && frames.iter().all(|f| f.function.is_none())
+                {
+                    // Cut while waiting for a loader another thread held: this address and
+                    // the rest stay bare, and count as unresolved.
+                    let resolved = out.len();
+                    out.extend(ips[i..].iter().map(|&ip| address_only(ip)));
+                    return (out, resolved);
+                }
                 // An address nothing was found for is not cached: its module may be loaded
                 // (`dlopen`) after the module list was last read.
                 if frames.iter().any(|f| f.function.is_some()) {
@@ -60,9 +69,9 @@ pub(super) fn resolve_all(ips: &[usize], until: Option<Instant>) -> (Vec<Frame>,
     (out, resolved)
 }
 
-fn resolve_one(ip: usize) -> Vec<Frame> {
+fn resolve_one(ip: usize, until: Option<Instant>) -> Vec<Frame> {
     let addr = format!("0x{ip:x}");
-    let mut frames: Vec<Frame> = symbols_at(ip)
+    let mut frames: Vec<Frame> = symbols_at(ip, until)
         .into_iter()
         .map(|symbol| Frame {
             module: symbol.function.as_deref().and_then(module_of),
@@ -93,14 +102,14 @@ fn address_only(ip: usize) -> Frame {
 /// The frames at `ip`, innermost (inlined) first: from each module's DWARF, without any lock
 /// a stack walk takes.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn symbols_at(ip: usize) -> Vec<Symbol> {
-    super::dwarf::resolve(ip)
+fn symbols_at(ip: usize, until: Option<Instant>) -> Vec<Symbol> {
+    super::dwarf::resolve(ip, until)
 }
 
 /// The frames at `ip`, innermost (inlined) first, from the platform's symbolizer through the
 /// `backtrace` crate (which holds its process-wide lock meanwhile).
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn symbols_at(ip: usize) -> Vec<Symbol> {
+fn symbols_at(ip: usize, _until: Option<Instant>) -> Vec<Symbol> {
     let mut symbols = Vec::new();
     backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
         symbols.push(Symbol {
