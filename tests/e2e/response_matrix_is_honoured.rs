@@ -528,3 +528,75 @@ fn an_unusable_root_certificate_disables_the_transport_without_panicking() {
         [("internal_sdk_error".into(), "error".into(), 1)]
     );
 }
+
+/// An envelope cached while its delivery retries, whose retry then drops an item for a rate
+/// limit set meanwhile, is rewritten on disk without that item: the next start must not send
+/// what was counted as dropped.
+#[test]
+fn a_retry_that_drops_items_for_a_new_limit_rewrites_its_cached_copy() {
+    let dir = std::env::temp_dir().join(format!("sentry-e2e-retry-rewrite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    // Requests that are reset are not recorded by the receiver: count them here.
+    let arrived = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while seen.load(Ordering::SeqCst) < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        seen.load(Ordering::SeqCst)
+    };
+    let receiver = Receiver::start_with(move |_| match counter.fetch_add(1, Ordering::SeqCst) {
+        // The second request (the other envelope) sets a limit on transactions; every other
+        // request fails at the network level, so the first envelope retries and stays cached.
+        1 => Reply::Status(
+            429,
+            vec![(
+                "X-Sentry-Rate-Limits".into(),
+                "60:transaction:organization".into(),
+            )],
+        ),
+        _ => Reply::Reset,
+    });
+    let cache_dir = dir.clone();
+    let mut t = transport(&receiver.dsn(), move |o| {
+        o.retry_base_delay = Duration::from_millis(300);
+        o.cache = Some(sentry_sdk::transport::CacheOptions::new(cache_dir));
+    });
+    let mut both = event(41);
+    both.add_item(transaction().items()[0].clone());
+    t.send(both);
+    assert_eq!(arrived(1), 1);
+    t.send(event(42)); // answered 429 for transactions while the first waits to retry
+    assert_eq!(arrived(3), 3, "the first envelope's retry");
+    let reports = t.finish();
+    let files: Vec<Vec<u8>> = std::fs::read_dir(dir.join("envelopes-v1"))
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let has = |file: &[u8], ty: &str| {
+        let needle = format!("\"type\":\"{ty}\"");
+        file.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    let first: Vec<&Vec<u8>> = files.iter().filter(|f| has(f, "event")).collect();
+    assert!(!first.is_empty(), "the first envelope stays cached");
+    assert!(
+        first.iter().all(|f| !has(f, "transaction")),
+        "the dropped transaction is not on disk"
+    );
+    assert_eq!(
+        reports
+            .take()
+            .iter()
+            .filter(|(reason, category, _)| {
+                *reason == sentry_sdk::transport::DiscardReason::RatelimitBackoff
+                    && *category == sentry_sdk::transport::DataCategory::Transaction
+            })
+            .count(),
+        1,
+        "and it was counted"
+    );
+}

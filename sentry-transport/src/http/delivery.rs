@@ -49,11 +49,18 @@ impl Delivery {
                 restore_reports(&envelope, reports);
                 envelope.retain_items(|i| i.item_type() != "client_report", |_| {});
             }
+            let before = envelope.items().len();
             let filtered = self.limits.lock().filter(envelope, reports, Instant::now());
             let Some(mut sendable) = filtered else {
                 remove_stored(stored);
                 return false;
             };
+            if stored.is_some() && sendable.items().len() < before {
+                // A limit set since the copy was cached dropped some items (counted): the
+                // copy on disk must not bring them back at the next start.
+                remove_stored(stored.take());
+                stored = self.keep_on_disk(&sendable);
+            }
             // Client reports ride along with whatever goes out next (after the filter, so
             // that they are never removed with the limited items).
             if let Some(report) = reports.take_item() {
