@@ -422,6 +422,22 @@ mod tests {
     }
 
     #[test]
+    fn request_timeout_reaches_the_http_transport_and_zero_is_a_problem() {
+        let o =
+            ClientOptions::from("https://k@127.0.0.1/7").request_timeout(Duration::from_secs(4));
+        let settings = o.settings();
+        let dsn = settings.dsn.clone().unwrap();
+        let reports = std::sync::Arc::new(sentry_sdk_transport::ClientReports::new(true));
+        let http = settings.transport.http_options(dsn, "t".into(), reports);
+        assert_eq!(http.request_timeout, Duration::from_secs(4));
+        assert!(http.connect_timeout <= Duration::from_secs(4));
+        let zero = ClientOptions::new().request_timeout(Duration::ZERO);
+        assert!(
+            matches!(zero.problem(), Some(Error::InvalidOption { name, .. }) if *name == "request_timeout")
+        );
+    }
+
+    #[test]
     fn sample_rate_out_of_range_is_a_problem() {
         for bad in [-0.1, 1.5, f32::NAN] {
             let o = ClientOptions::new().sample_rate(bad);

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sentry_sdk_transport::{CacheOptions, ClientReports, Dsn, HttpOptions, Transport};
 
@@ -46,6 +47,8 @@ pub struct TransportSettings {
     pub root_certificates: Vec<Vec<u8>>,
     /// Whether any TLS certificate is accepted.
     pub accept_invalid_certs: bool,
+    /// Longest time one request to the server may take, connection included.
+    pub request_timeout: Duration,
 }
 
 impl Default for TransportSettings {
@@ -60,6 +63,7 @@ impl Default for TransportSettings {
             https_proxy: None,
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -79,6 +83,8 @@ impl TransportSettings {
         http.https_proxy = self.https_proxy.clone();
         http.root_certificates = self.root_certificates.clone();
         http.accept_invalid_certs = self.accept_invalid_certs;
+        http.request_timeout = self.request_timeout;
+        http.connect_timeout = http.connect_timeout.min(self.request_timeout);
         http.cache = self.cache_dir.as_ref().map(|dir| {
             let mut cache = CacheOptions::new(dir);
             cache.max_items = self.cache_max_items;
@@ -101,6 +107,7 @@ impl fmt::Debug for TransportSettings {
             .field("https_proxy", &self.https_proxy.is_some())
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -180,6 +187,28 @@ impl ClientOptions {
     /// Accepts any TLS certificate (default `false`). Only for testing.
     pub fn accept_invalid_certs(mut self, on: bool) -> Self {
         self.settings.transport.accept_invalid_certs = on;
+        self
+    }
+
+    /// Longest time one request to the server may take, connecting included (default 30 s).
+    /// A request that runs out is a network error: retried with backoff, then cached (with
+    /// the offline cache on) or counted as `network_error`. A zero timeout is an invalid
+    /// option: the SDK stays disabled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = sentry_sdk_core::ClientOptions::new().request_timeout(Duration::from_secs(5));
+    /// assert_eq!(options.settings().transport.request_timeout, Duration::from_secs(5));
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            self.remember(crate::Error::InvalidOption {
+                name: "request_timeout",
+                reason: "must be more than zero".into(),
+            });
+            return self;
+        }
+        self.settings.transport.request_timeout = timeout;
         self
     }
 
