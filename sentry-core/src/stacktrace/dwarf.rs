@@ -278,6 +278,10 @@ pub(super) mod tests {
         }
     }
 
+    /// Held by each test that pauses a symbolication: there is one pause slot.
+    pub(in crate::stacktrace) static PAUSING_TESTS: std::sync::Mutex<()> =
+        std::sync::Mutex::new(());
+
     /// Arms [`pause_point`] for `ip`: returns (reached, let go).
     pub(in crate::stacktrace) fn pause_at(ip: usize) -> (Receiver<()>, Sender<()>) {
         let (entered_tx, entered_rx) = channel();

@@ -123,6 +123,9 @@ mod tests {
 
     #[test]
     fn a_stack_walk_never_waits_for_a_symbolication_in_progress() {
+        let _one_pause = dwarf::tests::PAUSING_TESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         // An address in this test function, which no other test resolves.
         let stack = RawStack::capture();
         let here = stack
@@ -168,6 +171,9 @@ mod tests {
     /// loader that the SDK thread holds: the address stays bare.
     #[test]
     fn a_deadline_bounds_the_wait_for_a_loader_held_elsewhere() {
+        let _one_pause = dwarf::tests::PAUSING_TESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         #[inline(never)]
         fn marker() -> RawStack {
             std::hint::black_box(RawStack::capture())
