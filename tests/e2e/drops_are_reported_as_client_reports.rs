@@ -54,13 +54,26 @@ fn half_sample_rate_keeps_about_half() {
 /// retry decided the drop, and was then left in the counters).
 #[test]
 fn drops_decided_while_flushing_are_reported_before_flush_returns() {
+    for closing in [false, true] {
+        let reports = report_of_a_drop_decided_during(closing);
+        assert_eq!(
+            reports,
+            [("ratelimit_backoff".into(), "error".into(), 1)],
+            "the retried envelope's drop, reported before {} returned",
+            if closing { "close" } else { "flush" }
+        );
+    }
+}
+
+/// Two envelopes: the first meets a network error and waits to retry, the second is answered
+/// with a 429 limiting errors; then `flush` (or `close`). The reports the receiver had when it
+/// returned.
+fn report_of_a_drop_decided_during(closing: bool) -> Vec<(String, String, u64)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let _serial = serial();
     let answered = AtomicUsize::new(0);
     let receiver = Receiver::start_with(move |_| match answered.fetch_add(1, Ordering::SeqCst) {
-        // The first envelope meets a network error and waits to retry (500 ms backoff)...
         0 => Reply::Reset,
-        // ...while the second is answered with a 429 that limits errors.
         1 => Reply::Status(
             429,
             vec![(
@@ -73,13 +86,14 @@ fn drops_decided_while_flushing_are_reported_before_flush_returns() {
     let guard = sentry_sdk::init(options(&receiver));
     sentry_sdk::capture_message("first", Level::Error);
     sentry_sdk::capture_message("second", Level::Error);
-    assert!(sentry_sdk::flush(WAIT));
-    // Read as `flush` returned, before `close` could send anything.
-    let reports = receiver.client_reports();
-    drop(guard);
-    assert_eq!(
-        reports,
-        [("ratelimit_backoff".into(), "error".into(), 1)],
-        "the retried envelope's drop, reported within flush"
-    );
+    if closing {
+        assert!(guard.close(WAIT));
+        receiver.client_reports()
+    } else {
+        assert!(sentry_sdk::flush(WAIT));
+        // Read as `flush` returned, before `close` could send anything.
+        let reports = receiver.client_reports();
+        drop(guard);
+        reports
+    }
 }

@@ -23,6 +23,24 @@ struct Seen {
 
 static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
 
+/// What the program's `fmt` layer printed.
+static PRINTED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct Printed;
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        PRINTED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The program's subscriber: records every event at any level, from any thread.
 struct Recorder;
 
@@ -77,12 +95,17 @@ fn the_http_stack_on_sdk_threads_stays_out_of_the_programs_subscriber() {
 #[ignore = "child test: run by its parent"]
 fn child_sends_with_a_trace_subscriber() {
     let debug = from_parent("E2E_SDK_DEBUG") == "1";
+    let trace = || tracing_subscriber::filter::LevelFilter::from_level(Level::TRACE);
+    // A plain `fmt` subscriber at TRACE, as a program would have, plus a recorder that also
+    // notes the thread of each event.
     tracing_subscriber::registry()
         .with(
-            Recorder.with_filter(tracing_subscriber::filter::LevelFilter::from_level(
-                Level::TRACE,
-            )),
+            tracing_subscriber::fmt::layer()
+                .with_thread_names(true)
+                .with_writer(|| Printed)
+                .with_filter(trace()),
         )
+        .with(Recorder.with_filter(trace()))
         .init();
     let receiver = Receiver::start();
     let guard = sentry_sdk::init(options(&receiver).debug(debug));
@@ -101,6 +124,14 @@ fn child_sends_with_a_trace_subscriber() {
             .any(|s| s.target == "e2e::program" && s.thread == main_thread),
         "the program's own event reached its subscriber: {seen:#?}"
     );
+    let printed =
+        String::from_utf8_lossy(&PRINTED.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    assert!(printed.contains("the program's own event"), "{printed}");
+    let printed_noise = printed
+        .lines()
+        .filter(|l| l.contains("sentry-transport") || NOISY.iter().any(|n| l.contains(n)))
+        .count();
+    assert_eq!(printed_noise > 0, debug, "fmt printed:\n{printed}");
     let noise: Vec<&Seen> = seen.iter().filter(|s| is_sdk_noise(s)).collect();
     if debug {
         // The same check finds the HTTP stack's events when they are let through.
