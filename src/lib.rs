@@ -74,14 +74,17 @@ pub use sentry_sdk_core::{
     MAX_VALUE_CHARS,
 };
 
+pub use sentry_sdk_core::performance::{continue_trace, outgoing_headers, OutgoingHeaders};
+pub use sentry_sdk_core::propagation;
 pub use sentry_sdk_core::{
     add_breadcrumb, capture_event, capture_exception, capture_message, close,
     configure_global_scope, configure_scope, current_client, flush, is_active, last_event_id,
     protocol, remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user,
     transport, unbind, with_current_client, with_isolation_scope, with_scope, with_thread_client,
-    AsError, BeforeBreadcrumb, BeforeSend, BeforeSendLog, Client, ClientOptions, Error,
-    ErrorSampler, Integration, IntoBreadcrumb, Isolated, IsolationExt, RawStack, Scope, Settings,
-    TransportContext, TransportFactory, TransportSettings, SDK_NAME, SDK_VERSION,
+    AsError, BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, Client,
+    ClientOptions, Error, ErrorSampler, Integration, IntoBreadcrumb, Isolated, IsolationExt,
+    RawStack, SamplingContext, Scope, Settings, TracesSampler, TransportContext, TransportFactory,
+    TransportSettings, SDK_NAME, SDK_VERSION,
 };
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

@@ -21,7 +21,7 @@ pub trait IsolationExt: Future + Sized {
     /// Runs the future in a fork of the isolation scope in force now.
     fn isolated(self) -> Isolated<Self> {
         Isolated {
-            scope: stack::snapshot().isolation,
+            scope: stack::forked_isolation(),
             inner: Box::pin(self),
         }
     }

@@ -20,6 +20,7 @@
 //! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker;
 //! - `dedupe`: the default dedupe (one error value reported twice), on the caller's thread;
 //! - `error_chain`: `std::error::Error` chains to exception values;
+//! - [`propagation`]: trace headers, the propagation context of isolation scopes, the DSC;
 //! - [`protocol`]: the payload types (events, ids, spans, logs);
 //! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
 //! - `test` (feature `test`): capture events in your own tests.
@@ -47,6 +48,7 @@ pub mod logs;
 mod options;
 mod payload;
 pub mod performance;
+pub mod propagation;
 pub mod protocol;
 mod random;
 mod scope;
@@ -69,8 +71,9 @@ pub use error::Error;
 pub use future::{Isolated, IsolationExt};
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, ErrorSampler, Integration,
-    Settings, TransportContext, TransportFactory, TransportSettings,
+    BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ClientOptions,
+    ErrorSampler, Integration, SamplingContext, Settings, TracesSampler, TransportContext,
+    TransportFactory, TransportSettings,
 };
 pub use scope::Scope;
 pub use sdk::{SDK_NAME, SDK_VERSION};

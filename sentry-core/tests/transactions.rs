@@ -21,7 +21,8 @@ fn a_finished_transaction_is_sent_with_its_spans_and_events_carry_its_trace() {
                 sentry_sdk_core::capture_message("inside", Level::Info);
             }
             span.finish();
-            transaction.start_child("unfinished", "").set_tag("x", 1);
+            // Dropped without `finish` (an early return): finished when its last handle goes.
+            transaction.start_child("dropped", "").set_tag("x", 1);
             transaction.finish();
             transaction.finish(); // twice: sent once
         });
@@ -33,8 +34,12 @@ fn a_finished_transaction_is_sent_with_its_spans_and_events_carry_its_trace() {
     assert_eq!(tx["type"], "transaction");
     assert_eq!(tx["transaction"], "import");
     assert_eq!(tx["contexts"]["trace"]["op"], "task");
-    let spans = tx["spans"].as_array().unwrap();
-    assert_eq!(spans.len(), 1, "only finished spans");
+    let mut spans = tx["spans"].as_array().unwrap().clone();
+    spans.sort_by_key(|s| s["op"].as_str().unwrap_or("").to_owned());
+    assert_eq!(spans.len(), 2, "the finished span and the dropped one");
+    assert_eq!(spans[1]["op"], "dropped");
+    assert_eq!(spans[1]["tags"]["x"], "1");
+    spans.remove(1);
     assert_eq!(spans[0]["op"], "db.query");
     assert_eq!(spans[0]["data"]["rows"], 3);
     assert_eq!(

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use sentry_sdk_core::logs::LogLevel;
 use sentry_sdk_core::performance::{
-    current_span, pop_active, push_active, sample_new_trace, start_transaction, Span, SpanStatus,
-    TransactionContext,
+    current_span, decide_new_trace, pop_active, push_active, start_transaction, tracing_enabled,
+    Span, SpanStatus, TransactionContext,
 };
 use sentry_sdk_core::protocol::{Event, Map, Value};
 use tracing_core::field::{Field, Visit};
@@ -144,10 +144,7 @@ where
         if !sentry_sdk_core::is_active() || sentry_sdk_core::__private::is_sdk_thread() {
             return;
         }
-        let Some(client) = sentry_sdk_core::current_client() else {
-            return;
-        };
-        if client.options().settings().traces_sample_rate.is_none() {
+        if !tracing_enabled() {
             return; // tracing off: no span data at all
         }
         let Some(span_ref) = ctx.span(id) else { return };
@@ -174,11 +171,18 @@ where
             span_ref.extensions_mut().insert(NotSampled);
             return;
         }
-        let starts_trace = parent.is_none();
-        if starts_trace && !sample_new_trace() {
-            span_ref.extensions_mut().insert(NotSampled);
-            return;
-        }
+        // A new trace is decided before anything is built for it, unless a `traces_sampler`
+        // needs the name (`None`: the transaction decides when it starts).
+        let decision = match parent {
+            None => match decide_new_trace() {
+                Some(d) if !d.is_sampled() => {
+                    span_ref.extensions_mut().insert(NotSampled);
+                    return;
+                }
+                other => other,
+            },
+            Some(_) => None,
+        };
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let name = fields
@@ -191,9 +195,17 @@ where
             .unwrap_or_else(|| "function".to_owned());
         let span = match parent {
             Some(parent) => parent.start_child(&op, &name),
-            None => start_transaction(TransactionContext::new(name, op).sampled(true)).as_span(),
+            None => {
+                let context = TransactionContext::new(name, op);
+                let context = match decision {
+                    Some(decision) => context.decided(decision),
+                    None => context,
+                };
+                start_transaction(context).as_span()
+            }
         };
         if !span.is_sampled() {
+            span_ref.extensions_mut().insert(NotSampled);
             return;
         }
         span.set_origin("auto.tracing");

@@ -12,6 +12,7 @@
 mod env;
 mod integration;
 mod settings;
+mod tracing;
 mod transport;
 
 use std::borrow::Cow;
@@ -23,7 +24,11 @@ use std::time::Duration;
 use sentry_sdk_transport::Dsn;
 
 pub use integration::Integration;
-pub use settings::{BeforeBreadcrumb, BeforeSend, BeforeSendLog, ErrorSampler, Settings};
+pub use settings::{
+    BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ErrorSampler, Settings,
+    TracesSampler,
+};
+pub use tracing::SamplingContext;
 pub use transport::{TransportContext, TransportFactory, TransportSettings};
 
 use crate::protocol::{Breadcrumb, Event, Log};

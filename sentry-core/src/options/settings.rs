@@ -18,6 +18,11 @@ pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is sent.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+/// Decides the sample rate of a new transaction; see
+/// [`ClientOptions::traces_sampler`](super::ClientOptions::traces_sampler).
+pub type TracesSampler = Arc<dyn Fn(&super::tracing::SamplingContext<'_>) -> f32 + Send + Sync>;
+/// A callback that may change or drop a finished transaction before it is sent.
+pub type BeforeSendTransaction = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 /// Decides the sample rate of one error event; see
 /// [`ClientOptions::error_sampler`](super::ClientOptions::error_sampler).
 pub type ErrorSampler = Arc<dyn Fn(&Event) -> f32 + Send + Sync>;
@@ -51,8 +56,22 @@ pub struct Settings {
     pub sample_rate: f32,
     /// Decides the sample rate per error event, instead of `sample_rate`.
     pub error_sampler: Option<ErrorSampler>,
-    /// The share of transactions recorded; `None` turns tracing off.
+    /// The share of transactions recorded; `None` (and no `traces_sampler`) turns tracing off.
     pub traces_sample_rate: Option<f32>,
+    /// Decides the sample rate per transaction, before `traces_sample_rate`.
+    pub traces_sampler: Option<TracesSampler>,
+    /// Runs on every finished transaction before it is sent.
+    pub before_send_transaction: Option<BeforeSendTransaction>,
+    /// Transactions dropped by a substring of their name.
+    pub ignore_transactions: Vec<Cow<'static, str>>,
+    /// URLs (substrings) that outgoing requests carry trace headers to; `None`: all.
+    pub trace_propagation_targets: Option<Vec<Cow<'static, str>>>,
+    /// Whether outgoing requests also carry a W3C `traceparent` (and incoming ones are read).
+    pub propagate_traceparent: bool,
+    /// Whether an incoming trace is continued only when both sides name the same org.
+    pub strict_trace_continuation: bool,
+    /// This organisation's id (else the one in the DSN's host, `o123.ingest...`).
+    pub org_id: Option<u64>,
     /// How many breadcrumbs an event carries at most.
     pub max_breadcrumbs: usize,
     /// Whether message events carry the capture site's stack trace.
@@ -102,6 +121,13 @@ impl Default for Settings {
             sample_rate: 1.0,
             error_sampler: None,
             traces_sample_rate: None,
+            traces_sampler: None,
+            before_send_transaction: None,
+            ignore_transactions: Vec::new(),
+            trace_propagation_targets: None,
+            propagate_traceparent: false,
+            strict_trace_continuation: false,
+            org_id: None,
             max_breadcrumbs: 100,
             attach_stacktrace: false,
             send_default_pii: false,
@@ -138,6 +164,16 @@ impl fmt::Debug for Settings {
             .field("sample_rate", &self.sample_rate)
             .field("error_sampler", &self.error_sampler.is_some())
             .field("traces_sample_rate", &self.traces_sample_rate)
+            .field("traces_sampler", &self.traces_sampler.is_some())
+            .field(
+                "before_send_transaction",
+                &self.before_send_transaction.is_some(),
+            )
+            .field("ignore_transactions", &self.ignore_transactions)
+            .field("trace_propagation_targets", &self.trace_propagation_targets)
+            .field("propagate_traceparent", &self.propagate_traceparent)
+            .field("strict_trace_continuation", &self.strict_trace_continuation)
+            .field("org_id", &self.org_id)
             .field("max_breadcrumbs", &self.max_breadcrumbs)
             .field("attach_stacktrace", &self.attach_stacktrace)
             .field("send_default_pii", &self.send_default_pii)

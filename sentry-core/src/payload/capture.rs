@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::propagation::Dsc;
 use crate::protocol::{Event, EventId, Exception, Level, SpanId, Thread, TraceId};
 use crate::stacktrace::RawStack;
 
@@ -32,6 +33,8 @@ pub(crate) struct TraceInfo {
     pub(crate) op: String,
     pub(crate) description: Option<String>,
     pub(crate) transaction: String,
+    /// The trace's DSC (frozen when the first event or request of the trace left).
+    pub(crate) dsc: Dsc,
 }
 
 impl TraceInfo {

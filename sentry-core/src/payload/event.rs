@@ -29,7 +29,28 @@ pub(crate) fn event_envelope(
         stack,
         local_values,
     } = capture;
+    // The trace's DSC: the span's transaction's, else the isolation scope's trace's (whose
+    // ids also go into `contexts.trace` of an event captured outside any span).
+    let span_dsc = seed.trace.as_ref().map(|t| t.dsc.clone());
     let mut event = seed.into_event();
+    let scope_trace = match span_dsc.is_none() {
+        true => snapshot.isolation.propagation(),
+        false => None,
+    };
+    if let Some(pc) = scope_trace {
+        event.contexts.entry("trace".into()).or_insert_with(|| {
+            let mut trace = serde_json::json!({
+                "type": "trace",
+                "trace_id": pc.trace_id,
+                "span_id": pc.span_id,
+            });
+            if let Some(parent) = pc.parent_span_id {
+                trace["parent_span_id"] = serde_json::json!(parent);
+            }
+            trace
+        });
+    }
+    let dsc = span_dsc.or_else(|| scope_trace.map(|pc| ctx.scope_dsc(pc).clone()));
     let settings = ctx.options.settings();
     if is_ignored(&settings.ignore_errors, &event) {
         return ctx.dropped(
@@ -116,7 +137,12 @@ pub(crate) fn event_envelope(
         );
     }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
-    Some(one_item_envelope(event.event_id, "event", payload))
+    Some(one_item_envelope(
+        event.event_id,
+        "event",
+        payload,
+        dsc.as_ref(),
+    ))
 }
 
 /// A guess at the serialised size, so that the payload buffer is allocated once in the

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use crate::callback;
 use crate::options::ClientOptions;
+use crate::propagation::{make_dsc, Dsc, PropagationContext};
 use crate::protocol::{json, Event, EventId};
 use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
 use crate::stacktrace::InAppRules;
@@ -213,14 +214,33 @@ fn static_contexts(
     all
 }
 
-/// The envelope of one event-like item (`event`, `transaction`): its id and the SDK in the
-/// headers.
-fn one_item_envelope(event_id: EventId, item_type: &'static str, payload: Vec<u8>) -> Envelope {
+/// The envelope of one event-like item (`event`, `transaction`): its id, the SDK and the
+/// trace's dynamic sampling context (`trace`) in the headers.
+fn one_item_envelope(
+    event_id: EventId,
+    item_type: &'static str,
+    payload: Vec<u8>,
+    dsc: Option<&Dsc>,
+) -> Envelope {
     let mut envelope = Envelope::new();
     // The id through uuid's encoder, not `Display` and the formatting machinery.
     let mut id = uuid::Uuid::encode_buffer();
     envelope.set_header("event_id", &*event_id.0.simple().encode_lower(&mut id));
     envelope.set_header("sdk", envelope_sdk().clone());
+    if let Some(dsc) = dsc.filter(|d| !d.entries.is_empty()) {
+        envelope.set_header("trace", dsc.to_json());
+    }
     envelope.add_item(Item::new(item_type, payload));
     envelope
+}
+
+impl BuildContext {
+    /// The DSC of a trace known only to a scope's propagation context (an event outside any
+    /// span), frozen now if it was not yet.
+    fn scope_dsc<'a>(&self, pc: &'a PropagationContext) -> &'a Dsc {
+        pc.frozen_dsc(|pc| {
+            let decision = pc.sampled.zip(pc.sample_rate);
+            make_dsc(&self.options, pc.trace_id, pc.sample_rand, decision, None)
+        })
+    }
 }

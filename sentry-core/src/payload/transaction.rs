@@ -8,6 +8,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 use serde_json::{json, Value};
 
 use super::{one_item_envelope, BuildContext};
+use crate::propagation::Dsc;
 use crate::protocol::{Event, Level, SpanId, SpanRecord};
 use crate::scope::{self, Snapshot};
 
@@ -21,6 +22,8 @@ pub(crate) struct FinishedTransaction {
     pub(crate) spans: Vec<SpanRecord>,
     /// Spans beyond `MAX_SPANS`, dropped while the transaction ran.
     pub(crate) dropped_spans: u64,
+    /// The trace's DSC: the envelope's `trace` header.
+    pub(crate) dsc: Dsc,
 }
 
 /// The envelope of `t` over `snapshot`; `None` when it was dropped (and counted, with its
@@ -52,6 +55,16 @@ pub(crate) fn transaction_envelope(
         reports.record(reason, DataCategory::Transaction, 1);
         reports.record(reason, DataCategory::Span, t.spans.len() as u64 + 1);
     };
+    let settings = ctx.options().settings();
+    let name = event.transaction.as_deref().unwrap_or("");
+    if settings
+        .ignore_transactions
+        .iter()
+        .any(|p| name.contains(p.as_ref()))
+    {
+        drop_all(DiscardReason::EventProcessor);
+        return None;
+    }
     let event = match ctx.process_event(event) {
         Ok(kept) => kept,
         Err(_) => {
@@ -59,9 +72,28 @@ pub(crate) fn transaction_envelope(
             return None;
         }
     };
+    // Transactions skip `before_send`; they have a hook of their own.
+    let event = match &settings.before_send_transaction {
+        Some(hook) => {
+            let hook = hook.clone();
+            match crate::callback::run("before_send_transaction", move || hook(event)).flatten() {
+                Some(kept) => kept,
+                None => {
+                    drop_all(DiscardReason::BeforeSend);
+                    return None;
+                }
+            }
+        }
+        None => event,
+    };
     let event_id = event.event_id;
     match transaction_payload(event, &t.root, t.parent_span_id, &t.spans) {
-        Ok(payload) => Some(one_item_envelope(event_id, "transaction", payload)),
+        Ok(payload) => Some(one_item_envelope(
+            event_id,
+            "transaction",
+            payload,
+            Some(&t.dsc),
+        )),
         Err(e) => {
             sentry_sdk_transport::sdk_debug!("could not serialise transaction: {e}");
             drop_all(DiscardReason::InternalSdkError);

@@ -15,22 +15,30 @@
 //!
 //! # Layout
 //! - `span`: [`Transaction`] and [`Span`], their recording, finishing and queueing;
-//! - `active`: the span in force on a thread (what events and child spans attach to).
+//! - `active`: the span in force on a thread (what events and child spans attach to);
+//! - `sampling`: which trace a new transaction belongs to and whether it is recorded;
+//! - `propagate`: continuing an incoming trace, and the headers of outgoing requests.
 //!
 //! The ids and the span record are protocol types (`protocol::{TraceId, SpanId}`); the
 //! `transaction` payload is built in `payload::transaction`.
 //!
-//! Tracing is off unless `traces_sample_rate` is set. The sampling decision is taken once, at
-//! the root: an explicit decision wins, then the parent's, then `traces_sample_rate`
-//! (the place a `traces_sampler` will go). Unsampled transactions record nothing and cost a
-//! handful of atomic operations; their spans are no-ops.
+//! Tracing is off unless `traces_sample_rate` or a `traces_sampler` is set. The sampling
+//! decision is taken once, at the root (`sampling`): an explicit decision wins, then the
+//! sampler, then the calling service's decision, then `traces_sample_rate`, each compared with
+//! the trace's `sample_rand`. Unsampled transactions record nothing and cost a handful of
+//! atomic operations; their spans are no-ops. Distributed tracing (incoming and outgoing
+//! headers) is `propagate`.
 
 mod active;
+mod propagate;
+mod sampling;
 mod span;
 
 pub use crate::protocol::{SpanId, SpanStatus, TraceId};
 pub use active::{current_span, pop_active, push_active, SpanGuard};
-pub use span::{sample_new_trace, start_transaction, Span, Transaction, TransactionContext};
+pub use propagate::{continue_trace, outgoing_headers, OutgoingHeaders};
+pub use sampling::{decide_new_trace, tracing_enabled, TraceDecision};
+pub use span::{start_transaction, Span, Transaction, TransactionContext};
 
 /// The most spans one transaction records; later ones are dropped (and counted).
 pub const MAX_SPANS: usize = 1000;

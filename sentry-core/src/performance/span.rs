@@ -5,18 +5,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use once_cell::sync::OnceCell;
 use sentry_sdk_transport::sync::Mutex;
-use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
+use sentry_sdk_transport::{DataCategory, Outgoing};
 
+use super::sampling::{self, TraceDecision};
 use super::MAX_SPANS;
 use crate::binding::current_client;
 use crate::client::Client;
 use crate::payload::{transaction_envelope, FinishedTransaction, TraceInfo};
-use crate::protocol::{SpanId, SpanRecord, SpanStatus, TraceId, Value};
+use crate::propagation::{make_dsc, Dsc, SentryTrace};
+use crate::protocol::{Map, SpanId, SpanRecord, SpanStatus, TraceId, Value};
 use crate::scope::{self, Snapshot};
 
-/// How to start a transaction: its name and operation, and optionally the trace it continues
-/// and a sampling decision already taken (by an upstream service, say).
+/// How to start a transaction: its name and operation, and optionally the trace it continues,
+/// a sampling decision already taken, and data for a `traces_sampler`.
+///
+/// Without [`continue_trace`](Self::continue_trace), a transaction continues the trace its
+/// isolation scope was given by [`continue_trace`](crate::performance::continue_trace) (an
+/// incoming request's), or starts a new one.
 #[derive(Debug, Clone)]
 pub struct TransactionContext {
     name: String,
@@ -24,10 +31,12 @@ pub struct TransactionContext {
     trace_id: Option<TraceId>,
     parent_span_id: Option<SpanId>,
     sampled: Option<bool>,
+    custom: Map<Value>,
+    decision: Option<TraceDecision>,
 }
 
 impl TransactionContext {
-    /// A new root transaction `name` doing `op` (`http.server`, `task`, ...).
+    /// A new transaction `name` doing `op` (`http.server`, `task`, ...).
     pub fn new(name: impl Into<String>, op: impl Into<String>) -> Self {
         TransactionContext {
             name: name.into(),
@@ -35,6 +44,8 @@ impl TransactionContext {
             trace_id: None,
             parent_span_id: None,
             sampled: None,
+            custom: Map::new(),
+            decision: None,
         }
     }
 
@@ -46,11 +57,31 @@ impl TransactionContext {
         self
     }
 
-    /// A sampling decision taken elsewhere; wins over `traces_sample_rate`.
+    /// A sampling decision taken in code; wins over `traces_sampler`, the caller's decision
+    /// and `traces_sample_rate`.
     #[must_use]
     pub fn sampled(mut self, sampled: bool) -> Self {
         self.sampled = Some(sampled);
         self
+    }
+
+    /// Data a `traces_sampler` sees as [`SamplingContext::custom`](crate::SamplingContext).
+    #[must_use]
+    pub fn custom_sampling_context(mut self, custom: Map<Value>) -> Self {
+        self.custom = custom;
+        self
+    }
+
+    /// The decision [`decide_new_trace`](super::decide_new_trace) took for this trace.
+    #[must_use]
+    pub fn decided(mut self, decision: TraceDecision) -> Self {
+        self.decision = Some(decision);
+        self
+    }
+
+    /// The transaction's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -68,6 +99,11 @@ pub(crate) struct TransactionShared {
     /// The scopes the transaction last ran in, with their isolation depth (see
     /// `Span::remember_scope`), for a transaction finished outside them.
     pub(crate) scope: Mutex<Option<(u32, Snapshot)>>,
+    /// The rate the decision used and the trace's `sample_rand`, for the DSC.
+    pub(crate) sample_rate: f64,
+    pub(crate) sample_rand: f64,
+    /// The trace's DSC, shared with the propagation context of the scope it started in.
+    pub(crate) dsc: Arc<OnceCell<Dsc>>,
 }
 
 /// A span of a sampled transaction (the root span is the transaction itself).
@@ -75,6 +111,54 @@ pub(crate) struct SpanInner {
     pub(crate) transaction: Arc<TransactionShared>,
     pub(crate) record: Mutex<SpanRecord>,
     pub(crate) finished: AtomicBool,
+}
+
+impl SpanInner {
+    /// Records the span in its transaction (the first `MAX_SPANS` of them); once.
+    fn finish(&self) {
+        if self.finished.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Moved out, not copied: a finished span is only asked for its ids later.
+        let record = {
+            let mut record = self.record.lock();
+            record.timestamp = SystemTime::now();
+            record.take()
+        };
+        let mut spans = self.transaction.spans.lock();
+        if spans.len() < MAX_SPANS {
+            spans.push(record);
+        } else {
+            self.transaction
+                .dropped_spans
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A span whose last handle goes away unfinished (an early return, a `?`) is finished then,
+/// with the status it was given.
+impl Drop for SpanInner {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// A transaction whose last handle goes away unfinished is finished and sent then.
+impl Drop for TransactionShared {
+    fn drop(&mut self) {
+        if self.finished.swap(true, Ordering::AcqRel) || self.client.is_closed() {
+            return;
+        }
+        self.root.lock().timestamp = SystemTime::now();
+        let finished = self.take_finished();
+        let snapshot = self
+            .scope
+            .lock()
+            .take()
+            .map_or_else(scope::stack::snapshot, |(_, snapshot)| snapshot);
+        queue(&self.client, finished, snapshot);
+    }
 }
 
 /// A transaction: the root of a trace's spans in this service, sent to Sentry when finished.
@@ -108,59 +192,53 @@ pub(crate) enum SpanKind {
     Child(Arc<SpanInner>),
 }
 
-/// Starts a transaction. With no client bound, tracing off (`traces_sample_rate` unset) or a
-/// negative sampling decision, the transaction is a no-op; an unsampled one is counted as
-/// `sample_rate` in client reports.
+/// Starts a transaction. With no client bound, tracing off (neither `traces_sample_rate` nor
+/// `traces_sampler`) or a negative sampling decision, the transaction is a no-op; an
+/// unsampled one is counted as `sample_rate` in client reports.
 pub fn start_transaction(context: TransactionContext) -> Transaction {
     let Some(client) = current_client() else {
         return Transaction { shared: None };
     };
-    let Some(rate) = client.options().settings().traces_sample_rate else {
-        return Transaction { shared: None };
-    };
-    let sampled = context.sampled.unwrap_or_else(|| sample(&client, rate));
-    if !sampled {
+    if !sampling::tracing_on(&client) {
         return Transaction { shared: None };
     }
-    let trace_id = context.trace_id.unwrap_or_else(TraceId::random);
-    let root = SpanRecord::starting(trace_id, context.parent_span_id, context.op, None);
+    let TransactionContext {
+        name,
+        op,
+        trace_id,
+        parent_span_id,
+        sampled,
+        custom,
+        decision,
+    } = context;
+    let decision = decision.unwrap_or_else(|| {
+        let origin = sampling::origin(trace_id.map(|t| (t, parent_span_id)));
+        sampling::decide(&client, origin, &name, &op, &custom, sampled)
+    });
+    if !decision.sampled {
+        return Transaction { shared: None };
+    }
+    let root_span_id = SpanId::random();
+    let mut decision = decision;
+    let dsc = sampling::adopt(&mut decision, root_span_id);
+    let origin = decision.origin;
+    let mut root = SpanRecord::starting(origin.trace_id, origin.parent_span_id, op, None);
+    root.span_id = root_span_id;
     Transaction {
         shared: Some(Arc::new(TransactionShared {
             client,
-            name: Mutex::new(context.name),
-            trace_id,
-            parent_span_id: context.parent_span_id,
+            name: Mutex::new(name),
+            trace_id: origin.trace_id,
+            parent_span_id: origin.parent_span_id,
             finished: AtomicBool::new(false),
             root: Mutex::new(root),
             spans: Mutex::new(Vec::new()),
             dropped_spans: Default::default(),
             scope: Mutex::new(None),
+            sample_rate: decision.rate,
+            sample_rand: origin.sample_rand,
+            dsc,
         })),
-    }
-}
-
-/// Draws the decision for a new trace from `traces_sample_rate`, counting a negative one as
-/// `sample_rate`. The place a `traces_sampler` will go.
-fn sample(client: &Client, rate: f32) -> bool {
-    let sampled = crate::random::keep(rate);
-    if !sampled {
-        let reports = client.client_reports();
-        reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
-        reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
-    }
-    sampled
-}
-
-/// Takes the sampling decision for a trace about to start, before anything is built for it:
-/// integrations call this first so that an unsampled trace costs no allocation. `false` with
-/// tracing off or no client; a `true` is passed on with [`TransactionContext::sampled`].
-pub fn sample_new_trace() -> bool {
-    let Some(client) = current_client() else {
-        return false;
-    };
-    match client.options().settings().traces_sample_rate {
-        Some(rate) => sample(&client, rate),
-        None => false,
     }
 }
 
@@ -263,24 +341,50 @@ fn send(transaction: Arc<TransactionShared>) {
             .map(|(_, snapshot)| snapshot),
     };
     let snapshot = remembered.unwrap_or_else(scope::stack::snapshot);
-    let size_hint = 1024 + transaction.spans.lock().len() * 256;
+    queue(&client, transaction.take_finished(), snapshot);
+}
+
+/// Hands a finished transaction to the worker, which builds its payload.
+fn queue(client: &Arc<Client>, finished: FinishedTransaction, snapshot: Snapshot) {
+    let size_hint = 1024 + finished.spans.len() * 256;
     let context = client.build_context().clone();
     client.send(Outgoing::deferred(
         DataCategory::Transaction,
         size_hint,
-        move || transaction_envelope(&context, transaction.take_finished(), &snapshot),
+        move || transaction_envelope(&context, finished, &snapshot),
     ));
 }
 
 impl TransactionShared {
+    /// The trace's DSC, frozen now if it was not yet (it names this transaction).
+    pub(crate) fn frozen_dsc(&self) -> &Dsc {
+        self.dsc.get_or_init(|| {
+            let name = self.name.lock().clone();
+            make_dsc(
+                self.client.options(),
+                self.trace_id,
+                self.sample_rand,
+                Some((true, self.sample_rate)),
+                Some(&name),
+            )
+        })
+    }
+
     /// What the worker builds the payload from: the spans are moved out, the rest copied.
     fn take_finished(&self) -> FinishedTransaction {
+        // First, and on its own: freezing the DSC takes the name's lock, which the guards of
+        // a struct literal's fields would still hold.
+        let dsc = self.frozen_dsc().clone();
+        let name = self.name.lock().clone();
+        let root = self.root.lock().clone();
+        let spans = std::mem::take(&mut *self.spans.lock());
         FinishedTransaction {
-            name: self.name.lock().clone(),
-            root: self.root.lock().clone(),
+            name,
+            root,
             parent_span_id: self.parent_span_id,
-            spans: std::mem::take(&mut *self.spans.lock()),
+            spans,
             dropped_spans: self.dropped_spans.load(Ordering::Relaxed) as u64,
+            dsc,
         }
     }
 }
@@ -358,6 +462,18 @@ impl Span {
         *t.scope.lock() = Some((depth, snapshot));
     }
 
+    /// The `sentry-trace` header and DSC a request made inside this (recorded) span carries.
+    pub(crate) fn outgoing(&self) -> Option<(SentryTrace, Dsc)> {
+        let transaction = self.transaction()?;
+        let (trace_id, span_id) = self.ids()?;
+        let header = SentryTrace {
+            trace_id,
+            span_id,
+            sampled: Some(true),
+        };
+        Some((header, transaction.frozen_dsc().clone()))
+    }
+
     /// What an event captured inside this span says of it (`contexts.trace`, `transaction`).
     pub(crate) fn trace_info(&self) -> Option<Box<TraceInfo>> {
         let (transaction, record) = match &self.inner {
@@ -372,6 +488,7 @@ impl Span {
             op: record.op.clone(),
             description: record.description.clone(),
             transaction: String::new(),
+            dsc: Dsc::default(),
         };
         drop(record);
         // Not under the span's lock: the root span's and the name's locks are never held
@@ -463,23 +580,7 @@ impl Span {
                 shared: Some(t.clone()),
             }
             .finish(),
-            SpanKind::Child(s) => {
-                if s.finished.swap(true, Ordering::AcqRel) {
-                    return;
-                }
-                // Moved out, not copied: a finished span is only asked for its ids later.
-                let record = {
-                    let mut record = s.record.lock();
-                    record.timestamp = SystemTime::now();
-                    record.take()
-                };
-                let mut spans = s.transaction.spans.lock();
-                if spans.len() < MAX_SPANS {
-                    spans.push(record);
-                } else {
-                    s.transaction.dropped_spans.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            SpanKind::Child(s) => s.finish(),
         }
     }
 

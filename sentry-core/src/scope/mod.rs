@@ -26,6 +26,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::propagation::PropagationContext;
 use crate::protocol::{Breadcrumb, Level, Map, User, Value};
 
 /// How many breadcrumbs [`Scope::add_breadcrumb`] keeps: the `max_breadcrumbs` of the client
@@ -54,6 +55,9 @@ pub(crate) struct ScopeData {
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) local_values: Arc<Map<String>>,
+    /// The trace of an isolation scope (tracing without performance); `None` in the global
+    /// and current scopes.
+    pub(crate) propagation: Option<PropagationContext>,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -109,6 +113,24 @@ impl Scope {
         if self.data.tags.contains_key(key) {
             Arc::make_mut(&mut self.data_mut().tags).remove(key);
         }
+    }
+
+    /// The trace of this (isolation) scope, if it has one.
+    pub(crate) fn propagation(&self) -> Option<&PropagationContext> {
+        self.data.propagation.as_ref()
+    }
+
+    /// Gives this scope `pc` as its trace.
+    pub(crate) fn set_propagation(&mut self, pc: PropagationContext) {
+        self.data_mut().propagation = Some(pc);
+    }
+
+    /// A fork of this isolation scope for one request or task: the same data, a trace of its
+    /// own.
+    pub(crate) fn forked(&self) -> Scope {
+        let mut fork = self.clone();
+        fork.set_propagation(PropagationContext::new());
+        fork
     }
 
     /// Sets a context (`name` is its key under `contexts`, e.g. `"order"`) to anything

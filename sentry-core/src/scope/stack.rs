@@ -18,10 +18,13 @@ use once_cell::sync::Lazy;
 use sentry_sdk_transport::sync::Mutex;
 
 use super::Scope;
+use crate::propagation::PropagationContext;
 use crate::protocol::User;
 
 static GLOBAL: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
-static DEFAULT_ISOLATION: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
+/// The isolation scope of threads and tasks that did not fork one; it has a trace of its own
+/// from the start, like every isolation scope.
+static DEFAULT_ISOLATION: Lazy<Mutex<Scope>> = Lazy::new(|| Mutex::new(Scope::new().forked()));
 
 #[derive(Default)]
 struct ThreadScopes {
@@ -188,9 +191,38 @@ pub(crate) fn current_or_empty() -> Scope {
         .unwrap_or_default()
 }
 
-/// Forks the isolation scope for the duration of `f`.
+/// Forks the isolation scope (with a trace of its own) for the duration of `f`.
 pub(crate) fn with_forked_isolation<R>(f: impl FnOnce() -> R) -> R {
-    with_isolation(isolation(), f)
+    with_isolation(isolation().forked(), f)
+}
+
+/// A fork of the isolation scope in force (with a trace of its own), for a future.
+pub(crate) fn forked_isolation() -> Scope {
+    isolation().forked()
+}
+
+/// The trace of the isolation scope in force (a copy: a few words and one `Arc`).
+pub(crate) fn propagation_context() -> PropagationContext {
+    let own = THREAD
+        .try_with(|t| {
+            let t = t.try_borrow().ok()?;
+            t.isolation.as_ref().map(|s| s.propagation().cloned())
+        })
+        .ok()
+        .flatten();
+    match own {
+        Some(pc) => pc.unwrap_or_default(),
+        None => DEFAULT_ISOLATION
+            .lock()
+            .propagation()
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Gives the isolation scope in force the trace `pc` (a continued or newly started trace).
+pub(crate) fn set_propagation_context(pc: PropagationContext) {
+    with_isolation_mut(move |scope| scope.set_propagation(pc));
 }
 
 /// Makes `scope` this thread's isolation scope for the duration of `f` (how the future
