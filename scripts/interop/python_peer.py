@@ -98,12 +98,13 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PEER_PORT", "0"))), Handler)
     # SystemExit raised in the main thread ends serve_forever(); the finally below flushes.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGINT too, explicitly: a process started in the background inherits it ignored, and
+    # then Python would not install its KeyboardInterrupt handler.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
     print("listening on %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:  # SIGINT
-        pass
     finally:
         server.server_close()
         sentry_sdk.flush(timeout=5)  # request threads are daemons: nothing to join
