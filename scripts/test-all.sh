@@ -28,6 +28,8 @@ for crate in sentry-sdk-transport sentry-sdk-core sentry-sdk-integrations sentry
 done
 
 step "cargo test (workspace, all features; envelopes dumped for Relay)"
+# The e2e tests that run the official Python SDK as a peer install it themselves on first use
+# (scripts/interop/python_peer.py --ensure-venv), so a plain `cargo test` works the same way.
 export SENTRY_SDK_DUMP_DIR="$ROOT/target/interop/envelopes"
 rm -rf "$SENTRY_SDK_DUMP_DIR"
 cargo test --workspace --all-features

@@ -19,6 +19,8 @@ mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
 mod panics_are_reported_as_fatal_events;
+mod python_peer;
+mod python_sdk_continues_a_trace;
 mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod sdk_threads_stay_out_of_the_programs_subscriber;
