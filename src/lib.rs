@@ -82,9 +82,9 @@ pub use sentry_sdk_core::{
     protocol, remove_tag, set_context, set_extra, set_fingerprint, set_level, set_tag, set_user,
     transport, unbind, with_current_client, with_isolation_scope, with_scope, with_thread_client,
     AsError, BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, Client,
-    ClientOptions, Error, ErrorSampler, Integration, IntoBreadcrumb, Isolated, IsolationExt,
-    RawStack, SamplingContext, Scope, Settings, TracesSampler, TransportContext, TransportFactory,
-    TransportSettings, SDK_NAME, SDK_VERSION,
+    ClientOptions, Error, ErrorSampler, InSpan, Integration, IntoBreadcrumb, Isolated,
+    IsolationExt, RawStack, SamplingContext, Scope, Settings, TracesSampler, TransportContext,
+    TransportFactory, TransportSettings, SDK_NAME, SDK_VERSION,
 };
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

@@ -68,7 +68,7 @@ pub use api::{
 pub use binding::{current_client, is_active, unbind, with_current_client, with_thread_client};
 pub use client::Client;
 pub use error::Error;
-pub use future::{Isolated, IsolationExt};
+pub use future::{InSpan, Isolated, IsolationExt};
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ClientOptions,

@@ -17,6 +17,8 @@ use crate::scope::{self, Snapshot};
 #[derive(Debug)]
 pub(crate) struct FinishedTransaction {
     pub(crate) name: String,
+    /// `transaction_info.source`.
+    pub(crate) source: &'static str,
     pub(crate) root: SpanRecord,
     pub(crate) parent_span_id: Option<SpanId>,
     pub(crate) spans: Vec<SpanRecord>,
@@ -43,7 +45,7 @@ pub(crate) fn transaction_envelope(
     }
     let mut event = Event {
         level: Level::Info,
-        transaction: Some(t.name),
+        transaction: Some(t.name.clone()),
         timestamp: t.root.timestamp,
         ..Default::default()
     };
@@ -87,7 +89,7 @@ pub(crate) fn transaction_envelope(
         None => event,
     };
     let event_id = event.event_id;
-    match transaction_payload(event, &t.root, t.parent_span_id, &t.spans) {
+    match transaction_payload(event, &t, t.source) {
         Ok(payload) => Some(one_item_envelope(
             event_id,
             "transaction",
@@ -106,10 +108,10 @@ pub(crate) fn transaction_envelope(
 /// transaction does not have, plus its timing, trace context and spans.
 fn transaction_payload(
     event: Event,
-    root: &SpanRecord,
-    parent_span_id: Option<SpanId>,
-    spans: &[SpanRecord],
+    t: &FinishedTransaction,
+    source: &str,
 ) -> Result<Vec<u8>, serde_json::Error> {
+    let (root, parent_span_id, spans) = (&t.root, t.parent_span_id, &t.spans[..]);
     let mut payload = serde_json::to_value(&event)?;
     let Value::Object(map) = &mut payload else {
         return Err(serde::ser::Error::custom(
@@ -123,7 +125,7 @@ fn transaction_payload(
     map.insert("type".into(), json!("transaction"));
     map.insert("start_timestamp".into(), json!(start));
     map.insert("timestamp".into(), json!(end.max(start)));
-    map.insert("transaction_info".into(), json!({ "source": "custom" }));
+    map.insert("transaction_info".into(), json!({ "source": source }));
     let mut trace = json!({
         "type": "trace",
         "trace_id": root.trace_id,

@@ -18,6 +18,40 @@ use crate::propagation::{make_dsc, Dsc, SentryTrace};
 use crate::protocol::{Map, SpanId, SpanRecord, SpanStatus, TraceId, Value};
 use crate::scope::{self, Snapshot};
 
+/// Where a transaction's name comes from (`transaction_info.source`): Sentry groups by
+/// low-cardinality names (`route`, `view`, `component`, `task`, `custom`) and treats `url`
+/// names (with ids in them) with care, leaving them out of the trace's DSC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransactionSource {
+    /// Set by the program (the default).
+    #[default]
+    Custom,
+    /// The raw URL path.
+    Url,
+    /// A parametrised route (`/orders/{id}`).
+    Route,
+    /// A handler's name.
+    View,
+    /// A component's name.
+    Component,
+    /// A background task's name.
+    Task,
+}
+
+impl TransactionSource {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionSource::Custom => "custom",
+            TransactionSource::Url => "url",
+            TransactionSource::Route => "route",
+            TransactionSource::View => "view",
+            TransactionSource::Component => "component",
+            TransactionSource::Task => "task",
+        }
+    }
+}
+
 /// How to start a transaction: its name and operation, and optionally the trace it continues,
 /// a sampling decision already taken, and data for a `traces_sampler`.
 ///
@@ -33,6 +67,7 @@ pub struct TransactionContext {
     sampled: Option<bool>,
     custom: Map<Value>,
     decision: Option<TraceDecision>,
+    source: TransactionSource,
 }
 
 impl TransactionContext {
@@ -46,7 +81,15 @@ impl TransactionContext {
             sampled: None,
             custom: Map::new(),
             decision: None,
+            source: TransactionSource::Custom,
         }
+    }
+
+    /// Where the name comes from (default [`TransactionSource::Custom`]).
+    #[must_use]
+    pub fn source(mut self, source: TransactionSource) -> Self {
+        self.source = source;
+        self
     }
 
     /// Continues the trace `trace_id` under the remote span `parent_span_id`.
@@ -104,6 +147,8 @@ pub(crate) struct TransactionShared {
     pub(crate) sample_rand: f64,
     /// The trace's DSC, shared with the propagation context of the scope it started in.
     pub(crate) dsc: Arc<OnceCell<Dsc>>,
+    /// Where the name comes from.
+    pub(crate) source: Mutex<TransactionSource>,
 }
 
 /// A span of a sampled transaction (the root span is the transaction itself).
@@ -210,6 +255,7 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
         sampled,
         custom,
         decision,
+        source,
     } = context;
     let decision = decision.unwrap_or_else(|| {
         let origin = sampling::origin(trace_id.map(|t| (t, parent_span_id)));
@@ -238,6 +284,7 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
             sample_rate: decision.rate,
             sample_rand: origin.sample_rand,
             dsc,
+            source: Mutex::new(source),
         })),
     }
 }
@@ -290,6 +337,15 @@ impl Transaction {
     /// dropped (see [`Span::enter`]).
     pub fn enter(&self) -> super::SpanGuard {
         super::active::enter(&self.as_span())
+    }
+
+    /// Renames the transaction, saying where the new name comes from (a web framework
+    /// integration names it by the matched route once routing is done).
+    pub fn set_name_and_source(&self, name: impl Into<String>, source: TransactionSource) {
+        if let Some(shared) = &self.shared {
+            *shared.name.lock() = name.into();
+            *shared.source.lock() = source;
+        }
     }
 
     /// Renames the transaction.
@@ -359,13 +415,17 @@ impl TransactionShared {
     /// The trace's DSC, frozen now if it was not yet (it names this transaction).
     pub(crate) fn frozen_dsc(&self) -> &Dsc {
         self.dsc.get_or_init(|| {
-            let name = self.name.lock().clone();
+            // A URL name may hold ids and personal data: not propagated.
+            let name = match *self.source.lock() {
+                TransactionSource::Url => None,
+                _ => Some(self.name.lock().clone()),
+            };
             make_dsc(
                 self.client.options(),
                 self.trace_id,
                 self.sample_rand,
                 Some((true, self.sample_rate)),
-                Some(&name),
+                name.as_deref(),
             )
         })
     }
@@ -376,10 +436,12 @@ impl TransactionShared {
         // a struct literal's fields would still hold.
         let dsc = self.frozen_dsc().clone();
         let name = self.name.lock().clone();
+        let source = self.source.lock().as_str();
         let root = self.root.lock().clone();
         let spans = std::mem::take(&mut *self.spans.lock());
         FinishedTransaction {
             name,
+            source,
             root,
             parent_span_id: self.parent_span_id,
             spans,
@@ -613,4 +675,28 @@ impl fmt::Debug for Span {
             Some((trace, span)) => write!(f, "Span({trace}, {span})"),
         }
     }
+}
+
+/// Runs `f` inside a new child span (`op`, `description`) of the span in force on this thread,
+/// current while `f` runs and finished when it returns (or unwinds). With no span in force, or
+/// an unsampled one, the span is a no-op and `f` just runs.
+///
+/// ```
+/// use sentry_sdk_core::performance::with_child_span;
+/// let rows = with_child_span("db.query", "SELECT count(*) FROM orders", |span| {
+///     span.set_data("rows", 12);
+///     12
+/// });
+/// assert_eq!(rows, 12);
+/// ```
+pub fn with_child_span<R>(op: &str, description: &str, f: impl FnOnce(&Span) -> R) -> R {
+    let span = super::current_span()
+        .map(|parent| parent.start_child(op, description))
+        .unwrap_or_else(Span::noop);
+    let out = {
+        let _entered = span.enter();
+        f(&span)
+    };
+    span.finish();
+    out
 }

@@ -121,6 +121,9 @@ pub struct Event {
     /// The user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// The HTTP request it happened in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<super::Request>,
     /// Breadcrumbs, oldest first.
     #[serde(
         skip_serializing_if = "Vec::is_empty",
@@ -201,6 +204,7 @@ impl Event {
             contexts: Map::new(),
             fingerprint: Vec::new(),
             user: None,
+            request: None,
             breadcrumbs: Vec::new(),
             exception: Vec::new(),
             threads: Vec::new(),

@@ -62,6 +62,7 @@ pub(crate) fn write_event(
         contexts,
         fingerprint,
         user,
+        request,
         breadcrumbs: _,
         exception,
         threads,
@@ -121,6 +122,7 @@ pub(crate) fn write_event(
         out.push(b']');
     }
     write_field(out, b",\"user\":", user, user.is_some())?;
+    write_field(out, b",\"request\":", request, request.is_some())?;
     if !breadcrumbs.is_empty() {
         out.extend_from_slice(b",\"breadcrumbs\":{\"values\":[");
         let mut times = Rfc3339Run::default();

@@ -11,6 +11,7 @@ mod ids;
 pub(crate) mod json;
 mod level;
 mod log;
+mod request;
 mod span;
 mod user;
 
@@ -20,6 +21,7 @@ pub use exception::{Exception, Frame, Mechanism, Stacktrace};
 pub use ids::{SpanId, TraceId};
 pub use level::Level;
 pub use log::{Log, LogAttribute, LogLevel};
+pub use request::Request;
 pub(crate) use span::SpanRecord;
 pub use span::SpanStatus;
 pub use user::User;

@@ -30,6 +30,9 @@ pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapsho
     if event.user.is_none() {
         event.user = specific_first().find_map(|d| d.user.as_deref().cloned());
     }
+    if event.request.is_none() {
+        event.request = specific_first().find_map(|d| d.request.as_deref().cloned());
+    }
     if event.fingerprint.is_empty() {
         if let Some(fp) = specific_first().find_map(|d| d.fingerprint.clone()) {
             event.fingerprint = fp.to_vec();

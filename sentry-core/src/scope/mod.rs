@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::propagation::PropagationContext;
-use crate::protocol::{Breadcrumb, Level, Map, User, Value};
+use crate::protocol::{Breadcrumb, Level, Map, Request, User, Value};
 
 /// How many breadcrumbs [`Scope::add_breadcrumb`] keeps: the `max_breadcrumbs` of the client
 /// bound last for the process (100 before any). Events are trimmed again to their own client's
@@ -58,6 +58,8 @@ pub(crate) struct ScopeData {
     /// The trace of an isolation scope (tracing without performance); `None` in the global
     /// and current scopes.
     pub(crate) propagation: Option<PropagationContext>,
+    /// The HTTP request of the events captured in this scope.
+    pub(crate) request: Option<Arc<Request>>,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -113,6 +115,12 @@ impl Scope {
         if self.data.tags.contains_key(key) {
             Arc::make_mut(&mut self.data_mut().tags).remove(key);
         }
+    }
+
+    /// Sets (or clears) the HTTP request of events captured in this scope (what web framework
+    /// integrations record for each request).
+    pub fn set_request(&mut self, request: Option<Request>) {
+        self.data_mut().request = request.map(Arc::new);
     }
 
     /// The trace of this (isolation) scope, if it has one.
