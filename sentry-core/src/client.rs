@@ -10,7 +10,7 @@ use sentry_sdk_transport::{ClientReports, HttpTransport, Outgoing, Transport};
 
 use crate::options::{ClientOptions, TransportContext};
 use crate::payload::BuildContext;
-use crate::protocol::{Breadcrumb, TraceId};
+use crate::protocol::Breadcrumb;
 use crate::{callback, scope, sdk, Error};
 
 /// A started SDK: validated options and a running transport.
@@ -21,7 +21,6 @@ pub struct Client {
     context: Arc<BuildContext>,
     transport: Arc<dyn Transport>,
     /// The trace of logs and events captured outside any span (until propagation arrives).
-    propagation_trace_id: TraceId,
     closed: AtomicBool,
 }
 
@@ -57,7 +56,6 @@ impl Client {
         Ok(Client {
             context: Arc::new(BuildContext::new(options, reports)),
             transport,
-            propagation_trace_id: TraceId::random(),
             closed: AtomicBool::new(false),
         })
     }
@@ -70,11 +68,6 @@ impl Client {
     /// The drop counters sent as client reports.
     pub fn client_reports(&self) -> &Arc<ClientReports> {
         self.context.reports()
-    }
-
-    /// The trace id used for data captured outside any span.
-    pub fn propagation_trace_id(&self) -> TraceId {
-        self.propagation_trace_id
     }
 
     /// Whether `close` was called.

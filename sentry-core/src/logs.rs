@@ -54,7 +54,9 @@ impl Client {
                     log.trace_id = Some(trace);
                     log.span_id = Some(span);
                 }
-                None => log.trace_id = Some(self.propagation_trace_id()),
+                // Outside any span: the isolation scope's trace (a request's, or the
+                // process's), so that its logs and errors line up in one trace.
+                None => log.trace_id = Some(crate::scope::stack::propagation_context().trace_id),
             }
         }
         // The caller only takes the scope's user (an `Arc` clone); turning it into attributes

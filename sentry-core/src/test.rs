@@ -76,7 +76,7 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
     // A fresh, empty isolation scope too: what `f` sets stays out of other tests' events,
     // and what other code set on the process-wide scope stays out of these.
     crate::binding::with_thread_client(client, || {
-        crate::scope::stack::with_isolation(crate::Scope::new(), f)
+        crate::scope::stack::with_isolation(crate::Scope::new().forked(), f)
     });
     transport.take()
 }

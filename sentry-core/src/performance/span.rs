@@ -555,9 +555,11 @@ impl Span {
         drop(record);
         // Not under the span's lock: the root span's and the name's locks are never held
         // together anywhere else either.
+        let dsc = transaction.frozen_dsc().clone();
         let transaction = transaction.name.lock().clone();
         Some(Box::new(TraceInfo {
             transaction,
+            dsc,
             ..info
         }))
     }
