@@ -298,3 +298,74 @@ fn org_ids_decide_whether_a_trace_is_continued() {
         });
     });
 }
+
+/// A future made `.isolated()` inside a span keeps that span and its own isolation scope when
+/// it is polled on another thread (as `tokio::spawn` moves tasks between workers).
+#[test]
+fn an_isolated_future_keeps_its_scope_and_span_on_another_thread() {
+    use sentry_sdk_core::IsolationExt;
+    use std::future::Future;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let envelopes =
+        with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(1.0), || {
+            let client = sentry_sdk_core::current_client().unwrap();
+            let t = start_transaction(TransactionContext::new("job", "task"));
+            let task = {
+                let _entered = t.enter();
+                async {
+                    sentry_sdk_core::set_tag("task", "moved");
+                    sentry_sdk_core::capture_message("from the task", Level::Error);
+                }
+                .isolated()
+            };
+            // Polled on another thread, with the client bound there as a runtime's would be.
+            std::thread::spawn(move || {
+                sentry_sdk_core::with_thread_client(client, || {
+                    let waker = Waker::from(Arc::new(Noop));
+                    let mut task = Box::pin(task);
+                    assert!(matches!(
+                        task.as_mut().poll(&mut Context::from_waker(&waker)),
+                        Poll::Ready(())
+                    ));
+                })
+            })
+            .join()
+            .unwrap();
+            sentry_sdk_core::capture_message("after, outside the task", Level::Error);
+            t.finish();
+        });
+    let events: Vec<Value> = envelopes
+        .iter()
+        .flat_map(|e| e.items().to_vec())
+        .filter(|i| i.item_type() == "event")
+        .filter_map(|i| i.payload_json())
+        .collect();
+    let tx = envelopes
+        .iter()
+        .flat_map(|e| e.items().to_vec())
+        .find(|i| i.item_type() == "transaction")
+        .and_then(|i| i.payload_json())
+        .expect("the transaction");
+    let task_event = events
+        .iter()
+        .find(|e| e["logentry"]["formatted"] == "from the task")
+        .expect("the task's event");
+    assert_eq!(task_event["tags"]["task"], "moved");
+    assert_eq!(
+        task_event["contexts"]["trace"]["span_id"], tx["contexts"]["trace"]["span_id"],
+        "the span in force where the task was made"
+    );
+    let outside = events
+        .iter()
+        .find(|e| e["logentry"]["formatted"] == "after, outside the task")
+        .unwrap();
+    assert!(
+        outside["tags"].get("task").is_none(),
+        "the task's scope stayed in the task"
+    );
+}

@@ -167,6 +167,16 @@ impl Drop for PythonPeer {
 }
 
 /// A minimal HTTP/1.1 GET over a fresh connection (`Connection: close`).
+/// `GET` of an `http://127.0.0.1:<port><path>` URL, without extra headers.
+pub fn http_get_url(url: &str) -> (u16, Vec<u8>) {
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .expect("a loopback http URL");
+    let (port, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    http_get(port.parse().expect("a port"), path, &[])
+}
+
 fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the peer");
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
