@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use once_cell::sync::OnceCell;
+
 use crate::propagation::Dsc;
 use crate::protocol::{Event, EventId, Exception, Level, SpanId, Thread, TraceId};
 use crate::stacktrace::RawStack;
@@ -33,8 +35,8 @@ pub(crate) struct TraceInfo {
     pub(crate) op: String,
     pub(crate) description: Option<String>,
     pub(crate) transaction: String,
-    /// The trace's DSC (frozen when the first event or request of the trace left).
-    pub(crate) dsc: Dsc,
+    /// The trace's DSC, frozen when the event was captured (shared, not copied).
+    pub(crate) dsc: Arc<OnceCell<Dsc>>,
 }
 
 impl TraceInfo {

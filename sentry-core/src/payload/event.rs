@@ -31,7 +31,7 @@ pub(crate) fn event_envelope(
     } = capture;
     // The trace's DSC: the span's transaction's, else the isolation scope's trace's (whose
     // ids also go into `contexts.trace` of an event captured outside any span).
-    let span_dsc = seed.trace.as_ref().map(|t| t.dsc.clone());
+    let span_dsc = seed.trace.as_ref().and_then(|t| t.dsc.get().cloned());
     let mut event = seed.into_event();
     let scope_trace = match span_dsc.is_none() {
         true => snapshot.isolation.propagation(),

@@ -550,12 +550,15 @@ impl Span {
             op: record.op.clone(),
             description: record.description.clone(),
             transaction: String::new(),
-            dsc: Dsc::default(),
+            dsc: Arc::default(),
         };
         drop(record);
         // Not under the span's lock: the root span's and the name's locks are never held
         // together anywhere else either.
-        let dsc = transaction.frozen_dsc().clone();
+        // Frozen now (the event is the trace's first to leave, perhaps), handed over as the
+        // shared cell: no copy of its entries on the caller's thread.
+        transaction.frozen_dsc();
+        let dsc = transaction.dsc.clone();
         let transaction = transaction.name.lock().clone();
         Some(Box::new(TraceInfo {
             transaction,
