@@ -66,7 +66,11 @@ fn tracing_off_or_unsampled_records_nothing() {
         t.finish();
     });
     assert!(off.iter().all(|e| e.items()[0].item_type() == "event"));
-    assert!(events_of(&off)[0]["contexts"].get("trace").is_none());
+    // Tracing off still links the event to its scope's trace (tracing without performance),
+    // but to no span of a transaction.
+    let trace = &events_of(&off)[0]["contexts"]["trace"];
+    assert_eq!(trace["trace_id"].as_str().unwrap().len(), 32);
+    assert!(trace.get("op").is_none(), "{trace}");
     let unsampled =
         with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(0.0), || {
             start_transaction(TransactionContext::new("x", "task")).finish();
