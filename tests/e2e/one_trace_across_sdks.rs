@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::python_peer::PythonPeer;
+use crate::python_peer::{transactions, PythonPeer};
 use crate::receiver::Receiver;
 
 /// `examples/axum.rs` as a process; stopped (SIGTERM, so that it closes the SDK) on drop.
@@ -84,33 +84,6 @@ impl Drop for AxumExample {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Waits until `n` transactions arrived; returns (envelope headers, payload) of each.
-fn transactions(receiver: &Receiver, n: usize) -> Vec<(Value, Value)> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let found: Vec<(Value, Value)> = receiver
-            .requests()
-            .iter()
-            .map(|r| r.envelope())
-            .flat_map(|envelope| {
-                let headers = Value::Object(envelope.headers().clone());
-                envelope
-                    .items()
-                    .iter()
-                    .filter(|i| i.item_type() == "transaction")
-                    .filter_map(|i| i.payload_json())
-                    .map(|payload| (headers.clone(), payload))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        if found.len() >= n || Instant::now() > deadline {
-            assert_eq!(found.len(), n, "transactions: {found:#?}");
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -271,7 +271,27 @@ fn answer(stream: TcpStream) -> Vec<(String, String)> {
 pub fn transaction(receiver: &Receiver) -> (serde_json::Value, serde_json::Value) {
     // The peer flushes before it answers, so this is there already; the wait is a safety net.
     receiver.wait_for(1, crate::support::WAIT);
-    let found: Vec<_> = receiver
+    let found = transactions_now(receiver);
+    assert_eq!(found.len(), 1, "one transaction from the peer: {found:?}");
+    found.into_iter().next().expect("checked above")
+}
+
+/// Waits (at most 15 s) until `n` transactions arrived at `receiver`; returns (envelope
+/// headers, payload) of each, and fails if another number arrived.
+pub fn transactions(receiver: &Receiver, n: usize) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = transactions_now(receiver);
+        if found.len() >= n || Instant::now() > deadline {
+            assert_eq!(found.len(), n, "transactions: {found:#?}");
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn transactions_now(receiver: &Receiver) -> Vec<(serde_json::Value, serde_json::Value)> {
+    receiver
         .requests()
         .iter()
         .map(|r| r.envelope())
@@ -285,9 +305,7 @@ pub fn transaction(receiver: &Receiver) -> (serde_json::Value, serde_json::Value
                 .map(|payload| (headers.clone(), payload))
                 .collect::<Vec<_>>()
         })
-        .collect();
-    assert_eq!(found.len(), 1, "one transaction from the peer: {found:?}");
-    found.into_iter().next().expect("checked above")
+        .collect()
 }
 
 /// `baggage` as a map, values percent-decoded (the Python SDK encodes `@` as `%40`).

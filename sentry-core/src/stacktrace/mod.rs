@@ -121,25 +121,30 @@ mod tests {
 
     use super::*;
 
+    /// The address in `stack` of the function whose name ends with `function`.
+    fn address_in(stack: &RawStack, function: &str) -> usize {
+        stack
+            .ips
+            .iter()
+            .copied()
+            .find(|&ip| {
+                dwarf::resolve(ip, None)
+                    .iter()
+                    .any(|s| s.function.as_deref().is_some_and(|f| f.ends_with(function)))
+            })
+            .unwrap_or_else(|| panic!("{function} in the stack"))
+    }
+
     #[test]
     fn a_stack_walk_never_waits_for_a_symbolication_in_progress() {
         let _one_pause = dwarf::tests::PAUSING_TESTS
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         // An address in this test function, which no other test resolves.
-        let stack = RawStack::capture();
-        let here = stack
-            .ips
-            .iter()
-            .copied()
-            .find(|&ip| {
-                dwarf::resolve(ip, None).iter().any(|s| {
-                    s.function.as_deref().is_some_and(|f| {
-                        f.ends_with("a_stack_walk_never_waits_for_a_symbolication_in_progress")
-                    })
-                })
-            })
-            .expect("this test's frame resolves");
+        let here = address_in(
+            &RawStack::capture(),
+            "a_stack_walk_never_waits_for_a_symbolication_in_progress",
+        );
 
         // A symbolication of it, held in the middle (its module's loader locked).
         let (reached, let_go) = dwarf::tests::pause_at(here);
@@ -178,21 +183,10 @@ mod tests {
         fn marker() -> RawStack {
             std::hint::black_box(RawStack::capture())
         }
-        let stack = marker();
-        let here = stack
-            .ips
-            .iter()
-            .copied()
-            .find(|&ip| {
-                dwarf::resolve(ip, None).iter().any(|s| {
-                    s.function.as_deref().is_some_and(|f| {
-                        f.ends_with(
-                            "a_deadline_bounds_the_wait_for_a_loader_held_elsewhere::marker",
-                        )
-                    })
-                })
-            })
-            .expect("the marker's frame resolves");
+        let here = address_in(
+            &marker(),
+            "a_deadline_bounds_the_wait_for_a_loader_held_elsewhere::marker",
+        );
         let (reached, let_go) = dwarf::tests::pause_at(here);
         let holder = std::thread::spawn(move || dwarf::resolve(here, None));
         reached
