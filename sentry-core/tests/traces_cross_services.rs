@@ -29,8 +29,7 @@ fn in_request<R>(sentry_trace: &str, baggage: &str, f: impl FnOnce(bool) -> R) -
 
 fn header(envelope: &sentry_sdk_core::transport::Envelope) -> Map<String> {
     envelope
-        .headers()
-        .get("trace")
+        .header("trace")
         .unwrap_or_else(|| {
             panic!(
                 "no trace header: {:?} {:?}",

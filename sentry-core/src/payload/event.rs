@@ -31,26 +31,16 @@ pub(crate) fn event_envelope(
     } = capture;
     // The trace's DSC: the span's transaction's, else the isolation scope's trace's (whose
     // ids also go into `contexts.trace` of an event captured outside any span).
-    let span_dsc = seed.trace.as_ref().and_then(|t| t.dsc.get().cloned());
+    let span_dsc = seed
+        .trace
+        .as_ref()
+        .and_then(|t| t.dsc.get().map(|d| d.header_json()));
     let mut event = seed.into_event();
     let scope_trace = match span_dsc.is_none() {
         true => snapshot.isolation.propagation(),
         false => None,
     };
-    if let Some(pc) = scope_trace {
-        event.contexts.entry("trace".into()).or_insert_with(|| {
-            let mut trace = serde_json::json!({
-                "type": "trace",
-                "trace_id": pc.trace_id,
-                "span_id": pc.span_id,
-            });
-            if let Some(parent) = pc.parent_span_id {
-                trace["parent_span_id"] = serde_json::json!(parent);
-            }
-            trace
-        });
-    }
-    let dsc = span_dsc.or_else(|| scope_trace.map(|pc| ctx.scope_dsc(pc).clone()));
+    let dsc = span_dsc.or_else(|| scope_trace.map(|pc| ctx.scope_dsc(pc).header_json()));
     let settings = ctx.options.settings();
     if is_ignored(&settings.ignore_errors, &event) {
         return ctx.dropped(
@@ -98,6 +88,16 @@ pub(crate) fn event_envelope(
     if !contexts_unobserved {
         ctx.fill_static_contexts(&mut event);
     }
+    // The scope's trace as `contexts.trace` (an event's own wins): written from its serialised
+    // form unless something reads the event's contexts.
+    let scope_trace_context = scope_trace
+        .map(|pc| pc.context_json())
+        .filter(|_| !event.contexts.contains_key("trace"));
+    if let (Some(json), false) = (scope_trace_context, contexts_unobserved) {
+        if let Ok(value) = serde_json::from_slice(json) {
+            event.contexts.insert("trace".into(), value);
+        }
+    }
     if settings.include_source_context {
         for_each_frame(&mut event, stacktrace::add_source_context);
     }
@@ -126,8 +126,22 @@ pub(crate) fn event_envelope(
     };
     if contexts_unobserved {
         defaults.contexts = ctx.static_contexts_json();
+        if let Some(json) = scope_trace_context {
+            // Kept in name order, as the writer merges them with the event's own.
+            let at = defaults
+                .contexts
+                .partition_point(|(name, _)| *name < "trace");
+            defaults.contexts.insert(at, ("trace", json));
+        }
     }
-    let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs));
+    // The contexts written from their serialised form (static ones, the scope's trace) count
+    // too: without them the buffer would be grown, and copied, once per event.
+    let written_as_is: usize = defaults
+        .contexts
+        .iter()
+        .map(|(n, j)| n.len() + j.len() + 4)
+        .sum();
+    let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs) + written_as_is);
     if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
         sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
         return ctx.dropped(
@@ -137,12 +151,7 @@ pub(crate) fn event_envelope(
         );
     }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
-    Some(one_item_envelope(
-        event.event_id,
-        "event",
-        payload,
-        dsc.as_ref(),
-    ))
+    Some(one_item_envelope(event.event_id, "event", payload, dsc))
 }
 
 /// A guess at the serialised size, so that the payload buffer is allocated once in the

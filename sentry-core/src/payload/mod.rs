@@ -220,15 +220,16 @@ fn one_item_envelope(
     event_id: EventId,
     item_type: &'static str,
     payload: Vec<u8>,
-    dsc: Option<&Dsc>,
+    dsc: Option<Arc<str>>,
 ) -> Envelope {
     let mut envelope = Envelope::new();
     // The id through uuid's encoder, not `Display` and the formatting machinery.
     let mut id = uuid::Uuid::encode_buffer();
     envelope.set_header("event_id", &*event_id.0.simple().encode_lower(&mut id));
     envelope.set_header("sdk", envelope_sdk().clone());
-    if let Some(dsc) = dsc.filter(|d| !d.entries.is_empty()) {
-        envelope.set_header("trace", dsc.to_json());
+    if let Some(dsc) = dsc {
+        // Serialised once per trace, shared by its envelopes.
+        envelope.set_header_json("trace", dsc);
     }
     envelope.add_item(Item::new(item_type, payload));
     envelope

@@ -94,7 +94,7 @@ pub(crate) fn transaction_envelope(
             event_id,
             "transaction",
             payload,
-            Some(&t.dsc),
+            Some(t.dsc.header_json()),
         )),
         Err(e) => {
             sentry_sdk_transport::sdk_debug!("could not serialise transaction: {e}");

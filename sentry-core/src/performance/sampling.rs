@@ -175,6 +175,7 @@ pub(crate) fn adopt(decision: &mut TraceDecision, span_id: SpanId) -> Arc<OnceCe
             sample_rate: Some(decision.rate),
             sample_rand: o.sample_rand,
             dsc: dsc.clone(),
+            context_json: Arc::default(),
         });
     }
     dsc

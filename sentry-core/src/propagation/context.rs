@@ -29,6 +29,8 @@ pub struct PropagationContext {
     /// The dynamic sampling context: received with the trace (propagated as received), or
     /// made from this process's options the first time it leaves the process, then frozen.
     pub(crate) dsc: Arc<OnceCell<Dsc>>,
+    /// `contexts.trace` of events outside any span, serialised once.
+    pub(crate) context_json: Arc<OnceCell<Box<[u8]>>>,
 }
 
 /// A dynamic sampling context: the `sentry-` baggage entries of a trace (keys without the
@@ -37,6 +39,8 @@ pub struct PropagationContext {
 pub struct Dsc {
     /// The entries, in order.
     pub entries: Vec<(String, String)>,
+    /// The envelope header, serialised once for every envelope of the trace.
+    json: OnceCell<Arc<str>>,
 }
 
 impl Dsc {
@@ -46,6 +50,21 @@ impl Dsc {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A DSC of these entries.
+    pub fn new(entries: Vec<(String, String)>) -> Self {
+        Dsc {
+            entries,
+            json: OnceCell::new(),
+        }
+    }
+
+    /// The envelope's `trace` header, serialised (once).
+    pub fn header_json(&self) -> Arc<str> {
+        self.json
+            .get_or_init(|| Arc::from(self.to_json().to_string()))
+            .clone()
     }
 
     /// As the envelope's `trace` header: a JSON object of the entries.
@@ -92,7 +111,7 @@ pub(crate) fn make_dsc(
     if let Some(org) = s.org_id.or_else(|| s.dsn.as_ref().and_then(|d| d.org_id())) {
         entries.push(("org_id".to_owned(), org.to_string()));
     }
-    Dsc { entries }
+    Dsc::new(entries)
 }
 
 /// A rate as the DSC writes it: the shortest form that reads back the same (`1`, `0.25`).
@@ -117,6 +136,7 @@ impl PropagationContext {
             sample_rate: None,
             sample_rand: crate::random::next_f64(),
             dsc: Arc::default(),
+            context_json: Arc::default(),
         }
     }
 
@@ -163,7 +183,7 @@ impl PropagationContext {
         };
         let dsc = OnceCell::new();
         if !entries.is_empty() {
-            let _ = dsc.set(Dsc { entries });
+            let _ = dsc.set(Dsc::new(entries));
         }
         Some(PropagationContext {
             trace_id,
@@ -173,6 +193,25 @@ impl PropagationContext {
             sample_rate,
             sample_rand,
             dsc: Arc::new(dsc),
+            context_json: Arc::default(),
+        })
+    }
+
+    /// `contexts.trace` for an event captured outside any span: this trace's ids (and the
+    /// caller's span as parent), serialised once.
+    pub(crate) fn context_json(&self) -> &[u8] {
+        self.context_json.get_or_init(|| {
+            let mut trace = serde_json::json!({
+                "type": "trace",
+                "trace_id": self.trace_id,
+                "span_id": self.span_id,
+            });
+            if let Some(parent) = self.parent_span_id {
+                trace["parent_span_id"] = serde_json::json!(parent);
+            }
+            serde_json::to_vec(&trace)
+                .unwrap_or_default()
+                .into_boxed_slice()
         })
     }
 

@@ -9,6 +9,7 @@ mod parse;
 mod write;
 
 pub use item::Item;
+use std::sync::Arc;
 
 /// The content type of a structured-log container item.
 pub const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
@@ -50,6 +51,10 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Envelope {
     headers: Map<String, Value>,
+    /// Headers whose values are serialised JSON already (written as they are, after
+    /// `headers`): a value shared by many envelopes, such as a trace's sampling context, is
+    /// then neither copied nor serialised again for each.
+    raw_headers: Vec<(&'static str, Arc<str>)>,
     items: Vec<Item>,
 }
 
@@ -69,9 +74,37 @@ impl Envelope {
         self.headers.insert(key.to_owned(), value.into());
     }
 
+    /// Sets an envelope header to `json`, a serialised JSON value (written as it is; the
+    /// caller vouches that it is valid JSON), replacing any earlier value.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_sdk_transport::Envelope;
+    /// let mut envelope = Envelope::new();
+    /// envelope.set_header_json("trace", Arc::from(r#"{"trace_id":"abc"}"#));
+    /// assert_eq!(envelope.header("trace").unwrap()["trace_id"], "abc");
+    /// assert!(envelope.to_bytes().starts_with(br#"{"trace":{"trace_id":"abc"}}"#));
+    /// ```
+    pub fn set_header_json(&mut self, key: &'static str, json: Arc<str>) {
+        self.headers.shift_remove(key);
+        self.raw_headers.retain(|(k, _)| *k != key);
+        self.raw_headers.push((key, json));
+    }
+
+    /// The value of header `key`, whether it was set as a value or as JSON.
+    pub fn header(&self, key: &str) -> Option<Value> {
+        if let Some(value) = self.headers.get(key) {
+            return Some(value.clone());
+        }
+        let (_, json) = self.raw_headers.iter().find(|(k, _)| *k == key)?;
+        serde_json::from_str(json).ok()
+    }
+
     /// Removes an envelope header.
     pub fn remove_header(&mut self, key: &str) -> Option<Value> {
-        self.headers.shift_remove(key)
+        let raw = self.header(key).filter(|_| !self.headers.contains_key(key));
+        self.raw_headers.retain(|(k, _)| *k != key);
+        self.headers.shift_remove(key).or(raw)
     }
 
     /// The `event_id` header, if any.

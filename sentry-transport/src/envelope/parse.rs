@@ -46,7 +46,11 @@ impl Envelope {
             });
             pos = next;
         }
-        Ok(Envelope { headers, items })
+        Ok(Envelope {
+            headers,
+            raw_headers: Vec::new(),
+            items,
+        })
     }
 }
 

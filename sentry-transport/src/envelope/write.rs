@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -12,14 +14,19 @@ impl Envelope {
     /// implicit length cannot carry.
     pub fn to_bytes(&self) -> Vec<u8> {
         let size: usize = self.items.iter().map(|i| i.payload.len() + 64).sum();
-        let mut out = Vec::with_capacity(size + 128);
+        let raw: usize = self
+            .raw_headers
+            .iter()
+            .map(|(k, j)| k.len() + j.len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(size + raw + 128);
         self.write_to(&mut out);
         out
     }
 
     /// Writes the envelope into `out` (see [`Envelope::to_bytes`]).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        write_header_line(out, &self.headers, None);
+        write_header_line(out, &self.headers, &self.raw_headers, None);
         for item in &self.items {
             // A scan of the few keys costs less than hashing "length".
             let needs_length =
@@ -27,6 +34,7 @@ impl Envelope {
             write_header_line(
                 out,
                 &item.headers,
+                &[],
                 needs_length.then_some(item.payload.len()),
             );
             out.extend_from_slice(&item.payload);
@@ -38,7 +46,12 @@ impl Envelope {
 /// Writes `headers` as one JSON line, with `length` (when given) in place of a `length` header
 /// or after the others, as inserting it into a copy would; written straight from the map
 /// because copying it (strings and all) cost more than writing it.
-fn write_header_line(out: &mut Vec<u8>, headers: &Map<String, Value>, length: Option<usize>) {
+fn write_header_line(
+    out: &mut Vec<u8>,
+    headers: &Map<String, Value>,
+    raw: &[(&'static str, Arc<str>)],
+    length: Option<usize>,
+) {
     out.push(b'{');
     let mut wrote_length = false;
     for (n, (key, value)) in headers.iter().enumerate() {
@@ -55,8 +68,16 @@ fn write_header_line(out: &mut Vec<u8>, headers: &Map<String, Value>, length: Op
             _ => write_json(out, value),
         }
     }
+    for (n, (key, json)) in raw.iter().enumerate() {
+        if n > 0 || !headers.is_empty() {
+            out.push(b',');
+        }
+        write_json(out, key);
+        out.push(b':');
+        out.extend_from_slice(json.as_bytes());
+    }
     if let (Some(length), false) = (length, wrote_length) {
-        if !headers.is_empty() {
+        if !headers.is_empty() || !raw.is_empty() {
             out.push(b',');
         }
         out.extend_from_slice(b"\"length\":");
