@@ -14,7 +14,7 @@ use crate::binding::current_client;
 use crate::callback;
 use crate::client::Client;
 use crate::options::SamplingContext;
-use crate::propagation::{Dsc, PropagationContext};
+use crate::propagation::Dsc;
 use crate::protocol::{Map, SpanId, TraceId, Value};
 use crate::scope::stack;
 
@@ -29,9 +29,6 @@ pub(crate) struct TraceOrigin {
     /// Shared with the isolation scope's propagation context: one DSC per trace. `None` for
     /// a trace that starts here, until it is recorded (an unsampled span allocates nothing).
     pub(crate) dsc: Option<Arc<OnceCell<Dsc>>>,
-    /// Whether it is the isolation scope's trace already (continued from a caller), rather
-    /// than a new one this transaction starts.
-    pub(crate) from_scope: bool,
 }
 
 /// The decision for a trace about to start, taken before anything is built for it (see
@@ -73,7 +70,6 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
             parent_sample_rate: None,
             sample_rand: crate::random::next_f64(),
             dsc: None,
-            from_scope: false,
         };
     }
     let pc = stack::propagation_context();
@@ -85,7 +81,6 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
             parent_sample_rate: pc.sample_rate,
             sample_rand: pc.sample_rand,
             dsc: Some(pc.dsc.clone()),
-            from_scope: true,
         };
     }
     TraceOrigin {
@@ -95,7 +90,6 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
         parent_sample_rate: None,
         sample_rand: crate::random::next_f64(),
         dsc: None,
-        from_scope: false,
     }
 }
 
@@ -158,25 +152,15 @@ pub fn decide_new_trace() -> Option<TraceDecision> {
     Some(decide(&client, origin(None), "", "", &Map::new(), None))
 }
 
-/// After a positive decision on a trace that starts here: the isolation scope takes it as its
-/// own, so that errors and logs outside the transaction's spans, and requests made there,
-/// belong to it. Returns the trace's DSC cell, shared by the scope and the transaction. (An
-/// unsampled trace is not adopted: that would write the scope, and allocate, for every
-/// unsampled root span.)
-pub(crate) fn adopt(decision: &mut TraceDecision, span_id: SpanId) -> Arc<OnceCell<Dsc>> {
-    let o = &mut decision.origin;
-    let dsc = o.dsc.get_or_insert_with(Arc::default).clone();
-    if !o.from_scope {
-        stack::set_propagation_context(PropagationContext {
-            trace_id: o.trace_id,
-            span_id,
-            parent_span_id: None,
-            sampled: Some(decision.sampled),
-            sample_rate: Some(decision.rate),
-            sample_rand: o.sample_rand,
-            dsc: dsc.clone(),
-            context_json: Arc::default(),
-        });
-    }
-    dsc
+/// The DSC cell of a recorded transaction's trace: the isolation scope's when the trace was
+/// continued there (one DSC per trace, whoever freezes it first), else a new one. A trace that
+/// starts here is not written into the scope: like the Python SDK, events and requests outside
+/// the transaction's spans keep the scope's own trace, and a process-wide scope does not keep
+/// a finished transaction's trace (and its decision) for whatever comes after.
+pub(crate) fn dsc_cell(decision: &mut TraceDecision) -> Arc<OnceCell<Dsc>> {
+    decision
+        .origin
+        .dsc
+        .get_or_insert_with(Arc::default)
+        .clone()
 }

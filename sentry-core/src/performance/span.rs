@@ -264,12 +264,10 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
     if !decision.sampled {
         return Transaction { shared: None };
     }
-    let root_span_id = SpanId::random();
     let mut decision = decision;
-    let dsc = sampling::adopt(&mut decision, root_span_id);
+    let dsc = sampling::dsc_cell(&mut decision);
     let origin = decision.origin;
-    let mut root = SpanRecord::starting(origin.trace_id, origin.parent_span_id, op, None);
-    root.span_id = root_span_id;
+    let root = SpanRecord::starting(origin.trace_id, origin.parent_span_id, op, None);
     Transaction {
         shared: Some(Arc::new(TransactionShared {
             client,
