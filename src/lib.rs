@@ -106,6 +106,7 @@ pub mod integrations {
     pub use sentry_sdk_integrations::tracing;
     #[cfg(feature = "panic")]
     pub use sentry_sdk_integrations::PanicIntegration;
+    pub use sentry_sdk_integrations::{http_client, http_request};
     pub use sentry_sdk_integrations::{ContextsIntegration, DedupeIntegration};
 }
 

@@ -8,6 +8,9 @@
 //! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
 //! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
 //!
+//! Always built: [`http_request`] (request data for web frameworks, scrubbed) and
+//! [`http_client`] (spans and trace headers for any HTTP client).
+//!
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
 //! the second when `dedupe_window` is set, unless `default_integrations(false)`.
 
@@ -39,6 +42,9 @@ pub mod panic;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
+
+pub mod http_client;
+pub mod http_request;
 
 pub use contexts::ContextsIntegration;
 pub use dedupe::DedupeIntegration;
