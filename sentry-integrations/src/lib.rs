@@ -7,6 +7,9 @@
 //! - `eyre`: `eyre::capture_eyre`.
 //! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
 //! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
+//! - `actix`: `actix::Sentry`, an actix-web middleware (per-request scope, trace, transaction).
+//! - `reqwest`: `reqwest::SentryTracing`, a `reqwest-middleware` middleware (`http.client`
+//!   spans, trace headers).
 //!
 //! Always built: [`http_request`] (request data for web frameworks, scrubbed) and
 //! [`http_client`] (spans and trace headers for any HTTP client).
@@ -43,8 +46,14 @@ pub mod panic;
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 pub mod http_client;
 pub mod http_request;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod reqwest;
 
 pub use contexts::ContextsIntegration;
 pub use dedupe::DedupeIntegration;
