@@ -9,7 +9,7 @@
 //! # drop(client);
 //! ```
 //! Each request gets an `http.client` child span of the span in force where it is sent (see
-//! [`trace_request`](crate::http_client::trace_request)), with the response's status code,
+//! [`trace_request`]), with the response's status code,
 //! and carries `sentry-trace` and `baggage` (its own `baggage` entries kept) when its URL
 //! matches `trace_propagation_targets`. The middleware's `reqwest` is the one this workspace
 //! uses (0.12).
