@@ -31,7 +31,8 @@
 //!
 //! Panics: actix-web does not catch a handler's panic; it unwinds out of the worker's poll of
 //! the request, inside the request's scope, so the panic integration's event carries the
-//! request's data and tags (and its transaction is dropped, not sent).
+//! request's data and tags, and the transaction is sent with status `internal_error`. A
+//! request dropped unanswered (the client went away) is sent as `cancelled`.
 //!
 //! The transaction is named from the path when it starts and renamed after routing, so an
 //! outgoing request made by the handler propagates no transaction name (a path may hold ids).
@@ -43,7 +44,8 @@ use std::rc::Rc;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
 use sentry_sdk_core::performance::{
-    continue_trace, start_transaction, Transaction, TransactionContext, TransactionSource,
+    continue_trace, start_transaction, SpanStatus, Transaction, TransactionContext,
+    TransactionSource,
 };
 use sentry_sdk_core::{capture_exception, configure_scope, IsolationExt};
 
@@ -168,7 +170,12 @@ where
     // The handler runs with the transaction current (its events, spans and outgoing requests
     // belong to it); the status is set inside, before `in_span` finishes the transaction.
     async move {
+        let mut unfinished = Unfinished {
+            transaction: &transaction,
+            responded: false,
+        };
         let result = service.call(req).await;
+        unfinished.responded = true;
         let (status, error) = match &result {
             Ok(res) => {
                 name_after_route(&transaction, &method, res);
@@ -187,6 +194,26 @@ where
     }
     .in_span(span)
     .await
+}
+
+/// Marks the transaction of a request whose future is dropped before the handler returned: by
+/// a panic unwinding through it (`internal_error`), or by actix-web when the client went away
+/// (`cancelled`). The transaction is then sent when its last handle drops.
+struct Unfinished<'a> {
+    transaction: &'a Transaction,
+    responded: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.responded {
+            self.transaction.set_status(if std::thread::panicking() {
+                SpanStatus::InternalError
+            } else {
+                SpanStatus::Cancelled
+            });
+        }
+    }
 }
 
 /// Renames the transaction after the route that matched, once routing is done.

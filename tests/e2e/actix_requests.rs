@@ -236,3 +236,90 @@ fn an_incoming_trace_is_continued_with_its_baggage() {
     assert_eq!(trace["sampled"], "true");
     assert!(trace.get("other").is_none(), "{trace}");
 }
+
+async fn boom(path: web::Path<u32>) -> HttpResponse {
+    let id = path.into_inner();
+    sentry_sdk::set_tag("order", id);
+    if id > 0 {
+        panic!("boom {id}");
+    }
+    HttpResponse::Ok().body("fine")
+}
+
+/// One HTTP/1.1 request over a fresh connection; the response, or what arrived before the
+/// server closed the connection.
+fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn a_handler_panic_is_reported_in_its_requests_scope_and_the_server_goes_on() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(
+        options(&receiver)
+            .default_integrations(true)
+            .traces_sample_rate(1.0),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(|| {
+                App::new()
+                    .wrap(Sentry::new())
+                    .route("/boom/{id}", web::get().to(boom))
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .expect("listen")
+            .run();
+            tx.send(server.handle()).expect("handle");
+            server.await
+        })
+    });
+    let handle = rx.recv_timeout(WAIT).expect("the server started");
+
+    let panicked = get(addr, "/boom/9");
+    // actix-web does not answer a request whose handler panicked.
+    assert!(!panicked.starts_with("HTTP/1.1 200"), "{panicked}");
+    let after = get(addr, "/boom/0");
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    server.join().expect("server thread").expect("server");
+    assert!(sentry_sdk::flush(WAIT));
+    drop(guard);
+
+    let events = receiver.events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let event = &events[0];
+    assert_eq!(event["exception"]["values"][0]["value"], "boom 9");
+    assert_eq!(event["tags"]["order"], "9");
+    assert!(event["request"]["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/boom/9")));
+    let transactions = transactions(&receiver);
+    let failed = transactions
+        .iter()
+        .map(|(_, t)| t)
+        .find(|t| t["tags"]["order"] == "9")
+        .expect("the panicked request's transaction");
+    assert_eq!(failed["contexts"]["trace"]["status"], "internal_error");
+    assert_eq!(
+        failed["contexts"]["trace"]["trace_id"],
+        event["contexts"]["trace"]["trace_id"]
+    );
+}
