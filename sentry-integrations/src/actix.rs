@@ -148,7 +148,9 @@ where
     continue_trace(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
     let request = {
         let info = req.connection_info();
-        let url = format!("{}://{}{}", info.scheme(), info.host(), req.uri());
+        // The origin-form target only: an absolute-form one would repeat scheme and host.
+        let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let url = format!("{}://{}{}", info.scheme(), info.host(), target);
         let headers = req
             .headers()
             .iter()
