@@ -51,6 +51,10 @@
 //! - `eyre`: `capture_eyre` for `eyre::Report` (chain and backtrace).
 //! - `log`: `integrations::log::SentryLogger`, wrapping your `log` logger.
 //! - `tracing`: `integrations::tracing::SentryLayer`, a `tracing_subscriber` layer.
+//! - `actix`: `integrations::actix::Sentry`, an actix-web 4 middleware: one isolation scope,
+//!   continued trace and `http.server` transaction per request.
+//! - `reqwest`: `integrations::reqwest::SentryTracing`, a `reqwest-middleware` middleware:
+//!   `http.client` spans and trace headers (`integrations::http_client` for other clients).
 //! - `http2`: HTTP/2 to the server, negotiated over TLS (HTTP/1.1 otherwise).
 //!
 //! # MSRV
@@ -95,17 +99,24 @@ pub use sentry_sdk_integrations::eyre::capture_eyre;
 
 /// Integrations that `init` can add.
 pub mod integrations {
+    #[cfg(feature = "actix")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+    pub use sentry_sdk_integrations::actix;
     #[cfg(feature = "log")]
     #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
     pub use sentry_sdk_integrations::log;
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_sdk_integrations::panic;
+    #[cfg(feature = "reqwest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+    pub use sentry_sdk_integrations::reqwest;
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub use sentry_sdk_integrations::tracing;
     #[cfg(feature = "panic")]
     pub use sentry_sdk_integrations::PanicIntegration;
+    pub use sentry_sdk_integrations::{http_client, http_request};
     pub use sentry_sdk_integrations::{ContextsIntegration, DedupeIntegration};
 }
 

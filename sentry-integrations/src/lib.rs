@@ -7,6 +7,12 @@
 //! - `eyre`: `eyre::capture_eyre`.
 //! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
 //! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
+//! - `actix`: `actix::Sentry`, an actix-web middleware (per-request scope, trace, transaction).
+//! - `reqwest`: `reqwest::SentryTracing`, a `reqwest-middleware` middleware (`http.client`
+//!   spans, trace headers).
+//!
+//! Always built: [`http_request`] (request data for web frameworks, scrubbed) and
+//! [`http_client`] (spans and trace headers for any HTTP client).
 //!
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
 //! the second when `dedupe_window` is set, unless `default_integrations(false)`.
@@ -39,6 +45,15 @@ pub mod panic;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
+
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
+pub mod http_client;
+pub mod http_request;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod reqwest;
 
 pub use contexts::ContextsIntegration;
 pub use dedupe::DedupeIntegration;

@@ -6,6 +6,7 @@
 mod receiver;
 mod support;
 
+mod actix_requests;
 mod callbacks_can_capture_without_deadlock;
 mod close_is_bounded_with_a_hung_server;
 mod crashes_do_not_wait_on_an_unreachable_server;
@@ -18,6 +19,7 @@ mod log_attributes_keep_their_types;
 mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
+mod outgoing_http_carries_the_trace;
 mod panics_are_reported_as_fatal_events;
 mod python_peer;
 mod python_sdk_continues_a_trace;

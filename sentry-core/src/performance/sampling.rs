@@ -158,9 +158,5 @@ pub fn decide_new_trace() -> Option<TraceDecision> {
 /// the transaction's spans keep the scope's own trace, and a process-wide scope does not keep
 /// a finished transaction's trace (and its decision) for whatever comes after.
 pub(crate) fn dsc_cell(decision: &mut TraceDecision) -> Arc<OnceCell<Dsc>> {
-    decision
-        .origin
-        .dsc
-        .get_or_insert_with(Arc::default)
-        .clone()
+    decision.origin.dsc.get_or_insert_with(Arc::default).clone()
 }
