@@ -51,6 +51,9 @@
 //! - `eyre`: `capture_eyre` for `eyre::Report` (chain and backtrace).
 //! - `log`: `integrations::log::SentryLogger`, wrapping your `log` logger.
 //! - `tracing`: `integrations::tracing::SentryLayer`, a `tracing_subscriber` layer.
+//! - `tower`: `integrations::tower::SentryLayer`, a `tower` layer for HTTP servers (per-request
+//!   isolation, continued traces, `http.server` transactions).
+//! - `axum`: `tower`, with transactions named by axum's matched route.
 //! - `http2`: HTTP/2 to the server, negotiated over TLS (HTTP/1.1 otherwise).
 //!
 //! # MSRV
@@ -101,6 +104,9 @@ pub mod integrations {
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_sdk_integrations::panic;
+    #[cfg(feature = "tower")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+    pub use sentry_sdk_integrations::tower;
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub use sentry_sdk_integrations::tracing;

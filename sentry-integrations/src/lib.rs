@@ -7,6 +7,9 @@
 //! - `eyre`: `eyre::capture_eyre`.
 //! - `log`: `log::SentryLogger`, a `log::Log` that wraps yours.
 //! - `tracing`: `tracing::SentryLayer`, a `tracing_subscriber::Layer`.
+//! - `tower`: `tower::SentryLayer`, a `tower` layer for HTTP servers (needs `tower-layer`,
+//!   `tower-service` and `http`).
+//! - `axum`: `tower`, naming transactions by axum's matched route (needs `axum`).
 //!
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
 //! the second when `dedupe_window` is set, unless `default_integrations(false)`.
@@ -36,6 +39,9 @@ pub mod log;
 #[cfg(feature = "panic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
 pub mod panic;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;

@@ -26,5 +26,7 @@ mod scopes_reach_events;
 mod sdk_threads_stay_out_of_the_programs_subscriber;
 mod shutdown_says_what_it_waits_for;
 mod tls_certificates_are_verified;
+#[cfg(feature = "axum")]
+mod tower_axum_requests;
 mod transactions_carry_their_scope;
 mod wire_format_is_exact;
