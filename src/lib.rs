@@ -55,6 +55,9 @@
 //!   continued trace and `http.server` transaction per request.
 //! - `reqwest`: `integrations::reqwest::SentryTracing`, a `reqwest-middleware` middleware:
 //!   `http.client` spans and trace headers (`integrations::http_client` for other clients).
+//! - `tower`: `integrations::tower::SentryLayer`, a `tower` layer for HTTP servers (per-request
+//!   isolation, continued traces, `http.server` transactions).
+//! - `axum`: `tower`, with transactions named by axum's matched route.
 //! - `http2`: HTTP/2 to the server, negotiated over TLS (HTTP/1.1 otherwise).
 //!
 //! # MSRV
@@ -111,6 +114,9 @@ pub mod integrations {
     #[cfg(feature = "reqwest")]
     #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
     pub use sentry_sdk_integrations::reqwest;
+    #[cfg(feature = "tower")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+    pub use sentry_sdk_integrations::tower;
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub use sentry_sdk_integrations::tracing;

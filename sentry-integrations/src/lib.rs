@@ -13,6 +13,9 @@
 //!
 //! Always built: [`http_request`] (request data for web frameworks, scrubbed) and
 //! [`http_client`] (spans and trace headers for any HTTP client).
+//! - `tower`: `tower::SentryLayer`, a `tower` layer for HTTP servers (needs `tower-layer`,
+//!   `tower-service` and `http`).
+//! - `axum`: `tower`, naming transactions by axum's matched route (needs `axum`).
 //!
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
 //! the second when `dedupe_window` is set, unless `default_integrations(false)`.
@@ -42,6 +45,9 @@ pub mod log;
 #[cfg(feature = "panic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
 pub mod panic;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;

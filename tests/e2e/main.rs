@@ -19,6 +19,8 @@ mod log_attributes_keep_their_types;
 mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
+#[cfg(feature = "axum")]
+mod one_trace_across_sdks;
 mod outgoing_http_carries_the_trace;
 mod panics_are_reported_as_fatal_events;
 mod python_peer;
@@ -28,5 +30,7 @@ mod scopes_reach_events;
 mod sdk_threads_stay_out_of_the_programs_subscriber;
 mod shutdown_says_what_it_waits_for;
 mod tls_certificates_are_verified;
+#[cfg(feature = "axum")]
+mod tower_axum_requests;
 mod transactions_carry_their_scope;
 mod wire_format_is_exact;

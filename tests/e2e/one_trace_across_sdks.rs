@@ -21,8 +21,8 @@ struct AxumExample {
 
 impl AxumExample {
     fn start(dsn: &str, downstream: Option<&str>) -> AxumExample {
-        let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/debug/examples/axum");
+        let binary =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/axum");
         let binary = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => std::path::Path::new(&dir).join("debug/examples/axum"),
             None => binary,
@@ -168,7 +168,10 @@ fn rust_heads_the_trace_and_python_continues_it() {
         .iter()
         .find(|(h, _)| sdk_of(h) != "sentry.rust.sdk")
         .expect("the Python transaction");
-    assert!(rust["contexts"]["trace"]["parent_span_id"].is_null(), "the head");
+    assert!(
+        rust["contexts"]["trace"]["parent_span_id"].is_null(),
+        "the head"
+    );
     assert_eq!(
         python["contexts"]["trace"]["trace_id"],
         rust["contexts"]["trace"]["trace_id"]

@@ -31,6 +31,39 @@ pub enum SpanStatus {
     Unauthenticated,
 }
 
+impl SpanStatus {
+    /// The status of a span for an HTTP response status code, as Sentry's other SDKs map it:
+    /// below 400 `ok`, 4xx by code (`not_found`, `unauthenticated`, ...; otherwise
+    /// `invalid_argument`), 5xx by code (`unavailable`, ...; otherwise `internal_error`),
+    /// anything else `unknown`.
+    ///
+    /// ```
+    /// use sentry_sdk_core::protocol::SpanStatus;
+    /// assert_eq!(SpanStatus::from_http_status(200), SpanStatus::Ok);
+    /// assert_eq!(SpanStatus::from_http_status(404), SpanStatus::NotFound);
+    /// assert_eq!(SpanStatus::from_http_status(500), SpanStatus::InternalError);
+    /// ```
+    pub fn from_http_status(code: u16) -> SpanStatus {
+        match code {
+            100..=399 => SpanStatus::Ok,
+            401 => SpanStatus::Unauthenticated,
+            403 => SpanStatus::PermissionDenied,
+            404 => SpanStatus::NotFound,
+            409 => SpanStatus::AlreadyExists,
+            413 => SpanStatus::FailedPrecondition,
+            429 => SpanStatus::ResourceExhausted,
+            // nginx's "client closed request".
+            499 => SpanStatus::Cancelled,
+            400..=499 => SpanStatus::InvalidArgument,
+            501 => SpanStatus::Unimplemented,
+            503 => SpanStatus::Unavailable,
+            504 => SpanStatus::DeadlineExceeded,
+            500..=599 => SpanStatus::InternalError,
+            _ => SpanStatus::Unknown,
+        }
+    }
+}
+
 /// One finished span, as recorded in its transaction.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SpanRecord {

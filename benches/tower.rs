@@ -1,0 +1,116 @@
+//! What the tower layer costs one request, on top of the service it wraps: the request is
+//! made once per iteration with the headers a browser sends, the inner service answers at
+//! once, and the client's transport discards what it is handed.
+//!
+//! - the inner service alone (the baseline);
+//! - with the layer: no client bound, tracing off, an unsampled trace, a sampled trace (the
+//!   transaction is built and handed to the transport).
+//!
+//! ```text
+//! cargo bench --bench tower --features axum
+//! ```
+
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+// Shared with the benches that compare with the official crate, whose transport is unused here.
+#[allow(dead_code)]
+#[path = "support/discard.rs"]
+mod discard;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use sentry_sdk::integrations::tower::SentryLayer;
+use tower_layer::Layer;
+use tower_service::Service;
+
+const DSN: &str = "https://public@127.0.0.1:9/1";
+
+/// Answers 200 at once.
+#[derive(Clone)]
+struct Ok200;
+
+impl Service<http::Request<()>> for Ok200 {
+    type Response = http::Response<()>;
+    type Error = Infallible;
+    type Future = Ready<Result<http::Response<()>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        ready(Ok(http::Response::new(())))
+    }
+}
+
+fn request() -> http::Request<()> {
+    http::Request::get("/orders/7?expand=items")
+        .header("host", "shop.example")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0",
+        )
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("accept-language", "en-GB,en;q=0.5")
+        .header("accept-encoding", "gzip, deflate, br")
+        .header("cookie", "theme=dark; sessionid=abc")
+        .body(())
+        .unwrap()
+}
+
+/// Polls a future that is ready at once.
+fn now<F: Future>(future: F) -> F::Output {
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let waker = Waker::from(Arc::new(Noop));
+    let mut cx = Context::from_waker(&waker);
+    match pin!(future).poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("the bench services answer at once"),
+    }
+}
+
+fn client(rate: Option<f32>) -> Arc<sentry_sdk::Client> {
+    let mut options = sentry_sdk::ClientOptions::new()
+        .dsn(DSN)
+        .default_integrations(false)
+        .transport(|_| Arc::new(discard::Discard));
+    if let Some(rate) = rate {
+        options = options.traces_sample_rate(rate);
+    }
+    Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
+}
+
+fn bench_service<S>(c: &mut Criterion, name: &str, mut service: S)
+where
+    S: Service<http::Request<()>, Response = http::Response<()>, Error = Infallible>,
+{
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let response = now(service.call(black_box(request()))).unwrap();
+            black_box(response)
+        })
+    });
+}
+
+fn layer(c: &mut Criterion) {
+    bench_service(c, "tower/inner service alone", Ok200);
+    bench_service(c, "tower/layer, no client", SentryLayer::new().layer(Ok200));
+    for (name, rate) in [
+        ("tower/layer, tracing off", None),
+        ("tower/layer, unsampled", Some(0.0)),
+        ("tower/layer, sampled", Some(1.0)),
+    ] {
+        client(rate).bind();
+        bench_service(c, name, SentryLayer::new().layer(Ok200));
+        sentry_sdk::unbind();
+    }
+}
+
+criterion_group!(benches, layer);
+criterion_main!(benches);
