@@ -113,7 +113,9 @@ fn every_isolation_scope_has_a_trace_of_its_own() {
 
 #[test]
 fn sampling_precedence_explicit_then_sampler_then_parent_then_rate() {
-    let seen: Arc<Mutex<Vec<(String, Option<bool>, Option<f64>, Value)>>> = Arc::default();
+    /// What the sampler was shown: name, parent decision and rate, custom `tenant`.
+    type Seen = (String, Option<bool>, Option<f64>, Value);
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = seen.clone();
     let with_sampler = ClientOptions::new()
         .traces_sample_rate(1.0)
