@@ -3,8 +3,13 @@
 //! once, and the client's transport discards what it is handed.
 //!
 //! - the inner service alone (the baseline);
-//! - with the layer: no client bound, tracing off, an unsampled trace, a sampled trace (the
-//!   transaction is built and handed to the transport).
+//! - with our layer: no client bound, tracing off, an unsampled trace, a sampled trace (the
+//!   finished transaction is handed to the transport, which builds it on its own thread);
+//! - with the official crate's layers (`NewSentryLayer` for a hub per request, then
+//!   `SentryHttpLayer` with transactions): unsampled and sampled (it builds the transaction
+//!   on the calling thread and hands the envelope over).
+//!
+//! The overhead of a layer is its time minus the inner service's.
 //!
 //! ```text
 //! cargo bench --bench tower --features axum
@@ -16,8 +21,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-// Shared with the benches that compare with the official crate, whose transport is unused here.
-#[allow(dead_code)]
 #[path = "support/discard.rs"]
 mod discard;
 
@@ -112,5 +115,29 @@ fn layer(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, layer);
+/// Binds an official client (its transport discards envelopes) with `rate`, for the official
+/// layers.
+fn official_client(rate: f32) -> sentry::ClientInitGuard {
+    let options = sentry::ClientOptions::new()
+        .dsn(DSN)
+        .transport(Arc::new(discard::OfficialDiscard))
+        .traces_sample_rate(rate);
+    sentry::init(options)
+}
+
+fn official_layers(c: &mut Criterion) {
+    use sentry::integrations::tower::{NewSentryLayer, SentryHttpLayer};
+    for (name, rate) in [
+        ("tower/official layers, unsampled", 0.0),
+        ("tower/official layers, sampled", 1.0),
+    ] {
+        let guard = official_client(rate);
+        let service = NewSentryLayer::<http::Request<()>>::new_from_top()
+            .layer(SentryHttpLayer::new().enable_transaction().layer(Ok200));
+        bench_service(c, name, service);
+        drop(guard);
+    }
+}
+
+criterion_group!(benches, layer, official_layers);
 criterion_main!(benches);

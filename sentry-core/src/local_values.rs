@@ -74,8 +74,10 @@ pub fn __local_value(values: &mut Vec<(String, String)>, name: &str, value: &dyn
 #[macro_export]
 macro_rules! capture_exception {
     ($error:expr $(, $value:expr)* $(,)?) => {{
-        // With no client bound nothing is formatted (the values are not even evaluated).
-        if $crate::is_active() {
+        // With no client bound for this thread nothing is formatted (the values are not even
+        // evaluated): `is_active` is the one-load fast path, the lookup settles it (another
+        // thread's client makes `is_active` true here too).
+        if $crate::is_active() && $crate::with_current_client(|_| ()).is_some() {
             #[allow(unused_mut)]
             let mut values = ::std::vec::Vec::new();
             $( $crate::__local_value(&mut values, ::std::stringify!($value), &$value); )*
