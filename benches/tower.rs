@@ -11,6 +11,14 @@
 //!
 //! The overhead of a layer is its time minus the inner service's.
 //!
+//! For instruction counts, `TOWER_BENCH_CASE=<inner|ours-unsampled|ours-sampled|
+//! official-unsampled|official-sampled>` runs 1,000 requests of one case in `measured_region`:
+//!
+//! ```text
+//! TOWER_BENCH_CASE=ours-sampled valgrind --tool=callgrind --collect-atstart=no \
+//!     '--toggle-collect=*measured_region*' target/release/deps/tower-<hash> --bench
+//! ```
+//!
 //! ```text
 //! cargo bench --bench tower --features axum
 //! ```
@@ -101,7 +109,51 @@ where
     });
 }
 
+/// 1,000 requests through `service` (callgrind counts what runs inside).
+#[inline(never)]
+fn measured_region<S>(mut service: S)
+where
+    S: Service<http::Request<()>, Response = http::Response<()>, Error = Infallible>,
+{
+    for _ in 0..1000 {
+        black_box(now(service.call(black_box(request()))).unwrap());
+    }
+}
+
+/// The `TOWER_BENCH_CASE` run, if one is asked for (then the process ends).
+fn one_case() {
+    use sentry::integrations::tower::{NewSentryLayer, SentryHttpLayer};
+    let Ok(case) = std::env::var("TOWER_BENCH_CASE") else {
+        return;
+    };
+    // A warm-up request outside the region, then the measured ones.
+    let official = |rate: f32| {
+        let guard = official_client(rate);
+        let mut service = NewSentryLayer::<http::Request<()>>::new_from_top()
+            .layer(SentryHttpLayer::new().enable_transaction().layer(Ok200));
+        let _ = now(service.call(request()));
+        measured_region(service);
+        drop(guard);
+    };
+    let ours = |rate: f32| {
+        client(Some(rate)).bind();
+        let mut service = SentryLayer::new().layer(Ok200);
+        let _ = now(service.call(request()));
+        measured_region(service);
+    };
+    match case.as_str() {
+        "inner" => measured_region(Ok200),
+        "ours-unsampled" => ours(0.0),
+        "ours-sampled" => ours(1.0),
+        "official-unsampled" => official(0.0),
+        "official-sampled" => official(1.0),
+        other => panic!("unknown TOWER_BENCH_CASE {other}"),
+    }
+    std::process::exit(0);
+}
+
 fn layer(c: &mut Criterion) {
+    one_case();
     bench_service(c, "tower/inner service alone", Ok200);
     bench_service(c, "tower/layer, no client", SentryLayer::new().layer(Ok200));
     for (name, rate) in [

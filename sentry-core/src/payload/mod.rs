@@ -22,7 +22,7 @@ pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
-pub(crate) use transaction::{transaction_envelope, FinishedTransaction};
+pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};
 
 use std::sync::Arc;
 

@@ -8,8 +8,12 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 use serde_json::{json, Value};
 
 use super::{one_item_envelope, BuildContext};
-use crate::propagation::Dsc;
-use crate::protocol::{Event, Level, SpanId, SpanRecord};
+use std::sync::Arc;
+
+use once_cell::sync::OnceCell;
+
+use crate::propagation::{make_dsc, Dsc};
+use crate::protocol::{Event, Level, SpanId, SpanRecord, TraceId};
 use crate::scope::{self, Snapshot};
 
 /// What a finished transaction hands to the worker: its name, root span, finished spans and
@@ -24,8 +28,17 @@ pub(crate) struct FinishedTransaction {
     pub(crate) spans: Vec<SpanRecord>,
     /// Spans beyond `MAX_SPANS`, dropped while the transaction ran.
     pub(crate) dropped_spans: u64,
-    /// The trace's DSC: the envelope's `trace` header.
-    pub(crate) dsc: Dsc,
+    /// The trace's DSC: the envelope's `trace` header (frozen here if nothing froze it yet).
+    pub(crate) dsc: TraceDsc,
+}
+
+/// A transaction's DSC cell and what makes the DSC if it is still empty.
+#[derive(Debug)]
+pub(crate) struct TraceDsc {
+    pub(crate) cell: Arc<OnceCell<Dsc>>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) sample_rand: f64,
+    pub(crate) sample_rate: f64,
 }
 
 /// The envelope of `t` over `snapshot`; `None` when it was dropped (and counted, with its
@@ -94,7 +107,7 @@ pub(crate) fn transaction_envelope(
             event_id,
             "transaction",
             payload,
-            Some(t.dsc.header_json()),
+            Some(frozen_dsc(ctx, &t).header_json()),
         )),
         Err(e) => {
             sentry_sdk_transport::sdk_debug!("could not serialise transaction: {e}");
@@ -102,6 +115,23 @@ pub(crate) fn transaction_envelope(
             None
         }
     }
+}
+
+/// The transaction's DSC, frozen now if nothing (an outgoing request, an error in one of its
+/// spans) froze it before.
+fn frozen_dsc<'a>(ctx: &BuildContext, t: &'a FinishedTransaction) -> &'a Dsc {
+    let d = &t.dsc;
+    d.cell.get_or_init(|| {
+        // A URL name may hold ids and personal data: not propagated.
+        let name = (t.source != "url").then_some(t.name.as_str());
+        make_dsc(
+            ctx.options(),
+            d.trace_id,
+            d.sample_rand,
+            Some((true, d.sample_rate)),
+            name,
+        )
+    })
 }
 
 /// The `transaction` item: the event's fields (merged scopes, defaults) without those a

@@ -13,7 +13,7 @@ use super::sampling::{self, TraceDecision};
 use super::MAX_SPANS;
 use crate::binding::current_client;
 use crate::client::Client;
-use crate::payload::{transaction_envelope, FinishedTransaction, TraceInfo};
+use crate::payload::{transaction_envelope, FinishedTransaction, TraceDsc, TraceInfo};
 use crate::propagation::{make_dsc, Dsc, SentryTrace};
 use crate::protocol::{Map, SpanId, SpanRecord, SpanStatus, TraceId, Value};
 use crate::scope::{self, Snapshot};
@@ -430,9 +430,14 @@ impl TransactionShared {
 
     /// What the worker builds the payload from: the spans are moved out, the rest copied.
     fn take_finished(&self) -> FinishedTransaction {
-        // First, and on its own: freezing the DSC takes the name's lock, which the guards of
-        // a struct literal's fields would still hold.
-        let dsc = self.frozen_dsc().clone();
+        // The DSC is not frozen here: if nothing left yet, the envelope built on the worker is
+        // the first to leave, and it freezes the DSC there, off the caller's path.
+        let dsc = TraceDsc {
+            cell: self.dsc.clone(),
+            trace_id: self.trace_id,
+            sample_rand: self.sample_rand,
+            sample_rate: self.sample_rate,
+        };
         let name = self.name.lock().clone();
         let source = self.source.lock().as_str();
         let root = self.root.lock().clone();

@@ -31,7 +31,8 @@ pub(crate) fn apply_scopes_but_breadcrumbs(event: &mut Event, snapshot: &Snapsho
         event.user = specific_first().find_map(|d| d.user.as_deref().cloned());
     }
     if event.request.is_none() {
-        event.request = specific_first().find_map(|d| d.request.as_deref().cloned());
+        event.request =
+            specific_first().find_map(|d| d.request.as_deref().map(|r| r.get().clone()));
     }
     if event.fingerprint.is_empty() {
         if let Some(fp) = specific_first().find_map(|d| d.fingerprint.clone()) {

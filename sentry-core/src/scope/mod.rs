@@ -43,6 +43,21 @@ fn breadcrumb_limit() -> usize {
     BREADCRUMB_LIMIT.load(Ordering::Relaxed)
 }
 
+/// A scope's request: given, or built on first use (see [`Scope::set_request_with`]).
+pub(crate) struct LazyRequest {
+    value: once_cell::sync::OnceCell<Request>,
+    make: Option<Box<dyn Fn() -> Request + Send + Sync>>,
+}
+
+impl LazyRequest {
+    /// The request, built now if it was not yet (on the SDK thread: `make` is integration
+    /// code that does not call back into the scopes).
+    pub(crate) fn get(&self) -> &Request {
+        self.value
+            .get_or_init(|| self.make.as_ref().map(|make| make()).unwrap_or_default())
+    }
+}
+
 /// The data of one scope. Every field is behind its own `Arc` so that copying the struct after
 /// a fork is a few reference count increments.
 #[derive(Clone, Default)]
@@ -59,7 +74,7 @@ pub(crate) struct ScopeData {
     /// and current scopes.
     pub(crate) propagation: Option<PropagationContext>,
     /// The HTTP request of the events captured in this scope.
-    pub(crate) request: Option<Arc<Request>>,
+    pub(crate) request: Option<Arc<LazyRequest>>,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -120,7 +135,34 @@ impl Scope {
     /// Sets (or clears) the HTTP request of events captured in this scope (what web framework
     /// integrations record for each request).
     pub fn set_request(&mut self, request: Option<Request>) {
-        self.data_mut().request = request.map(Arc::new);
+        self.data_mut().request = request.map(|r| {
+            Arc::new(LazyRequest {
+                value: once_cell::sync::OnceCell::with_value(r),
+                make: None,
+            })
+        });
+    }
+
+    /// Sets the HTTP request of events captured in this scope to what `make` builds, called
+    /// at most once, on the SDK's thread, and only if an event needs it: a web framework
+    /// integration keeps the request's parts (cheap to clone) instead of building, and
+    /// scrubbing, every request's data on the request's path.
+    ///
+    /// ```
+    /// use sentry_sdk_core::protocol::Request;
+    /// let mut scope = sentry_sdk_core::Scope::new();
+    /// let path = String::from("/orders/7");
+    /// scope.set_request_with(move || Request {
+    ///     method: Some("GET".into()),
+    ///     url: Some(format!("http://127.0.0.1{path}")),
+    ///     ..Default::default()
+    /// });
+    /// ```
+    pub fn set_request_with(&mut self, make: impl Fn() -> Request + Send + Sync + 'static) {
+        self.data_mut().request = Some(Arc::new(LazyRequest {
+            value: once_cell::sync::OnceCell::new(),
+            make: Some(Box::new(make)),
+        }));
     }
 
     /// The trace of this (isolation) scope, if it has one.

@@ -54,7 +54,11 @@ pub(crate) struct RequestStart {
     /// Only the path is kept, for the name: the URL with host and query is in `request`.
     path: String,
     route: Option<Route>,
-    request: Request,
+    /// What the request data is built from if an event needs it (on the SDK's thread): the
+    /// URI and headers are cheap to clone, building and scrubbing them is not.
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    pii: bool,
 }
 
 impl RequestStart {
@@ -69,7 +73,9 @@ impl RequestStart {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
             route: route::of(request),
-            request: describe(request, pii),
+            uri: request.uri().clone(),
+            headers: headers.clone(),
+            pii,
         }
     }
 
@@ -83,7 +89,9 @@ impl RequestStart {
             method,
             path,
             route,
-            request,
+            uri,
+            headers,
+            pii,
         } = self;
         sentry_sdk_core::performance::continue_trace(|name| {
             let value = match name {
@@ -94,7 +102,10 @@ impl RequestStart {
             };
             value.as_ref().and_then(|v| v.to_str().ok())
         });
-        sentry_sdk_core::configure_scope(|scope| scope.set_request(Some(request)));
+        let for_events = method.clone();
+        sentry_sdk_core::configure_scope(move |scope| {
+            scope.set_request_with(move || describe(&for_events, &uri, &headers, pii))
+        });
 
         // Decided before the name is built, so that an unsampled request allocates nothing
         // more; `None` means tracing is off, or a `traces_sampler` wants to see the name.
@@ -129,12 +140,16 @@ impl RequestStart {
 
 /// The request as events show it: method, URL (no query, no user info), query string and
 /// scrubbed headers; cookies only with `pii`.
-fn describe<B>(request: &http::Request<B>, pii: bool) -> Request {
-    let uri = request.uri();
+fn describe(
+    method: &http::Method,
+    uri: &http::Uri,
+    request_headers: &http::HeaderMap,
+    pii: bool,
+) -> Request {
     let host = uri
         .authority()
         .map(|a| a.as_str())
-        .or_else(|| request.headers().get(http::header::HOST)?.to_str().ok());
+        .or_else(|| request_headers.get(http::header::HOST)?.to_str().ok());
     let url = match host {
         Some(host) => {
             // Credentials in the URL's user info are never sent.
@@ -152,8 +167,8 @@ fn describe<B>(request: &http::Request<B>, pii: bool) -> Request {
     };
     let mut headers = Map::new();
     let mut cookies = None;
-    for name in request.headers().keys() {
-        let joined = join(request.headers().get_all(name).iter());
+    for name in request_headers.keys() {
+        let joined = join(request_headers.get_all(name).iter());
         if name == http::header::COOKIE && pii {
             cookies = Some(scrub_cookies(&joined));
             continue;
@@ -165,7 +180,7 @@ fn describe<B>(request: &http::Request<B>, pii: bool) -> Request {
         headers.insert(name.as_str().to_owned(), value);
     }
     Request {
-        method: Some(request.method().as_str().to_owned()),
+        method: Some(method.as_str().to_owned()),
         url: Some(url),
         query_string: uri.query().map(str::to_owned),
         headers,
@@ -241,7 +256,7 @@ mod tests {
             .header("x-real-ip", "203.0.113.9")
             .body(())
             .unwrap();
-        describe(&request, pii)
+        describe(request.method(), request.uri(), request.headers(), pii)
     }
 
     #[test]
@@ -309,7 +324,7 @@ mod tests {
         let request = http::Request::get("http://ada:pw@shop.example/a?b=1")
             .body(())
             .unwrap();
-        let r = describe(&request, true);
+        let r = describe(request.method(), request.uri(), request.headers(), true);
         assert_eq!(
             r.url.as_deref(),
             Some("http://[Filtered]:[Filtered]@shop.example/a")
