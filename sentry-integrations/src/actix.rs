@@ -44,8 +44,8 @@ use std::rc::Rc;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
 use sentry_sdk_core::performance::{
-    continue_trace, start_transaction, SpanStatus, Transaction, TransactionContext,
-    TransactionSource,
+    continue_trace, decide_new_trace, start_transaction, tracing_enabled, SpanStatus, Transaction,
+    TransactionContext, TransactionSource,
 };
 use sentry_sdk_core::{capture_exception, configure_scope, IsolationExt};
 
@@ -146,27 +146,67 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
     continue_trace(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
-    let request = {
-        let info = req.connection_info();
-        // The origin-form target only: an absolute-form one would repeat scheme and host.
-        let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let url = format!("{}://{}{}", info.scheme(), info.host(), target);
-        let headers = req
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-        let peer = req.peer_addr().map(|a| a.ip().to_string());
-        request_from_parts(req.method().as_str(), &url, headers, peer.as_deref())
-    };
-    configure_scope(|scope| scope.set_request(Some(request)));
+    // The request's data is built only if an event needs it, on the SDK's thread: here only
+    // the parts are kept (the header map and strings are cheap to clone; building and
+    // scrubbing them is not).
+    {
+        let uri = req.uri().clone();
+        let headers = req.headers().clone();
+        let method = req.method().clone();
+        let peer = req.peer_addr();
+        configure_scope(move |scope| {
+            scope.set_request_with(move || {
+                // What actix's `connection_info` would say, from the kept headers: the
+                // scheme a proxy forwarded, else the URI's, else `http`; the `Host` header.
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+                let scheme = header("x-forwarded-proto")
+                    .or(uri.scheme_str())
+                    .unwrap_or("http");
+                let host = header("x-forwarded-host")
+                    .or(header("host"))
+                    .or(uri.authority().map(|a| a.as_str()))
+                    .unwrap_or("localhost");
+                // The origin-form target only: an absolute-form one would repeat the host.
+                let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+                let url = format!("{scheme}://{host}{target}");
+                let pairs = headers
+                    .iter()
+                    .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+                let peer = peer.map(|a| a.ip().to_string());
+                request_from_parts(method.as_str(), &url, pairs, peer.as_deref())
+            })
+        });
+    }
 
-    let method = req.method().as_str().to_owned();
-    let transaction = start_transaction(
-        TransactionContext::new(format!("{method} {}", req.path()), "http.server")
-            .source(TransactionSource::Url),
-    );
-    transaction.as_span().set_origin("auto.http.actix");
-    transaction.set_data("http.request.method", method.clone());
+    let method = req.method().clone();
+    // Decided before the name is built: an unsampled request builds no transaction at all.
+    // `None`: tracing is off, or a `traces_sampler` wants to see the name.
+    let decision = decide_new_trace();
+    let recorded = match &decision {
+        Some(decision) => decision.is_sampled(),
+        None => tracing_enabled(),
+    };
+    let transaction = match (recorded, decision) {
+        (false, Some(decision)) => {
+            start_transaction(TransactionContext::new(String::new(), "").decided(decision))
+        }
+        (false, None) => {
+            start_transaction(TransactionContext::new(String::new(), "").sampled(false))
+        }
+        (true, decision) => {
+            let context =
+                TransactionContext::new(format!("{method} {}", req.path()), "http.server")
+                    .source(TransactionSource::Url);
+            let context = match decision {
+                Some(decision) => context.decided(decision),
+                None => context,
+            };
+            let transaction = start_transaction(context);
+            transaction.as_span().set_origin("auto.http.actix");
+            transaction.set_data("http.request.method", method.as_str());
+            transaction
+        }
+    };
 
     let span = transaction.as_span();
     // The handler runs with the transaction current (its events, spans and outgoing requests
@@ -180,7 +220,7 @@ where
         unfinished.responded = true;
         let (status, error) = match &result {
             Ok(res) => {
-                name_after_route(&transaction, &method, res);
+                name_after_route(&transaction, method.as_str(), res);
                 (res.status(), res.response().error())
             }
             Err(e) => (e.as_response_error().status_code(), Some(e)),
@@ -220,6 +260,9 @@ impl Drop for Unfinished<'_> {
 
 /// Renames the transaction after the route that matched, once routing is done.
 fn name_after_route<B>(transaction: &Transaction, method: &str, res: &ServiceResponse<B>) {
+    if !transaction.is_sampled() {
+        return; // nothing to name: no string built
+    }
     if let Some(pattern) = res.request().match_pattern() {
         transaction.set_name_and_source(format!("{method} {pattern}"), TransactionSource::Route);
     }
