@@ -12,38 +12,6 @@ use super::route::{self, Route};
 /// What a header value is replaced with.
 const FILTERED: &str = "[Filtered]";
 
-/// A header is always filtered when its name contains one of these (lowercase; `http` keeps
-/// header names lowercase).
-const SENSITIVE: &[&str] = &[
-    "auth",
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "pwd",
-    "key",
-    "jwt",
-    "bearer",
-    "session",
-    "csrf",
-    "xsrf",
-    "credentials",
-    "sso",
-    "saml",
-];
-
-/// Headers that identify the user or the client's address: sent only with `send_default_pii`.
-const IDENTIFYING: &[&str] = &[
-    "cookie",
-    "set-cookie",
-    "x-forwarded-for",
-    "x-real-ip",
-    "forwarded",
-    "true-client-ip",
-    "cf-connecting-ip",
-    "x-client-ip",
-];
-
 /// One request's data, taken when the service is called and applied on the first poll of its
 /// response future, in the request's isolation scope.
 pub(crate) struct RequestStart {
@@ -202,25 +170,14 @@ fn join<'a>(values: impl Iterator<Item = &'a HeaderValue>) -> String {
     joined
 }
 
+/// Always filtered (the shared list, `crate::http_request`).
 fn is_sensitive(name: &HeaderName) -> bool {
-    contains_sensitive_word(name.as_str().as_bytes())
+    crate::http_request::is_secret(name.as_str())
 }
 
-/// Whether a lowercase name contains one of [`SENSITIVE`]. Runs for every header of every
-/// request: `str::contains` per word (a substring searcher set up 15 times per header) took
-/// over a third of the layer's time in `benches/tower.rs`; a first-byte check before each
-/// comparison makes it a few percent.
-fn contains_sensitive_word(name: &[u8]) -> bool {
-    (0..name.len()).any(|at| {
-        let rest = &name[at..];
-        SENSITIVE
-            .iter()
-            .any(|word| word.as_bytes()[0] == rest[0] && rest.starts_with(word.as_bytes()))
-    })
-}
-
+/// Sent only with `send_default_pii`: the client's address and cookies.
 fn is_identifying(name: &HeaderName) -> bool {
-    IDENTIFYING.contains(&name.as_str())
+    name == http::header::COOKIE || crate::http_request::is_client_header(name.as_str())
 }
 
 /// `a=1; session_id=x` -> `a=1; session_id=[Filtered]`: cookies named like secrets are
@@ -229,7 +186,7 @@ fn scrub_cookies(header: &str) -> String {
     let mut out = Vec::new();
     for cookie in header.split(';').map(str::trim).filter(|c| !c.is_empty()) {
         let name = cookie.split_once('=').map_or(cookie, |(n, _)| n);
-        if contains_sensitive_word(name.to_ascii_lowercase().as_bytes()) {
+        if crate::http_request::is_secret(&name.to_ascii_lowercase()) {
             out.push(format!("{name}={FILTERED}"));
         } else {
             out.push(cookie.to_owned());
@@ -305,7 +262,7 @@ mod tests {
             "x-xsrf",
             "saml",
         ] {
-            assert!(contains_sensitive_word(name.as_bytes()), "{name}");
+            assert!(crate::http_request::is_secret(name), "{name}");
         }
         for name in [
             "accept",
@@ -315,7 +272,7 @@ mod tests {
             "x-request-id",
             "",
         ] {
-            assert!(!contains_sensitive_word(name.as_bytes()), "{name}");
+            assert!(!crate::http_request::is_secret(name), "{name}");
         }
     }
 
