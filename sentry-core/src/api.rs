@@ -165,7 +165,9 @@ pub fn capture_exception_with_stacktrace<E: AsError + ?Sized>(
 pub fn event_from_error(error: &(dyn std::error::Error + 'static)) -> Event {
     let event = error_event(error, "dyn core::error::Error");
     if client_active() {
-        dedupe::set_pending(Sighting::new(error, &event.exception));
+        if let Some(sighting) = Sighting::new(error, &event.exception) {
+            dedupe::set_pending(sighting);
+        }
     }
     event
 }
@@ -176,7 +178,7 @@ pub fn capture_event_with_stack(event: Event) -> EventId {
     with_active_client(|client| {
         let stack = RawStack::capture();
         if let Some(sighting) = dedupe::take_pending(&event.exception) {
-            if client.is_second_report(sighting, Some(&stack)) {
+            if client.is_second_report(Some(sighting), Some(&stack)) {
                 return EventId::NIL;
             }
         }
@@ -220,7 +222,7 @@ impl AsError for dyn std::error::Error + Send + Sync + 'static {
 pub fn capture_event(event: Event) -> EventId {
     with_active_client(|client| {
         if let Some(sighting) = dedupe::take_pending(&event.exception) {
-            if client.is_second_report(sighting, None) {
+            if client.is_second_report(Some(sighting), None) {
                 return EventId::NIL;
             }
         }

@@ -55,10 +55,14 @@ impl Client {
 
     /// Whether an error capture of `sighting` at the site of `stack` is a second report of one
     /// error value (see `ClientOptions::dedupe`): then it is counted as dropped.
-    pub(crate) fn is_second_report(&self, sighting: Sighting, stack: Option<&RawStack>) -> bool {
-        if !self.options().settings().dedupe {
+    pub(crate) fn is_second_report(
+        &self,
+        sighting: Option<Sighting>,
+        stack: Option<&RawStack>,
+    ) -> bool {
+        let Some(sighting) = sighting.filter(|_| self.options().settings().dedupe) else {
             return false;
-        }
+        };
         // Without a stack (the error brought its own) every such capture shares one site.
         let site = stack.map_or(1, |s| dedupe::site_of(s.ips()));
         if !dedupe::is_second_report(sighting, site) {

@@ -8,9 +8,15 @@
 //!   `Box<dyn Error>` / `anyhow::Error`, which stays put when the handle moves),
 //! - a hash of its chain's messages, so that a new error built at a reused address
 //!   (a loop's stack slot, a freed allocation) is told apart when it differs,
+//! - the isolation scope it was reported in (its trace id): two requests or tasks handled one
+//!   after the other on a thread never share a report, even when an error sits at a reused
+//!   address with the same message;
 //! - and the capture site (a hash of the caller's stack): the same value reported again from
 //!   a site that already reported it is a new occurrence (a loop capturing at one site), while
 //!   a site that has not reported it yet is a second path.
+//!
+//! An error of a zero-sized type has no address of its own (every value of it is at the same
+//! one): it is never taken for a second report.
 //!
 //! The state is per thread and read on the caller's thread only: no lock, no allocation. Panics
 //! never come through here. Merging repeats over time is the opt-in `dedupe_window`.
@@ -28,15 +34,25 @@ const SITES: usize = 4;
 pub(crate) struct Sighting {
     address: usize,
     chain: u64,
+    /// The isolation scope's trace id (0 if it has none).
+    scope: u128,
 }
 
 impl Sighting {
-    /// The sighting of `error`, whose chain was turned into `exceptions`.
-    pub(crate) fn new(error: &(dyn std::error::Error + 'static), exceptions: &[Exception]) -> Self {
-        Sighting {
+    /// The sighting of `error`, whose chain was turned into `exceptions`, in the isolation
+    /// scope in force; `None` for an error without an address of its own (zero-sized).
+    pub(crate) fn new(
+        error: &(dyn std::error::Error + 'static),
+        exceptions: &[Exception],
+    ) -> Option<Self> {
+        if std::mem::size_of_val(error) == 0 {
+            return None;
+        }
+        Some(Sighting {
             address: error as *const dyn std::error::Error as *const () as usize,
             chain: chain_hash(exceptions),
-        }
+            scope: crate::scope::stack::isolation_trace_id().map_or(0, |t| t.0),
+        })
     }
 
     /// Whether `exceptions` is the chain this sighting was taken of.
@@ -137,6 +153,7 @@ mod tests {
         Sighting {
             address,
             chain: chain_hash(&exceptions),
+            scope: 1,
         }
     }
 
@@ -173,10 +190,27 @@ mod tests {
             value: Some("x".into()),
             ..Default::default()
         }];
-        set_pending(Sighting::new(&e, &chain));
+        set_pending(Sighting::new(&e, &chain).unwrap());
         assert!(take_pending(&[]).is_none(), "another chain");
         assert!(take_pending(&chain).is_none(), "taken once");
-        set_pending(Sighting::new(&e, &chain));
+        set_pending(Sighting::new(&e, &chain).unwrap());
         assert!(take_pending(&chain).is_some());
+    }
+
+    #[test]
+    fn zero_sized_errors_and_other_scopes_are_never_second_reports() {
+        #[derive(Debug)]
+        struct NotFound;
+        impl std::fmt::Display for NotFound {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("not found")
+            }
+        }
+        impl std::error::Error for NotFound {}
+        assert!(Sighting::new(&NotFound, &[]).is_none(), "no identity");
+        let a = sighting(0x4000, "same");
+        let other_scope = Sighting { scope: 2, ..a };
+        assert!(!is_second_report(a, 1));
+        assert!(!is_second_report(other_scope, 2), "another request's scope");
     }
 }

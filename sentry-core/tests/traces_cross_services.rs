@@ -370,3 +370,28 @@ fn an_isolated_future_keeps_its_scope_and_span_on_another_thread() {
         "the task's scope stayed in the task"
     );
 }
+
+/// A negative decision in a request's (forked) scope travels with the requests it makes, so
+/// that the services it calls do not sample the trace anew; in the process-wide scope nothing
+/// is kept after the transaction.
+#[test]
+fn an_unsampled_request_hands_its_decision_downstream() {
+    with_captured_envelopes_options(ClientOptions::new().traces_sample_rate(0.0), || {
+        sentry_sdk_core::with_isolation_scope(|| {
+            let t = start_transaction(TransactionContext::new("GET /", "http.server"));
+            assert!(!t.is_sampled());
+            let out = outgoing_headers("http://127.0.0.1/next", None).unwrap();
+            assert!(out.sentry_trace.ends_with("-0"), "{out:?}");
+            let dsc: Map<String> = sentry_baggage(&out.baggage).into_iter().collect();
+            assert_eq!(dsc["sampled"], "false");
+            assert_eq!(dsc["sample_rate"], "0");
+            assert!(out.sentry_trace.starts_with(&dsc["trace_id"]));
+        });
+        // A deferred incoming decision, decided here, is handed on too.
+        in_request(&format!("{TRACE}-{SPAN}"), "", |_| {
+            assert!(!start_transaction(TransactionContext::new("t", "op")).is_sampled());
+            let out = outgoing_headers("http://127.0.0.1/next", None).unwrap();
+            assert!(out.sentry_trace.starts_with(TRACE) && out.sentry_trace.ends_with("-0"));
+        });
+    });
+}

@@ -14,7 +14,7 @@ use crate::binding::current_client;
 use crate::callback;
 use crate::client::Client;
 use crate::options::SamplingContext;
-use crate::propagation::Dsc;
+use crate::propagation::{Dsc, PropagationContext};
 use crate::protocol::{Map, SpanId, TraceId, Value};
 use crate::scope::stack;
 
@@ -27,8 +27,11 @@ pub(crate) struct TraceOrigin {
     pub(crate) parent_sample_rate: Option<f64>,
     pub(crate) sample_rand: f64,
     /// Shared with the isolation scope's propagation context: one DSC per trace. `None` for
-    /// a trace that starts here, until it is recorded (an unsampled span allocates nothing).
+    /// a trace that starts here, until it is recorded or adopted (an unsampled span in the
+    /// process-wide scope allocates nothing).
     pub(crate) dsc: Option<Arc<OnceCell<Dsc>>>,
+    /// Whether it is the isolation scope's trace (continued from a caller).
+    pub(crate) from_scope: bool,
 }
 
 /// The decision for a trace about to start, taken before anything is built for it (see
@@ -70,6 +73,7 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
             parent_sample_rate: None,
             sample_rand: crate::random::next_f64(),
             dsc: None,
+            from_scope: false,
         };
     }
     let pc = stack::propagation_context();
@@ -81,6 +85,7 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
             parent_sample_rate: pc.sample_rate,
             sample_rand: pc.sample_rand,
             dsc: Some(pc.dsc.clone()),
+            from_scope: true,
         };
     }
     TraceOrigin {
@@ -90,6 +95,7 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
         parent_sample_rate: None,
         sample_rand: crate::random::next_f64(),
         dsc: None,
+        from_scope: false,
     }
 }
 
@@ -133,11 +139,45 @@ pub(crate) fn decide(
         reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
         reports.record(DiscardReason::SampleRate, DataCategory::Span, 1);
     }
-    TraceDecision {
+    let mut decision = TraceDecision {
         sampled,
         rate,
         origin,
+    };
+    if stack::isolation_depth() > 0 {
+        adopt(&mut decision);
     }
+    decision
+}
+
+/// In a forked isolation scope (a request's, a task's), the scope takes the decision as its
+/// trace's: requests made there outside any recorded span (an unsampled request's handler)
+/// carry this trace and this decision, so that the services it calls do not decide again
+/// (and record half a trace). Not in the process-wide scope, which would keep a finished
+/// transaction's trace and decision for whatever runs after it.
+fn adopt(decision: &mut TraceDecision) {
+    let (sampled, rate) = (decision.sampled, decision.rate);
+    let o = &mut decision.origin;
+    if o.from_scope {
+        let mut pc = stack::propagation_context();
+        if pc.sampled.is_none() {
+            pc.sampled = Some(sampled);
+            pc.sample_rate = Some(rate);
+            stack::set_propagation_context(pc);
+        }
+        return;
+    }
+    let dsc = o.dsc.get_or_insert_with(Arc::default).clone();
+    stack::set_propagation_context(PropagationContext {
+        trace_id: o.trace_id,
+        span_id: SpanId::random(),
+        parent_span_id: None,
+        sampled: Some(sampled),
+        sample_rate: Some(rate),
+        sample_rand: o.sample_rand,
+        dsc,
+        context_json: Arc::default(),
+    });
 }
 
 /// Takes the sampling decision for a trace about to start here, before anything is built for
@@ -153,10 +193,7 @@ pub fn decide_new_trace() -> Option<TraceDecision> {
 }
 
 /// The DSC cell of a recorded transaction's trace: the isolation scope's when the trace was
-/// continued there (one DSC per trace, whoever freezes it first), else a new one. A trace that
-/// starts here is not written into the scope: like the Python SDK, events and requests outside
-/// the transaction's spans keep the scope's own trace, and a process-wide scope does not keep
-/// a finished transaction's trace (and its decision) for whatever comes after.
+/// continued or adopted there (one DSC per trace, whoever freezes it first), else a new one.
 pub(crate) fn dsc_cell(decision: &mut TraceDecision) -> Arc<OnceCell<Dsc>> {
     decision.origin.dsc.get_or_insert_with(Arc::default).clone()
 }

@@ -187,8 +187,12 @@ fn truncate(value: &str, max: usize) -> &str {
     if value.len() <= max {
         return value;
     }
-    // Up to the last entry that fits whole.
-    let cut = value[..max].rfind(',').unwrap_or(0);
+    // Up to the last entry that fits whole (a comma is one byte: never inside a character,
+    // so the cut is on a character boundary even when byte `max` is not).
+    let cut = value.as_bytes()[..max]
+        .iter()
+        .rposition(|b| *b == b',')
+        .unwrap_or(0);
     &value[..cut]
 }
 
@@ -327,6 +331,9 @@ mod tests {
         assert_eq!(sentry_baggage(&huge).len(), 1);
         let late = format!("{},sentry-late=1", "v=xxxxxxxxxx".repeat(900));
         assert!(sentry_baggage(&late).is_empty(), "past 8192 bytes");
+        // Byte 8192 inside a multi-byte character: cut at an entry, no panic.
+        let wide = format!("sentry-a=1,v={}", "é".repeat(5000));
+        assert_eq!(sentry_baggage(&wide).len(), 1);
     }
 
     #[test]

@@ -220,6 +220,24 @@ pub(crate) fn propagation_context() -> PropagationContext {
     }
 }
 
+/// The trace id of the isolation scope in force: what tells one request's (or task's) scope
+/// from another's, without copying its propagation context.
+pub(crate) fn isolation_trace_id() -> Option<crate::protocol::TraceId> {
+    let own = THREAD
+        .try_with(|t| {
+            let t = t.try_borrow().ok()?;
+            t.isolation
+                .as_ref()
+                .map(|s| s.propagation().map(|pc| pc.trace_id))
+        })
+        .ok()
+        .flatten();
+    match own {
+        Some(id) => id,
+        None => DEFAULT_ISOLATION.lock().propagation().map(|pc| pc.trace_id),
+    }
+}
+
 /// Gives the isolation scope in force the trace `pc` (a continued or newly started trace).
 pub(crate) fn set_propagation_context(pc: PropagationContext) {
     with_isolation_mut(move |scope| scope.set_propagation(pc));
