@@ -97,3 +97,38 @@ fn report_of_a_drop_decided_during(closing: bool) -> Vec<(String, String, u64)> 
         reports
     }
 }
+
+/// While a flush waits for a delivery that hangs, the worker goes on sending what is queued
+/// after it (it used to wait for every request slot inside its loop, so a hung request held
+/// up everything behind the flush until the request timed out).
+#[test]
+fn a_flush_waiting_for_a_hung_delivery_does_not_hold_up_later_events() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let _serial = serial();
+    let seen = AtomicUsize::new(0);
+    let receiver = Receiver::start_with(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+        0 => Reply::Hang,
+        _ => Reply::Status(200, vec![]),
+    });
+    let guard = sentry_sdk::init(options(&receiver));
+    sentry_sdk::capture_message("hangs", Level::Error);
+    assert!(
+        !sentry_sdk::flush(std::time::Duration::from_millis(300)),
+        "the hung delivery is still pending"
+    );
+    sentry_sdk::capture_message("after the flush 1", Level::Error);
+    sentry_sdk::capture_message("after the flush 2", Level::Error);
+    // The hung request is recorded too (the receiver reads it, then never answers).
+    let arrived = receiver.wait_for(3, std::time::Duration::from_secs(5));
+    let later = arrived
+        .iter()
+        .filter_map(|r| r.event())
+        .filter(|e| {
+            e["logentry"]["formatted"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("after the flush"))
+        })
+        .count();
+    assert_eq!(later, 2, "sent while the first delivery still hangs");
+    drop(guard);
+}

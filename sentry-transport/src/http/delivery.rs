@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use super::in_flight::InFlight;
 use super::options::HttpOptions;
 use super::progress::Progress;
 use super::request::{Outcome, Poster};
@@ -31,6 +32,8 @@ pub(super) struct Delivery {
     pub(super) cache: Option<Cache>,
     /// Request slots: at most `max_in_flight` POSTs at once, live and cached ones together.
     pub(super) permits: Arc<Semaphore>,
+    /// The queued envelopes' deliveries still running (what a flush waits for).
+    pub(super) in_flight: InFlight,
 }
 
 impl Delivery {

@@ -22,6 +22,7 @@
 mod cache_drain;
 mod delivery;
 mod health;
+mod in_flight;
 mod log_batch;
 mod options;
 mod progress;

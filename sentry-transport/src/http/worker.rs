@@ -125,6 +125,7 @@ fn run(
         poster,
         limits: Mutex::new(RateLimits::new()),
         cache,
+        in_flight: Default::default(),
     });
     let worker = Worker {
         drain: Arc::new(CacheDrain::new(delivery.clone())),
@@ -169,8 +170,18 @@ impl Worker {
             Job::FlushReports => {
                 // Buffered logs go first, so that `flush` covers them too.
                 self.flush_logs().await;
-                self.wait_for_deliveries().await;
-                self.send_reports().await
+                // Drops are decided until the deliveries started before this marker end (a
+                // 429 answered now rate-limits envelopes still waiting to retry): the report
+                // is taken after them, in a task of its own, while this loop goes on.
+                let mark = self.delivery.in_flight.mark();
+                let (delivery, drain) = (self.delivery.clone(), self.drain.clone());
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = delivery.in_flight.wait_before(mark) => {}
+                        _ = delivery.progress.wait_closing() => {}
+                    }
+                    send_reports(&delivery, &drain).await;
+                });
             }
             Job::Send(outgoing) => {
                 self.delivery
@@ -222,18 +233,6 @@ impl Worker {
         self.dispatch(envelope, None, None).await;
     }
 
-    /// Waits until every delivery started so far has ended (all request slots are free), or
-    /// the transport starts closing. Drops are decided until then: a 429 answered now
-    /// rate-limits the envelopes still waiting for a slot, and those drops must be in the
-    /// report that `flush` sends, not left in the counters after it returned.
-    async fn wait_for_deliveries(&self) {
-        let slots = u32::try_from(self.delivery.options.max_in_flight.max(1)).unwrap_or(u32::MAX);
-        tokio::select! {
-            all = self.delivery.permits.acquire_many(slots) => drop(all),
-            _ = self.delivery.progress.wait_closing() => {}
-        }
-    }
-
     /// The client-report timer fired: pending reports go out on their own, so that they are
     /// sent at least this often even when nothing else is.
     async fn send_due_reports(&self) {
@@ -246,14 +245,7 @@ impl Worker {
     /// Sends pending client reports in an envelope of their own; finishes one unit of
     /// `progress` either way.
     async fn send_reports(&self) {
-        match self.delivery.options.client_reports.take_item() {
-            Some(item) => {
-                let mut envelope = Envelope::new();
-                envelope.add_item(item);
-                self.dispatch(envelope, None, None).await;
-            }
-            None => self.delivery.progress.finish(),
-        }
+        send_reports(&self.delivery, &self.drain).await
     }
 
     /// Waits for a free request slot, then delivers in a task of its own. Finishes one unit of
@@ -264,30 +256,7 @@ impl Worker {
         stored: Option<Claimed>,
         done: Option<Completion>,
     ) {
-        let progress = &self.delivery.progress;
-        if progress.is_closing() {
-            self.delivery.give_up(envelope, stored);
-            progress.finish();
-            return;
-        }
-        let permit = tokio::select! {
-            permit = self.delivery.permits.clone().acquire_owned() => permit.ok(),
-            _ = progress.wait_closing() => None,
-        };
-        let Some(permit) = permit else {
-            self.delivery.give_up(envelope, stored);
-            progress.finish();
-            return;
-        };
-        let (delivery, drain) = (self.delivery.clone(), self.drain.clone());
-        tokio::spawn(async move {
-            if delivery.deliver(envelope, stored).await {
-                drain.server_is_back();
-            }
-            drop(permit);
-            delivery.progress.finish();
-            drop(done);
-        });
+        dispatch(&self.delivery, &self.drain, envelope, stored, done).await
     }
 
     /// Builds a deferred envelope; a panic inside (user callbacks run here) drops it and is
@@ -306,6 +275,72 @@ impl Worker {
                 None
             }
         }
+    }
+}
+
+/// Sends pending client reports in an envelope of their own; finishes one unit of
+/// `progress` either way.
+async fn send_reports(delivery: &Arc<Delivery>, drain: &Arc<CacheDrain>) {
+    match delivery.options.client_reports.take_item() {
+        Some(item) => {
+            let mut envelope = Envelope::new();
+            envelope.add_item(item);
+            dispatch(delivery, drain, envelope, None, None).await;
+        }
+        None => delivery.progress.finish(),
+    }
+}
+
+/// Waits for a free request slot, then delivers in a task of its own. Finishes one unit of
+/// `progress` when done, and drops `done` (signalling whoever waits for this envelope).
+async fn dispatch(
+    delivery: &Arc<Delivery>,
+    drain: &Arc<CacheDrain>,
+    envelope: Envelope,
+    stored: Option<Claimed>,
+    done: Option<Completion>,
+) {
+    let progress = &delivery.progress;
+    if progress.is_closing() {
+        delivery.give_up(envelope, stored);
+        progress.finish();
+        return;
+    }
+    let permit = tokio::select! {
+        permit = delivery.permits.clone().acquire_owned() => permit.ok(),
+        _ = progress.wait_closing() => None,
+    };
+    let Some(permit) = permit else {
+        delivery.give_up(envelope, stored);
+        progress.finish();
+        return;
+    };
+    let running = Running {
+        n: delivery.in_flight.start(),
+        delivery: delivery.clone(),
+    };
+    let (delivery, drain) = (delivery.clone(), drain.clone());
+    tokio::spawn(async move {
+        if delivery.deliver(envelope, stored).await {
+            drain.server_is_back();
+        }
+        drop(permit);
+        drop(running);
+        delivery.progress.finish();
+        drop(done);
+    });
+}
+
+/// A delivery in [`InFlight`](super::in_flight::InFlight), ended when dropped (also if its
+/// task ends early), so that a flush waiting for it is never left waiting.
+struct Running {
+    delivery: Arc<Delivery>,
+    n: u64,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.delivery.in_flight.end(self.n);
     }
 }
 
