@@ -56,7 +56,13 @@ impl Client {
                 }
                 // Outside any span: the isolation scope's trace (a request's, or the
                 // process's), so that its logs and errors line up in one trace.
-                None => log.trace_id = Some(crate::scope::stack::propagation_context().trace_id),
+                // (Its id only: the whole propagation context is not copied per log.)
+                None => {
+                    log.trace_id = Some(
+                        crate::scope::stack::isolation_trace_id()
+                            .unwrap_or_else(crate::protocol::TraceId::random),
+                    )
+                }
             }
         }
         // The caller only takes the scope's user (an `Arc` clone); turning it into attributes

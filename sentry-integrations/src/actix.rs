@@ -44,8 +44,7 @@ use std::rc::Rc;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
 use sentry_sdk_core::performance::{
-    continue_trace, decide_new_trace, start_transaction, tracing_enabled, SpanStatus, Transaction,
-    TransactionContext, TransactionSource,
+    continue_trace, start_transaction_named, SpanStatus, Transaction, TransactionSource,
 };
 use sentry_sdk_core::{capture_exception, configure_scope, IsolationExt};
 
@@ -180,33 +179,13 @@ where
 
     let method = req.method().clone();
     // Decided before the name is built: an unsampled request builds no transaction at all.
-    // `None`: tracing is off, or a `traces_sampler` wants to see the name.
-    let decision = decide_new_trace();
-    let recorded = match &decision {
-        Some(decision) => decision.is_sampled(),
-        None => tracing_enabled(),
-    };
-    let transaction = match (recorded, decision) {
-        (false, Some(decision)) => {
-            start_transaction(TransactionContext::new(String::new(), "").decided(decision))
-        }
-        (false, None) => {
-            start_transaction(TransactionContext::new(String::new(), "").sampled(false))
-        }
-        (true, decision) => {
-            let context =
-                TransactionContext::new(format!("{method} {}", req.path()), "http.server")
-                    .source(TransactionSource::Url);
-            let context = match decision {
-                Some(decision) => context.decided(decision),
-                None => context,
-            };
-            let transaction = start_transaction(context);
-            transaction.as_span().set_origin("auto.http.actix");
-            transaction.set_data("http.request.method", method.as_str());
-            transaction
-        }
-    };
+    let transaction = start_transaction_named("http.server", || {
+        (format!("{method} {}", req.path()), TransactionSource::Url)
+    });
+    if transaction.is_sampled() {
+        transaction.as_span().set_origin("auto.http.actix");
+        transaction.set_data("http.request.method", method.as_str());
+    }
 
     let span = transaction.as_span();
     // The handler runs with the transaction current (its events, spans and outgoing requests

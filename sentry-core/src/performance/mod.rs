@@ -39,7 +39,8 @@ pub use active::{current_span, pop_active, push_active, SpanGuard};
 pub use propagate::{continue_trace, outgoing_headers, OutgoingHeaders};
 pub use sampling::{decide_new_trace, tracing_enabled, TraceDecision};
 pub use span::{
-    start_transaction, with_child_span, Span, Transaction, TransactionContext, TransactionSource,
+    start_transaction, start_transaction_named, with_child_span, Span, Transaction,
+    TransactionContext, TransactionSource,
 };
 
 /// The most spans one transaction records; later ones are dropped (and counted).

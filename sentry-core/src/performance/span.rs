@@ -287,6 +287,35 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
     }
 }
 
+/// Starts a transaction doing `op` whose name (and its source) `name` builds only if the
+/// transaction will be recorded: the trace is decided first, so an unsampled request or task
+/// builds no name string and no transaction. What web framework integrations call per request.
+/// With a `traces_sampler`, which must see the name, the name is always built.
+///
+/// ```
+/// use sentry_sdk_core::performance::{start_transaction_named, TransactionSource};
+/// let path = "/orders/7";
+/// let t = start_transaction_named("http.server", || (format!("GET {path}"), TransactionSource::Url));
+/// assert!(!t.is_sampled()); // no client bound here
+/// ```
+pub fn start_transaction_named(
+    op: &str,
+    name: impl FnOnce() -> (String, TransactionSource),
+) -> Transaction {
+    let decision = match sampling::decide_new_trace() {
+        Some(decision) if !decision.sampled => return Transaction { shared: None },
+        Some(decision) => Some(decision),
+        None if !sampling::tracing_enabled() => return Transaction { shared: None },
+        None => None,
+    };
+    let (name, source) = name();
+    let context = TransactionContext::new(name, op).source(source);
+    start_transaction(match decision {
+        Some(decision) => context.decided(decision),
+        None => context,
+    })
+}
+
 fn child_of(
     transaction: &Arc<TransactionShared>,
     parent: SpanId,

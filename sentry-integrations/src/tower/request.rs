@@ -2,9 +2,7 @@
 //! request as events show it, scrubbed (PROTOCOL.md §8.4).
 
 use http::header::{HeaderName, HeaderValue};
-use sentry_sdk_core::performance::{
-    self, start_transaction, Transaction, TransactionContext, TransactionSource,
-};
+use sentry_sdk_core::performance::{self, Transaction, TransactionSource};
 use sentry_sdk_core::protocol::{Map, Request};
 
 use super::route::{self, Route};
@@ -77,25 +75,13 @@ impl RequestStart {
 
         // Decided before the name is built, so that an unsampled request allocates nothing
         // more; `None` means tracing is off, or a `traces_sampler` wants to see the name.
-        let decision = performance::decide_new_trace();
-        if decision.as_ref().is_some_and(|d| !d.is_sampled()) {
-            return None;
-        }
-        if decision.is_none() && !performance::tracing_enabled() {
-            return None;
-        }
-        let (name, source) = match &route {
+        let transaction = performance::start_transaction_named("http.server", || match &route {
             Some(route) => (
                 format!("{method} {}", route.as_str()),
                 TransactionSource::Route,
             ),
             None => (format!("{method} {path}"), TransactionSource::Url),
-        };
-        let mut context = TransactionContext::new(name, "http.server").source(source);
-        if let Some(decision) = decision {
-            context = context.decided(decision);
-        }
-        let transaction = start_transaction(context);
+        });
         if !transaction.is_sampled() {
             return None;
         }
