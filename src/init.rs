@@ -41,6 +41,14 @@ pub fn init(options: impl Into<ClientOptions>) -> ClientInitGuard {
                     ));
                 }
             }
+            let settings = client.options().settings();
+            if settings.auto_session_tracking
+                && settings.session_mode == sentry_sdk_core::SessionMode::Application
+            {
+                // One session for this run, ended at `close` (needs a release: without one
+                // this does nothing).
+                client.start_session();
+            }
             ClientInitGuard {
                 client: Some(client),
             }

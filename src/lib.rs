@@ -131,9 +131,12 @@ pub mod integrations {
 pub use sentry_sdk_core::test;
 
 pub use sentry_sdk_core::{
+    end_session, start_request_session, start_session, SessionMode, SessionStatus,
+};
+pub use sentry_sdk_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
-pub use sentry_sdk_core::{logs, performance};
+pub use sentry_sdk_core::{logs, performance, session};
 
 /// The README's Rust snippets, compiled and run as doctests so that none goes stale.
 #[doc = include_str!("../README.md")]

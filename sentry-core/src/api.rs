@@ -15,6 +15,7 @@ use crate::error_chain::exceptions_from_error;
 use crate::payload::{Body, Capture};
 use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User};
 use crate::scope::{stack, Scope};
+use crate::session::{RequestSession, RequestSessionGuard, SessionStatus};
 use crate::stacktrace::RawStack;
 
 /// Something that yields a breadcrumb: a [`Breadcrumb`], or a closure that builds one only
@@ -374,6 +375,54 @@ pub fn with_isolation_scope<R>(body: impl FnOnce() -> R) -> R {
 /// bound).
 pub fn flush(timeout: Duration) -> bool {
     binding::current_client().map_or(true, |c| c.flush(timeout))
+}
+
+/// Starts a release-health session for the application, ending the one open (`init` starts
+/// one already unless `auto_session_tracking(false)`, or in request mode). Sessions need a
+/// release. The session's user is the scope's now.
+///
+/// ```
+/// sentry_sdk_core::start_session(); // no client bound here: nothing happens
+/// sentry_sdk_core::end_session(sentry_sdk_core::session::SessionStatus::Exited);
+/// ```
+pub fn start_session() {
+    with_active_client(|client| client.start_session());
+}
+
+/// Ends the application session with `status` (`Exited`, `Crashed`, `Abnormal`, or
+/// `Errored`; `Ok` ends it as `exited`, or `errored` if it counted errors).
+pub fn end_session(status: SessionStatus) {
+    let status = match status {
+        SessionStatus::Ok => None,
+        other => Some(other),
+    };
+    with_active_client(|client| client.end_session(status));
+}
+
+/// Opens a release-health session for the request running in this isolation scope, when the
+/// bound client tracks sessions per request (`session_mode(SessionMode::Request)`, a release,
+/// `auto_session_tracking` on): what the tower/axum and actix integrations call per request.
+/// Keep the guard for as long as the request runs. `None` when no session was opened (or the
+/// thread runs in the process-wide isolation scope rather than a request's).
+///
+/// ```
+/// use sentry_sdk_core::IsolationExt;
+/// let request = async {
+///     let _session = sentry_sdk_core::start_request_session();
+///     // handle the request
+/// }
+/// .isolated();
+/// # drop(request);
+/// ```
+pub fn start_request_session() -> Option<RequestSessionGuard> {
+    let sessions = with_active_client(|client| {
+        let sessions = client.build_context().sessions();
+        sessions.tracks_requests().then(|| sessions.clone())
+    })
+    .flatten()?;
+    let session = RequestSession::new(sessions);
+    // Only a request's own (forked) isolation scope takes it.
+    stack::set_request_session(session.clone()).then(|| RequestSessionGuard::new(session))
 }
 
 /// Flushes for at most `timeout`, then closes the client and unbinds it.

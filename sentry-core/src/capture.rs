@@ -36,12 +36,14 @@ impl Client {
         if !random::keep(rate) {
             self.client_reports()
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            self.session_sampled_out(&capture);
             sentry_sdk_transport::sdk_debug!("event {id} sampled out");
             return EventId::NIL;
         }
         // After sampling: a sampled-out event does not pay for it.
         attach_trace(&mut capture);
         let snapshot = scope::stack::snapshot();
+        event_queued(&snapshot);
         let size_hint = capture.queued_size();
         let context = self.build_context().clone();
         self.send(Outgoing::deferred(
@@ -100,6 +102,7 @@ impl Client {
         }
         let id = capture.seed.event_id;
         let snapshot = scope::stack::snapshot();
+        event_queued(&snapshot);
         match event_envelope(self.build_context(), capture, &snapshot, resolve_until) {
             Some(envelope) => {
                 set_last_event_id(id);
@@ -110,6 +113,34 @@ impl Client {
             }
             None => EventId::NIL,
         }
+    }
+}
+
+impl Client {
+    /// An event dropped by sampling still counts in its session (Sentry's rule: only what
+    /// user code drops does not).
+    #[cold]
+    fn session_sampled_out(&self, capture: &Capture) {
+        let sessions = self.build_context().sessions();
+        if !sessions.is_on() {
+            return;
+        }
+        let Some(kind) = capture.seed.session_kind() else {
+            return;
+        };
+        let request = scope::stack::request_session();
+        match request {
+            Some(session) => session.event_sampled_out(kind),
+            None => sessions.note_sampled_out(),
+        }
+    }
+}
+
+/// The event about to be built counts in the request session of its isolation scope, if any:
+/// that session is not counted before the build has said what the event meant.
+fn event_queued(snapshot: &scope::Snapshot) {
+    if let Some(session) = snapshot.isolation.request_session() {
+        session.event_queued();
     }
 }
 

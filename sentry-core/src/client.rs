@@ -4,13 +4,16 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
-use sentry_sdk_transport::{ClientReports, HttpTransport, Outgoing, Transport};
+use sentry_sdk_transport::{
+    ClientReports, DataCategory, HttpTransport, Outgoing, Periodic, Transport,
+};
 
 use crate::options::{ClientOptions, TransportContext};
-use crate::payload::BuildContext;
+use crate::payload::{session_envelope, BuildContext};
 use crate::protocol::Breadcrumb;
+use crate::session::{SessionStatus, Sessions};
 use crate::{callback, scope, sdk, Error};
 
 /// A started SDK: validated options and a running transport.
@@ -40,6 +43,13 @@ impl Client {
         };
         let delivery = &settings.transport;
         let reports = Arc::new(ClientReports::new(delivery.send_client_reports));
+        let sessions = Arc::new(Sessions::new(
+            settings.release.as_deref(),
+            &settings.environment,
+            settings.auto_session_tracking,
+            settings.session_mode,
+            delivery.cache_dir.as_deref(),
+        ));
         let transport: Arc<dyn Transport> = match &delivery.factory {
             Some(factory) => factory(&TransportContext {
                 dsn,
@@ -50,11 +60,19 @@ impl Client {
                 let mut http = delivery.http_options(dsn, sdk::sdk_client(), reports.clone());
                 // `debug` also lets the HTTP stack's own `tracing` output through.
                 http.debug = settings.debug;
+                if sessions.is_on() {
+                    // Session updates and aggregates go out at least every minute.
+                    let sessions = sessions.clone();
+                    http.periodic = Some(Periodic {
+                        every: SESSION_INTERVAL,
+                        make: Arc::new(move || due_sessions(&sessions)),
+                    });
+                }
                 Arc::new(HttpTransport::new(http))
             }
         };
         Ok(Client {
-            context: Arc::new(BuildContext::new(options, reports)),
+            context: Arc::new(BuildContext::new(options, reports, sessions)),
             transport,
             closed: AtomicBool::new(false),
         })
@@ -138,9 +156,48 @@ impl Client {
         scope::stack::with_isolation_mut(|scope| scope.push_unlinked_breadcrumb(crumb, max));
     }
 
-    /// Waits at most `timeout` for everything queued to be sent; true if it was.
+    /// Waits at most `timeout` for everything queued to be sent (session aggregates and a
+    /// changed session included); true if it was.
     pub fn flush(&self, timeout: Duration) -> bool {
+        if self.context.sessions().is_on() && !self.is_closed() {
+            let sessions = self.context.sessions().clone();
+            self.send(Outgoing::deferred(DataCategory::Session, 0, move || {
+                due_sessions(&sessions)
+            }));
+        }
         self.transport.flush(timeout)
+    }
+
+    /// Starts a release-health session for this client's application (what `init` does in
+    /// [`SessionMode::Application`](crate::session::SessionMode::Application)), ending the
+    /// one open. Needs a release; the session's user is the scope's, now.
+    pub fn start_session(&self) {
+        let sessions = self.context.sessions();
+        if !sessions.is_on() || self.is_closed() {
+            return;
+        }
+        let did = scope::stack::user().and_then(|u| {
+            u.id.clone()
+                .or_else(|| u.email.clone())
+                .or_else(|| u.username.clone())
+        });
+        let (now, at) = (SystemTime::now(), Instant::now());
+        let sessions = sessions.clone();
+        // On the SDK's thread, in order with the events queued before and after.
+        self.send(Outgoing::deferred(DataCategory::Session, 0, move || {
+            let pending = sessions.start(did, now, at);
+            session_envelope(pending, sessions.release(), &sessions.environment)
+        }));
+    }
+
+    /// Ends the application session with `status` (`None`: `exited`, or `errored` if
+    /// errors were counted); `close` does it too.
+    pub fn end_session(&self, status: Option<SessionStatus>) {
+        let sessions = self.context.sessions();
+        if !sessions.is_on() || self.is_closed() {
+            return;
+        }
+        self.send(end_sessions(sessions.clone(), status));
     }
 
     /// Flushes for at most `timeout`, then stops: later captures through this client are
@@ -149,7 +206,11 @@ impl Client {
         if self.closed.swap(true, Ordering::Relaxed) {
             return true;
         }
+        // Counted before the session's final update is queued: that one is not worth a line.
         let pending = self.transport.pending();
+        if self.context.sessions().is_on() {
+            self.send(end_sessions(self.context.sessions().clone(), None));
+        }
         if pending > 0 {
             sentry_sdk_transport::debug::always_log(format_args!(
                 "{pending} envelope{} pending; waiting up to {:.1} s to send",
@@ -159,6 +220,24 @@ impl Client {
         }
         self.transport.close(timeout)
     }
+}
+
+/// How often session updates and aggregates are sent at least (Sentry's SDKs: 60 s).
+const SESSION_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the sessions have due now, as an envelope.
+fn due_sessions(sessions: &Sessions) -> Option<sentry_sdk_transport::Envelope> {
+    let pending = sessions.take_due(SystemTime::now(), Instant::now());
+    session_envelope(pending, sessions.release(), &sessions.environment)
+}
+
+/// The job that ends the application session (with `status`) and sends the aggregates.
+fn end_sessions(sessions: Arc<Sessions>, status: Option<SessionStatus>) -> Outgoing {
+    let (now, at) = (SystemTime::now(), Instant::now());
+    Outgoing::deferred(DataCategory::Session, 0, move || {
+        let pending = sessions.end(status, now, at);
+        session_envelope(pending, sessions.release(), &sessions.environment)
+    })
 }
 
 impl fmt::Debug for Client {

@@ -20,6 +20,7 @@
 //! - `stacktrace`: [`RawStack`] capture on the caller, symbolication on the worker;
 //! - `dedupe`: the default dedupe (one error value reported twice), on the caller's thread;
 //! - `error_chain`: `std::error::Error` chains to exception values;
+//! - [`session`]: release health (the application session, request sessions, aggregates);
 //! - [`propagation`]: trace headers, the propagation context of isolation scopes, the DSC;
 //! - [`protocol`]: the payload types (events, ids, spans, logs);
 //! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
@@ -53,6 +54,7 @@ pub mod protocol;
 mod random;
 mod scope;
 mod sdk;
+pub mod session;
 mod stacktrace;
 #[cfg(feature = "test")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
@@ -65,6 +67,7 @@ pub use api::{
     set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope,
     with_scope, AsError, IntoBreadcrumb,
 };
+pub use api::{end_session, start_request_session, start_session};
 pub use binding::{current_client, is_active, unbind, with_current_client, with_thread_client};
 pub use client::Client;
 pub use error::Error;
@@ -77,6 +80,7 @@ pub use options::{
 };
 pub use scope::Scope;
 pub use sdk::{SDK_NAME, SDK_VERSION};
+pub use session::{SessionMode, SessionStatus};
 pub use stacktrace::RawStack;
 
 /// What a custom transport needs: the [`Transport`](transport::Transport) trait, what it is

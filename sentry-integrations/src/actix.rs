@@ -144,6 +144,9 @@ async fn handle<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
+    // The request's release-health session (request mode): ended when this future is done
+    // or dropped.
+    let _session = sentry_sdk_core::start_request_session();
     continue_trace(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
     // The request's data is built only if an event needs it, on the SDK's thread: here only
     // the parts are kept (the header map and strings are cheap to clone; building and

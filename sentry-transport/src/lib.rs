@@ -45,7 +45,7 @@ pub use client_report::{ClientReports, DiscardReason};
 pub use dsn::Dsn;
 pub use envelope::{log_envelope, Envelope, Item, LOG_CONTENT_TYPE};
 pub use error::{Error, ErrorKind};
-pub use http::{HttpOptions, HttpTransport};
+pub use http::{HttpOptions, HttpTransport, Periodic};
 pub use rate_limit::{parse_rate_limits, parse_retry_after, RateLimits};
 pub use transport::{Outgoing, Transport};
 

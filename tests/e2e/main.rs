@@ -25,6 +25,8 @@ mod outgoing_http_carries_the_trace;
 mod panics_are_reported_as_fatal_events;
 mod python_peer;
 mod python_sdk_continues_a_trace;
+#[cfg(feature = "axum")]
+mod release_health;
 mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod sdk_threads_stay_out_of_the_programs_subscriber;

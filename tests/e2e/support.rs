@@ -12,13 +12,16 @@ pub fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Options pointing at `receiver`, with the panic hook off unless a test wants it.
+/// Options pointing at `receiver`, with the panic hook off unless a test wants it, and no
+/// release-health session (its envelopes would change what other tests count; the tests in
+/// `release_health` turn it on).
 pub fn options(receiver: &Receiver) -> ClientOptions {
     ClientOptions::new()
         .dsn(&receiver.dsn())
         .release("e2e@1.0.0")
         .environment("test")
         .default_integrations(false)
+        .auto_session_tracking(false)
 }
 
 /// Runs `f` on another thread and fails the test if it does not finish within `limit`.

@@ -332,6 +332,33 @@ impl ClientOptions {
         self
     }
 
+    /// Track release-health sessions (default `true`; they need a
+    /// [`release`](Self::release), and are off without one). In
+    /// [`SessionMode::Application`](crate::session::SessionMode::Application) `init` starts
+    /// one session that ends at `close`; in
+    /// [`SessionMode::Request`](crate::session::SessionMode::Request) the server
+    /// integrations open one per request.
+    pub fn auto_session_tracking(mut self, on: bool) -> Self {
+        self.settings.auto_session_tracking = on;
+        self
+    }
+
+    /// How sessions are tracked: one per process run (`Application`, the default: CLIs,
+    /// workers, desktop programs) or one per request (`Request`: servers, with the tower/axum
+    /// or actix integration), counted per minute and sent as aggregates.
+    ///
+    /// ```
+    /// use sentry_sdk_core::session::SessionMode;
+    /// let options = sentry_sdk_core::ClientOptions::new()
+    ///     .release("api@1.4.0")
+    ///     .session_mode(SessionMode::Request);
+    /// assert_eq!(options.settings().session_mode, SessionMode::Request);
+    /// ```
+    pub fn session_mode(mut self, mode: crate::session::SessionMode) -> Self {
+        self.settings.session_mode = mode;
+        self
+    }
+
     /// Whether one error *value* that reaches the SDK through two paths (a `tracing::error!`
     /// with the error and a `capture_exception` of it, on one thread) is sent once; the second
     /// report is dropped and counted as `event_processor`. Default `true`. A new occurrence of

@@ -88,6 +88,10 @@ pub struct Settings {
     pub before_send_log: Option<BeforeSendLog>,
     /// How long closing (and a panic) waits for pending events.
     pub shutdown_timeout: Duration,
+    /// Whether release-health sessions are tracked (needs a release).
+    pub auto_session_tracking: bool,
+    /// One session per run, or one per request.
+    pub session_mode: crate::session::SessionMode,
     /// Whether the SDK prints what it does to stderr.
     pub debug: bool,
     /// Function-path prefixes always treated as the program's own code.
@@ -136,6 +140,8 @@ impl Default for Settings {
             enable_logs: false,
             before_send_log: None,
             shutdown_timeout: Duration::from_secs(2),
+            auto_session_tracking: true,
+            session_mode: crate::session::SessionMode::Application,
             debug: false,
             in_app_include: Vec::new(),
             in_app_exclude: Vec::new(),
@@ -182,6 +188,8 @@ impl fmt::Debug for Settings {
             .field("enable_logs", &self.enable_logs)
             .field("before_send_log", &self.before_send_log.is_some())
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("auto_session_tracking", &self.auto_session_tracking)
+            .field("session_mode", &self.session_mode)
             .field("debug", &self.debug)
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)

@@ -11,6 +11,7 @@ use once_cell::sync::OnceCell;
 
 use crate::propagation::Dsc;
 use crate::protocol::{Event, EventId, Exception, Level, SpanId, Thread, TraceId};
+use crate::session::EventKind;
 use crate::stacktrace::RawStack;
 
 /// One capture: the event's seed, its raw stack and the local values captured with it
@@ -195,6 +196,16 @@ impl Seed {
             ..*self
         }
         .into_event()
+    }
+
+    /// What the event would mean for its session (read without building it: for an event
+    /// dropped by sampling, which still counts).
+    pub(crate) fn session_kind(&self) -> Option<EventKind> {
+        match &self.body {
+            Body::Message { .. } => None,
+            Body::Exceptions(_) => Some(EventKind::Error),
+            Body::Event(event) => EventKind::of(event),
+        }
     }
 
     /// The event, on the worker: the body with its id, time and trace.

@@ -4,14 +4,15 @@
 //! defaults (release, environment, ...) -> source context and debug images -> integrations'
 //! event processors -> `before_send` -> serialisation. Each drop is counted with its reason.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::capture::Capture;
-use super::{one_item_envelope, BuildContext};
+use super::{one_item_envelope, session_item, BuildContext};
 use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
+use crate::session::{EventKind, RequestSession};
 use crate::stacktrace;
 
 /// Runs the pipeline for `capture` over `snapshot`; `None` when the event was dropped (and
@@ -29,6 +30,12 @@ pub(crate) fn event_envelope(
         stack,
         local_values,
     } = capture;
+    // The request session this event was queued in learns what the event meant for it
+    // however the pipeline ends (a dropped event means nothing).
+    let mut outcome = RequestOutcome {
+        session: snapshot.isolation.request_session(),
+        kind: None,
+    };
     // The trace's DSC: the span's transaction's, else the isolation scope's trace's (whose
     // ids also go into `contexts.trace` of an event captured outside any span).
     let span_dsc = seed
@@ -114,6 +121,18 @@ pub(crate) fn event_envelope(
     if let Some(before_send) = &settings.before_send {
         event = ctx.before_send("before_send", before_send, event, DataCategory::Error)?;
     }
+    // Kept: now it counts in its session. A status change rides with the event.
+    let kind = EventKind::of(&event);
+    let session_update = match (kind, outcome.session) {
+        (Some(_), Some(_)) => {
+            outcome.kind = kind;
+            None
+        }
+        (Some(kind), None) => ctx
+            .sessions()
+            .on_event(kind, SystemTime::now(), Instant::now()),
+        (None, _) => None,
+    };
     let breadcrumbs = match crumbs_unobserved {
         true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
         false => None,
@@ -151,7 +170,28 @@ pub(crate) fn event_envelope(
         );
     }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
-    Some(one_item_envelope(event.event_id, "event", payload, dsc))
+    let mut envelope = one_item_envelope(event.event_id, "event", payload, dsc);
+    if let Some(update) = session_update {
+        let sessions = ctx.sessions();
+        let release = sessions.release().unwrap_or_default();
+        envelope.add_item(session_item(&update, release, &sessions.environment));
+    }
+    Some(envelope)
+}
+
+/// Tells a request session what its event meant once the pipeline is over, whichever way
+/// it ended (see `session::RequestSession`).
+struct RequestOutcome<'a> {
+    session: Option<&'a std::sync::Arc<RequestSession>>,
+    kind: Option<EventKind>,
+}
+
+impl Drop for RequestOutcome<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session {
+            session.event_built(self.kind);
+        }
+    }
 }
 
 /// A guess at the serialised size, so that the payload buffer is allocated once in the
@@ -308,7 +348,14 @@ mod tests {
     }
 
     fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
-        let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)));
+        let sessions = Arc::new(crate::session::Sessions::new(
+            None,
+            "test",
+            false,
+            Default::default(),
+            None,
+        ));
+        let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)), sessions);
         let envelope = event_envelope(&ctx, capture(body), &snapshot(), None).unwrap();
         envelope.items()[0].payload().to_vec()
     }

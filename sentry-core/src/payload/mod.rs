@@ -8,7 +8,8 @@
 //! - `capture`: [`Capture`], what the caller hands over for an error event (kept small);
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
-//! - `log`: one structured log item (defaults, `before_send_log`).
+//! - `log`: one structured log item (defaults, `before_send_log`);
+//! - `session`: release-health `session` updates and `sessions` aggregates.
 //!
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
@@ -16,12 +17,14 @@
 mod capture;
 mod event;
 mod log;
+mod session;
 mod transaction;
 
 pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
+pub(crate) use session::{session_envelope, session_item};
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};
 
 use std::sync::Arc;
@@ -34,6 +37,7 @@ use crate::options::ClientOptions;
 use crate::propagation::{make_dsc, Dsc, PropagationContext};
 use crate::protocol::{json, Event, EventId};
 use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
+use crate::session::Sessions;
 use crate::stacktrace::InAppRules;
 
 /// What building a payload needs, fixed when the client starts and shared (as an `Arc`) by
@@ -53,11 +57,17 @@ pub(crate) struct BuildContext {
     static_contexts: Vec<(String, Value, Vec<u8>)>,
     /// The default attributes every structured log of this client gets (see `log`).
     log_defaults: Vec<(&'static str, Value)>,
+    /// The client's release-health sessions.
+    sessions: Arc<Sessions>,
 }
 
 impl BuildContext {
     /// The context of a client running `options` and counting drops in `reports`.
-    pub(crate) fn new(options: ClientOptions, reports: Arc<ClientReports>) -> Self {
+    pub(crate) fn new(
+        options: ClientOptions,
+        reports: Arc<ClientReports>,
+        sessions: Arc<Sessions>,
+    ) -> Self {
         let settings = options.settings();
         let integrations: Vec<&str> = settings.integrations.iter().map(|i| i.name()).collect();
         let sdk_info = sdk_info(&integrations);
@@ -83,7 +93,13 @@ impl BuildContext {
             server_name,
             static_contexts,
             log_defaults,
+            sessions,
         }
+    }
+
+    /// The client's release-health sessions.
+    pub(crate) fn sessions(&self) -> &Arc<Sessions> {
+        &self.sessions
     }
 
     /// The options the client runs with.

@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use crate::propagation::PropagationContext;
 use crate::protocol::{Breadcrumb, Level, Map, Request, User, Value};
+use crate::session::RequestSession;
 
 /// How many breadcrumbs [`Scope::add_breadcrumb`] keeps: the `max_breadcrumbs` of the client
 /// bound last for the process (100 before any). Events are trimmed again to their own client's
@@ -75,6 +76,8 @@ pub(crate) struct ScopeData {
     pub(crate) propagation: Option<PropagationContext>,
     /// The HTTP request of the events captured in this scope.
     pub(crate) request: Option<Arc<LazyRequest>>,
+    /// The request's release-health session (request mode; isolation scopes only).
+    pub(crate) request_session: Option<Arc<RequestSession>>,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -173,6 +176,16 @@ impl Scope {
     /// Gives this scope `pc` as its trace.
     pub(crate) fn set_propagation(&mut self, pc: PropagationContext) {
         self.data_mut().propagation = Some(pc);
+    }
+
+    /// The request session events captured in this scope count in, if any.
+    pub(crate) fn request_session(&self) -> Option<&Arc<RequestSession>> {
+        self.data.request_session.as_ref()
+    }
+
+    /// Sets the request session of this (isolation) scope.
+    pub(crate) fn set_request_session(&mut self, session: Option<Arc<RequestSession>>) {
+        self.data_mut().request_session = session;
     }
 
     /// A fork of this isolation scope for one request or task: the same data, a trace of its

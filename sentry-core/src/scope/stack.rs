@@ -20,6 +20,7 @@ use sentry_sdk_transport::sync::Mutex;
 use super::Scope;
 use crate::propagation::PropagationContext;
 use crate::protocol::User;
+use crate::session::RequestSession;
 
 static GLOBAL: Lazy<Mutex<Scope>> = Lazy::new(Default::default);
 /// The isolation scope of threads and tasks that did not fork one; it has a trace of its own
@@ -93,6 +94,31 @@ pub(crate) fn user() -> Option<Arc<User>> {
     // The locks are taken one after the other, never nested, like `snapshot` does.
     let isolation = isolation.unwrap_or_else(|| DEFAULT_ISOLATION.lock().data.user.clone());
     isolation.or_else(|| GLOBAL.lock().data.user.clone())
+}
+
+/// The request session of this thread's forked isolation scope, if any.
+pub(crate) fn request_session() -> Option<Arc<RequestSession>> {
+    THREAD
+        .try_with(|t| {
+            let t = t.try_borrow().ok()?;
+            t.isolation.as_ref()?.request_session().cloned()
+        })
+        .ok()
+        .flatten()
+}
+
+/// Sets the request session of this thread's forked isolation scope; false when the thread
+/// runs in the process-wide default one (which is no request's).
+pub(crate) fn set_request_session(session: Arc<RequestSession>) -> bool {
+    THREAD
+        .try_with(|t| {
+            let mut t = t.try_borrow_mut().ok()?;
+            t.isolation.as_mut()?.set_request_session(Some(session));
+            Some(())
+        })
+        .ok()
+        .flatten()
+        .is_some()
 }
 
 /// Changes the isolation scope in place. `f` must be SDK code (no user callbacks): it runs

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use sentry_sdk_core::performance::{SpanStatus, Transaction};
+use sentry_sdk_core::session::RequestSessionGuard;
 use sentry_sdk_core::{Isolated, IsolationExt};
 
 use super::request::RequestStart;
@@ -28,6 +29,7 @@ where
             inner: Box::pin(inner),
             start,
             transaction: None,
+            session: None,
             panicked: false,
         };
         // Forked now, on the caller's thread: the fork is of the scope the server runs in.
@@ -63,6 +65,9 @@ struct Handling<F> {
     start: Option<Box<RequestStart>>,
     /// `Some` while a sampled transaction is open.
     transaction: Option<Transaction>,
+    /// The request's release-health session (request mode), ended with the response or
+    /// when the request is dropped.
+    session: Option<RequestSessionGuard>,
     /// Set when the handler panicked during a poll (the panic may be caught further out).
     panicked: bool,
 }
@@ -76,10 +81,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
+            this.session = sentry_sdk_core::start_request_session();
             this.transaction = start.begin();
         }
         let Some(transaction) = &this.transaction else {
-            return this.inner.as_mut().poll(cx);
+            let polled = this.inner.as_mut().poll(cx);
+            if polled.is_ready() {
+                this.session = None;
+            }
+            return polled;
         };
         let polled = {
             let _entered = transaction.enter();
@@ -101,6 +111,7 @@ where
             // Finished here, in the request's scope, rather than on drop.
             transaction.finish();
             this.transaction = None;
+            this.session = None;
         }
         polled
     }

@@ -30,7 +30,7 @@ mod quiet;
 mod request;
 mod worker;
 
-pub use options::HttpOptions;
+pub use options::{HttpOptions, Periodic};
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

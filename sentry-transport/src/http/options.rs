@@ -54,6 +54,26 @@ pub struct HttpOptions {
     /// threads run with a no-op dispatcher, so a subscriber at `TRACE` does not fill up with
     /// the SDK's connection chatter. The client sets it from its `debug` option.
     pub debug: bool,
+    /// Envelopes the worker asks for at a fixed interval, such as release-health session
+    /// aggregates (the client sets it). Default `None`.
+    pub periodic: Option<Periodic>,
+}
+
+/// Envelopes made at a fixed interval on the worker (see [`HttpOptions::periodic`]).
+#[derive(Clone)]
+pub struct Periodic {
+    /// How often `make` is called.
+    pub every: Duration,
+    /// Makes what is due (`None`: nothing); runs on the worker thread, so it must not block.
+    pub make: Arc<dyn Fn() -> Option<crate::envelope::Envelope> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Periodic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Periodic")
+            .field("every", &self.every)
+            .finish()
+    }
 }
 
 impl HttpOptions {
@@ -78,6 +98,7 @@ impl HttpOptions {
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             debug: false,
+            periodic: None,
         }
     }
 }

@@ -145,6 +145,9 @@ impl Worker {
         let every = self.delivery.options.client_report_interval;
         let mut report_timer = tokio::time::interval_at(start + every, every);
         let mut cache_timer = tokio::time::interval_at(start + CACHE_RETRY, CACHE_RETRY);
+        let periodic = self.delivery.options.periodic.clone();
+        let every = periodic.as_ref().map_or(CACHE_RETRY, |p| p.every);
+        let mut periodic_timer = tokio::time::interval_at(start + every, every);
         loop {
             let logs_due = self.logs.deadline();
             // tokio drops the arms' futures before running the chosen handler, so a handler
@@ -157,6 +160,7 @@ impl Worker {
                 },
                 _ = report_timer.tick() => self.send_due_reports().await,
                 _ = cache_timer.tick() => self.drain.retry_if_due(),
+                _ = periodic_timer.tick(), if periodic.is_some() => self.send_periodic().await,
                 _ = self.drain.wanted() => self.drain.start(),
             }
         }
@@ -231,6 +235,22 @@ impl Worker {
         };
         self.delivery.progress.begin();
         self.dispatch(envelope, None, None).await;
+    }
+
+    /// The periodic timer fired: what the client has due (session aggregates) goes out.
+    async fn send_periodic(&self) {
+        let Some(periodic) = &self.delivery.options.periodic else {
+            return;
+        };
+        let make = periodic.make.clone();
+        // User-free code, but a panic must not take the worker down.
+        let envelope = std::panic::catch_unwind(AssertUnwindSafe(|| make()))
+            .ok()
+            .flatten();
+        if let Some(envelope) = envelope.filter(|e| !e.is_empty()) {
+            self.delivery.progress.begin();
+            self.dispatch(envelope, None, None).await;
+        }
     }
 
     /// The client-report timer fired: pending reports go out on their own, so that they are

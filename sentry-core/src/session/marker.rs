@@ -1,0 +1,184 @@
+//! The run marker: the application session as last seen, kept in the offline cache directory
+//! while the session is open, so that the next start can tell a run that ended without
+//! closing (killed, hung, power lost) and report its session `abnormal`.
+//!
+//! Written on status changes and when the first update leaves, removed when the session ends
+//! (a crash's update leaves in the crash envelope, which the cache keeps). One marker per
+//! cache directory; a marker written by this very process (a re-init) is left to the client
+//! that wrote it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::app::{AppSession, Update};
+use super::SessionStatus;
+
+const FILE_NAME: &str = "session-run.json";
+
+/// The marker's place.
+#[derive(Debug, Clone)]
+pub(crate) struct Marker {
+    path: PathBuf,
+}
+
+/// A previous run's session found open: what its `abnormal` update needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Previous {
+    pub(crate) update: Update,
+    pub(crate) release: String,
+    pub(crate) environment: String,
+}
+
+impl Marker {
+    /// The marker in `cache_dir`.
+    pub(crate) fn in_dir(cache_dir: &Path) -> Marker {
+        Marker {
+            path: cache_dir.join(FILE_NAME),
+        }
+    }
+
+    /// Records `session` (of `release`/`environment`) as open; errors are ignored (the
+    /// marker is a best effort, like the cache).
+    pub(crate) fn write(&self, session: &AppSession, release: &str, environment: &str) {
+        let started = session
+            .started
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_millis() as u64;
+        let body = json!({
+            "sid": session.sid.simple().to_string(),
+            "did": session.did,
+            "started_ms": started,
+            "seq": session.seq,
+            "errors": session.errors,
+            "status": session.status.as_str(),
+            "init_sent": session.init_sent,
+            "release": release,
+            "environment": environment,
+            "pid": std::process::id(),
+        });
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = self
+            .path
+            .with_extension(format!("{}.tmp", std::process::id()));
+        let written = std::fs::write(&tmp, body.to_string()).and_then(|()| {
+            // Renamed into place: a reader never sees half a marker.
+            std::fs::rename(&tmp, &self.path)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            sentry_sdk_transport::sdk_debug!("session marker not written: {e}");
+        }
+    }
+
+    /// Removes the marker if it is `sid`'s.
+    pub(crate) fn remove(&self, sid: Uuid) {
+        if read(&self.path).is_some_and(|m| {
+            m.get("sid").and_then(Value::as_str) == Some(&*sid.simple().to_string())
+        }) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
+    /// Takes the marker a previous run left open (and removes it): that run ended without
+    /// closing. `None` when there is none, it is unreadable, its session had ended, or this
+    /// process wrote it.
+    pub(crate) fn take_previous(&self, now: SystemTime) -> Option<Previous> {
+        let marker = read(&self.path)?;
+        if marker.get("pid").and_then(Value::as_u64) == Some(u64::from(std::process::id())) {
+            return None;
+        }
+        let _ = std::fs::remove_file(&self.path);
+        let status = SessionStatus::from_wire(marker.get("status")?.as_str()?)?;
+        if status.is_terminal() {
+            return None;
+        }
+        let sid = Uuid::parse_str(marker.get("sid")?.as_str()?).ok()?;
+        let started = UNIX_EPOCH + Duration::from_millis(marker.get("started_ms")?.as_u64()?);
+        let init_sent = marker.get("init_sent")?.as_bool()?;
+        let seq = marker.get("seq").and_then(Value::as_u64).unwrap_or(0);
+        Some(Previous {
+            update: Update {
+                sid,
+                did: marker.get("did").and_then(Value::as_str).map(str::to_owned),
+                init: !init_sent,
+                started,
+                timestamp: now.max(started),
+                seq: if init_sent { seq + 1 } else { 0 },
+                duration: None,
+                status: SessionStatus::Abnormal,
+                errors: marker.get("errors").and_then(Value::as_u64).unwrap_or(0),
+            },
+            release: marker.get("release")?.as_str()?.to_owned(),
+            environment: marker
+                .get("environment")
+                .and_then(Value::as_str)
+                .unwrap_or("production")
+                .to_owned(),
+        })
+    }
+}
+
+fn read(path: &Path) -> Option<Value> {
+    // A marker is a few hundred bytes; anything large is not ours.
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > 64 * 1024 {
+        return None;
+    }
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sentry-marker-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn this_process_marker_is_left_alone_and_removed_by_its_owner() {
+        let d = dir("own");
+        let marker = Marker::in_dir(&d);
+        let session = AppSession::new(Some("u".into()), SystemTime::now(), Instant::now());
+        marker.write(&session, "r@1", "prod");
+        assert!(marker.take_previous(SystemTime::now()).is_none());
+        marker.remove(Uuid::new_v4());
+        assert!(
+            d.join(FILE_NAME).exists(),
+            "another session's marker is kept"
+        );
+        marker.remove(session.sid);
+        assert!(!d.join(FILE_NAME).exists());
+    }
+
+    #[test]
+    fn another_runs_open_session_is_abnormal() {
+        let d = dir("other");
+        let marker = Marker::in_dir(&d);
+        let mut session = AppSession::new(None, SystemTime::now(), Instant::now());
+        session.take_update(SystemTime::now(), Instant::now());
+        marker.write(&session, "r@1", "prod");
+        // As if another process had written it.
+        let path = d.join(FILE_NAME);
+        let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        v["pid"] = json!(u64::from(std::process::id()) + 1);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let previous = marker.take_previous(SystemTime::now()).unwrap();
+        assert_eq!(previous.update.sid, session.sid);
+        assert_eq!(previous.update.status, SessionStatus::Abnormal);
+        assert!(!previous.update.init, "its first update had left");
+        assert_eq!(previous.update.seq, 1);
+        assert_eq!(previous.release, "r@1");
+        assert!(!path.exists(), "reported once");
+        assert!(marker.take_previous(SystemTime::now()).is_none());
+    }
+}
