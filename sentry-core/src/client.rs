@@ -182,10 +182,13 @@ impl Client {
                 .or_else(|| u.username.clone())
         });
         let (now, at) = (SystemTime::now(), Instant::now());
+        let Some((ended, sid)) = sessions.begin(did, now, at) else {
+            return;
+        };
         let sessions = sessions.clone();
-        // On the SDK's thread, in order with the events queued before and after.
+        // The marker file and the updates on the SDK's thread, in order with the events.
         self.send(Outgoing::deferred(DataCategory::Session, 0, move || {
-            let pending = sessions.start(did, now, at);
+            let pending = sessions.after_start(ended, sid, now);
             session_envelope(pending, sessions.release(), &sessions.environment)
         }));
     }

@@ -323,3 +323,50 @@ fn a_handler_panic_is_reported_in_its_requests_scope_and_the_server_goes_on() {
         event["contexts"]["trace"]["trace_id"]
     );
 }
+
+async fn maybe_fail(path: web::Path<u32>) -> HttpResponse {
+    let n = path.into_inner();
+    if n % 10 == 3 {
+        sentry_sdk::capture_exception(&std::io::Error::other(format!("request {n} failed")));
+        return HttpResponse::InternalServerError().finish();
+    }
+    HttpResponse::Ok().finish()
+}
+
+#[test]
+fn request_mode_opens_one_session_per_request() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(
+        options(&receiver)
+            .auto_session_tracking(true)
+            .session_mode(sentry_sdk::SessionMode::Request),
+    );
+    actix_web::rt::System::new().block_on(async {
+        let app = init_service(
+            App::new()
+                .wrap(Sentry::new())
+                .route("/work/{n}", web::get().to(maybe_fail)),
+        )
+        .await;
+        for n in 0..40u32 {
+            let req = TestRequest::get().uri(&format!("/work/{n}")).to_request();
+            call_service(&app, req).await;
+        }
+    });
+    drop(guard);
+    let mut counts = (0, 0);
+    for request in receiver.requests() {
+        for item in request.envelope().items() {
+            assert_ne!(item.item_type(), "session", "no application session");
+            if item.item_type() == "sessions" {
+                let body = item.payload_json().unwrap();
+                for bucket in body["aggregates"].as_array().unwrap() {
+                    counts.0 += bucket["exited"].as_u64().unwrap_or(0);
+                    counts.1 += bucket["errored"].as_u64().unwrap_or(0);
+                }
+            }
+        }
+    }
+    assert_eq!(counts, (36, 4), "exited, errored");
+}

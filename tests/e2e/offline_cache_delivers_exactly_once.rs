@@ -47,10 +47,14 @@ fn child_offline() {
     // The crash's symbolication must finish within the hook's time (three quarters of it):
     // the first one in this debug binary takes ~0.8 s alone, more with the other tests running.
     let timeout = if mode == "abort" { 4 } else { 1 };
-    let options = sentry_sdk::ClientOptions::new()
+    let mut options = sentry_sdk::ClientOptions::new()
         .dsn(&dsn)
         .cache_dir(&dir)
         .shutdown_timeout(Duration::from_secs(timeout));
+    if mode == "abort" {
+        // With a release: the run's session, `crashed`, leaves in the crash envelope.
+        options = options.release("e2e@1.0.0");
+    }
     let guard = sentry_sdk::init(options);
     match mode.as_str() {
         "capture" => {
@@ -119,6 +123,18 @@ fn a_crash_that_aborts_with_the_server_down_is_sent_by_the_next_start() {
     assert!(child("start", &receiver.dsn(), &dir).success());
     let events = receiver.events();
     assert_eq!(events.len(), 1);
+    // The session ended `crashed` in the same envelope as its crash.
+    let sessions: Vec<serde_json::Value> = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .filter(|i| i.item_type() == "session")
+        .map(|i| i.payload_json().unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0]["status"], "crashed");
+    assert_eq!(sessions[0]["init"], true);
+    assert_eq!(sessions[0]["errors"], 1);
     let ex = &events[0]["exception"]["values"][0];
     assert_eq!(ex["value"], "checkout crashed");
     assert_eq!(ex["mechanism"]["handled"], false);

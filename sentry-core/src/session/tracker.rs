@@ -95,15 +95,39 @@ impl Sessions {
         (update, release, self.environment.clone())
     }
 
-    /// Starts the application session (ending the one open, if any), for user `did`. The
-    /// first start also reports a previous run that ended without closing as `abnormal`.
-    /// What must be sent now is returned; the new session's first update waits for the next
-    /// event, the periodic update or the end.
-    pub(crate) fn start(&self, did: Option<String>, now: SystemTime, at: Instant) -> Pending {
+    /// Starts the application session (ending the one open, if any), for user `did`: on the
+    /// caller's thread, so that an event captured right after (a panic just after `init`)
+    /// already counts in it. Returns the ended session's final update and the new session's
+    /// id, for [`Sessions::after_start`] on the SDK's thread.
+    pub(crate) fn begin(
+        &self,
+        did: Option<String>,
+        now: SystemTime,
+        at: Instant,
+    ) -> Option<(Option<Update>, uuid::Uuid)> {
+        self.release.as_ref()?;
+        let session = AppSession::new(did, now, at);
+        let sid = session.sid;
+        let mut app = self.app.lock();
+        let ended = app.as_mut().and_then(|old| {
+            old.end(None);
+            old.take_update(now, at)
+        });
+        *app = Some(session);
+        Some((ended, sid))
+    }
+
+    /// The file work of a start, on the SDK's thread: the first start reports a previous run
+    /// that ended without closing as `abnormal`; the run marker then describes session `sid`
+    /// (if it is still open). Returns what must be sent now; the new session's first update
+    /// waits for the next event, the periodic update or the end.
+    pub(crate) fn after_start(
+        &self,
+        ended: Option<Update>,
+        sid: uuid::Uuid,
+        now: SystemTime,
+    ) -> Pending {
         let mut pending = Pending::default();
-        if self.release.is_none() {
-            return pending;
-        }
         if !self.checked_previous.swap(true, Ordering::AcqRel) {
             if let Some(Previous {
                 update,
@@ -114,22 +138,19 @@ impl Sessions {
                 pending.updates.push((update, release, environment));
             }
         }
-        let session = AppSession::new(did, now, at);
-        let snapshot = session.clone();
-        let ended = {
-            let mut app = self.app.lock();
-            let ended = app.as_mut().and_then(|old| {
-                old.end(None);
-                old.take_update(now, at)
-            });
-            *app = Some(session);
-            ended
-        };
         if let Some(update) = ended {
             self.forget(update.sid);
             pending.updates.push(self.with_release(update));
         }
-        self.remember(&snapshot);
+        let open = {
+            let app = self.app.lock();
+            app.as_ref()
+                .filter(|s| s.sid == sid && !s.is_closed())
+                .cloned()
+        };
+        if let Some(session) = open {
+            self.remember(&session);
+        }
         pending
     }
 
@@ -264,7 +285,8 @@ mod tests {
     fn an_errored_run_sends_its_status_change_with_the_event_and_ends_errored() {
         let s = app();
         let (now, at) = (SystemTime::now(), Instant::now());
-        assert!(s.start(None, now, at).is_empty());
+        let (ended, sid) = s.begin(None, now, at).unwrap();
+        assert!(s.after_start(ended, sid, now).is_empty());
         let first = s.on_event(EventKind::Error, now, at).unwrap();
         assert!(first.init);
         assert_eq!(first.status, SessionStatus::Errored);
@@ -284,7 +306,7 @@ mod tests {
     fn no_release_no_sessions() {
         let s = Sessions::new(None, "test", true, SessionMode::Application, None);
         let (now, at) = (SystemTime::now(), Instant::now());
-        assert!(s.start(None, now, at).is_empty());
+        assert!(s.begin(None, now, at).is_none());
         assert!(s.on_event(EventKind::Crash, now, at).is_none());
         assert!(s.end(None, now, at).is_empty());
         assert!(!s.tracks_requests() && !s.is_on());
