@@ -11,8 +11,10 @@
 //!
 //! The overhead of a layer is its time minus the inner service's.
 //!
-//! For instruction counts, `TOWER_BENCH_CASE=<inner|ours-unsampled|ours-sampled|
-//! official-unsampled|official-sampled>` runs 1,000 requests of one case in `measured_region`:
+//! For instruction counts, `TOWER_BENCH_CASE=<inner|ours-unsampled|ours-sampled|ours-off|
+//! ours-off-sessions|ours-unsampled-sessions|official-unsampled|official-sampled>` runs 1,000
+//! requests of one case in `measured_region` (`-sessions`: release-health request mode, a
+//! session per request):
 //!
 //! ```text
 //! TOWER_BENCH_CASE=ours-sampled valgrind --tool=callgrind --collect-atstart=no \
@@ -87,12 +89,22 @@ fn now<F: Future>(future: F) -> F::Output {
 }
 
 fn client(rate: Option<f32>) -> Arc<sentry_sdk::Client> {
+    client_with(rate, false)
+}
+
+/// A client with tracing at `rate`; with `sessions`, a release and one session per request.
+fn client_with(rate: Option<f32>, sessions: bool) -> Arc<sentry_sdk::Client> {
     let mut options = sentry_sdk::ClientOptions::new()
         .dsn(DSN)
         .default_integrations(false)
         .transport(|_| Arc::new(discard::Discard));
     if let Some(rate) = rate {
         options = options.traces_sample_rate(rate);
+    }
+    if sessions {
+        options = options
+            .release("bench@1.0.0")
+            .session_mode(sentry_sdk::SessionMode::Request);
     }
     Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
 }
@@ -135,16 +147,19 @@ fn one_case() {
         measured_region(service);
         drop(guard);
     };
-    let ours = |rate: f32| {
-        client(Some(rate)).bind();
+    let ours = |rate: Option<f32>, sessions: bool| {
+        client_with(rate, sessions).bind();
         let mut service = SentryLayer::new().layer(Ok200);
         let _ = now(service.call(request()));
         measured_region(service);
     };
     match case.as_str() {
         "inner" => measured_region(Ok200),
-        "ours-unsampled" => ours(0.0),
-        "ours-sampled" => ours(1.0),
+        "ours-unsampled" => ours(Some(0.0), false),
+        "ours-sampled" => ours(Some(1.0), false),
+        "ours-off" => ours(None, false),
+        "ours-off-sessions" => ours(None, true),
+        "ours-unsampled-sessions" => ours(Some(0.0), true),
         "official-unsampled" => official(0.0),
         "official-sampled" => official(1.0),
         other => panic!("unknown TOWER_BENCH_CASE {other}"),
@@ -165,6 +180,11 @@ fn layer(c: &mut Criterion) {
         bench_service(c, name, SentryLayer::new().layer(Ok200));
         sentry_sdk::unbind();
     }
+    // Request mode: one release-health session per request on top of the layer.
+    client_with(None, true).bind();
+    let name = "tower/layer, tracing off, a session per request";
+    bench_service(c, name, SentryLayer::new().layer(Ok200));
+    sentry_sdk::unbind();
 }
 
 /// Binds an official client (its transport discards envelopes) with `rate`, for the official

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::aggregate::minute_of;
 use super::{EventKind, Sessions};
 
 const ERRORED: u32 = 1;
@@ -22,7 +23,8 @@ const PENDING: u32 = 8;
 /// One request's session.
 pub(crate) struct RequestSession {
     state: AtomicU32,
-    pub(crate) started: SystemTime,
+    /// The minute it started in (what aggregates are keyed by).
+    minute: u64,
     sessions: Arc<Sessions>,
 }
 
@@ -31,7 +33,7 @@ impl RequestSession {
     pub(crate) fn new(sessions: Arc<Sessions>) -> Arc<RequestSession> {
         Arc::new(RequestSession {
             state: AtomicU32::new(0),
-            started: SystemTime::now(),
+            minute: minute_of(SystemTime::now()),
             sessions,
         })
     }
@@ -83,7 +85,7 @@ impl RequestSession {
         } else {
             super::SessionStatus::Exited
         };
-        self.sessions.count_request(self.started, status);
+        self.sessions.count_request(self.minute, status);
     }
 }
 
@@ -132,7 +134,7 @@ mod tests {
     fn session(sessions: &Arc<Sessions>) -> RequestSession {
         RequestSession {
             state: AtomicU32::new(0),
-            started: SystemTime::now(),
+            minute: minute_of(SystemTime::now()),
             sessions: sessions.clone(),
         }
     }

@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 
 use sentry_sdk_transport::sync::Mutex;
 
-use super::aggregate::Aggregates;
+use super::aggregate::{Aggregates, CurrentMinute};
 use super::app::Update;
 use super::marker::{Marker, Previous};
 use super::{AppSession, Counts, EventKind, SessionMode, SessionStatus};
@@ -41,6 +41,8 @@ pub(crate) struct Sessions {
     mode: SessionMode,
     app: Mutex<Option<AppSession>>,
     aggregates: Mutex<Aggregates>,
+    /// The minute most request sessions end in, counted without the lock.
+    current_minute: CurrentMinute,
     /// Errors dropped by sampling on callers' threads, not yet counted in the app session.
     sampled_out: AtomicU64,
     marker: Option<Marker>,
@@ -64,6 +66,7 @@ impl Sessions {
             mode,
             app: Mutex::new(None),
             aggregates: Mutex::new(Aggregates::default()),
+            current_minute: CurrentMinute::default(),
             sampled_out: AtomicU64::new(0),
             marker: cache_dir.map(Marker::in_dir),
             checked_previous: AtomicBool::new(false),
@@ -178,7 +181,7 @@ impl Sessions {
             self.forget(update.sid);
             pending.updates.push(self.with_release(update));
         }
-        pending.aggregates = self.aggregates.lock().take();
+        pending.aggregates = self.take_aggregates();
         pending
     }
 
@@ -208,7 +211,7 @@ impl Sessions {
         if let Some(update) = update {
             pending.updates.push(self.with_release(update));
         }
-        pending.aggregates = self.aggregates.lock().take();
+        pending.aggregates = self.take_aggregates();
         pending
     }
 
@@ -249,14 +252,25 @@ impl Sessions {
         session.record_errors(EventKind::Error, n);
     }
 
-    /// Counts one finished request session.
-    pub(crate) fn count_request(&self, started: SystemTime, status: SessionStatus) {
-        self.aggregates.lock().add(started, status);
+    /// Counts one finished request session that started in `minute` (see `aggregate`).
+    pub(crate) fn count_request(&self, minute: u64, status: SessionStatus) {
+        if !self.current_minute.try_count(minute, status) {
+            let mut store = self.aggregates.lock();
+            self.current_minute.count_other(&mut store, minute, status);
+        }
+    }
+
+    fn take_aggregates(&self) -> Vec<(SystemTime, Counts)> {
+        let mut store = self.aggregates.lock();
+        self.current_minute.drain_into(&mut store);
+        store.take()
     }
 
     #[cfg(test)]
     pub(crate) fn request_counts(&self) -> Counts {
-        self.aggregates.lock().total()
+        let mut store = self.aggregates.lock();
+        self.current_minute.drain_into(&mut store);
+        store.total()
     }
 
     /// Updates the run marker for `session` (outside the lock).
