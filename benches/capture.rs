@@ -109,6 +109,26 @@ mod ours {
             });
         });
 
+        // With a release: the application session is on. Its updates are made on the worker,
+        // so the caller's cost should not move.
+        let with_session = {
+            let transport: Arc<dyn Transport> = Arc::new(Discard);
+            let options = sentry_sdk::ClientOptions::new()
+                .dsn(DSN)
+                .release("bench@1.0.0")
+                .default_integrations(false)
+                .transport(move |_| transport.clone());
+            Arc::new(sentry_sdk::Client::new(options).expect("bench client"))
+        };
+        with_session.start_session();
+        sentry_sdk::with_thread_client(with_session, || {
+            let err = bench_error();
+            c.bench_function(
+                "ours/capture_exception/with_stacktrace, application session",
+                |b| b.iter(|| sentry_sdk::capture_exception(black_box(&err))),
+            );
+        });
+
         let with_stack = client_with(Arc::new(Discard), true);
         sentry_sdk::with_thread_client(with_stack, || {
             c.bench_function("ours/capture_message/with_stacktrace", |b| {
