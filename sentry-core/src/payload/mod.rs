@@ -1,5 +1,5 @@
-//! Where every payload is serialised: error events, transactions and structured logs, built on
-//! the SDK's background thread from what the caller handed over.
+//! Where every payload is serialised: error events, transactions, structured logs and cron
+//! check-ins, built on the SDK's background thread from what the caller handed over.
 //!
 //! # Layout
 //! - this file: [`BuildContext`], what building needs (options, client-report counters, the
@@ -8,18 +8,21 @@
 //! - `capture`: [`Capture`], what the caller hands over for an error event (kept small);
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
-//! - `log`: one structured log item (defaults, `before_send_log`).
+//! - `log`: one structured log item (defaults, `before_send_log`);
+//! - `check_in`: one cron check-in's envelope (defaults, `before_send_check_in`).
 //!
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
 
 mod capture;
+mod check_in;
 mod event;
 mod log;
 mod transaction;
 
 pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
+pub(crate) use check_in::check_in_envelope;
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};
