@@ -249,9 +249,12 @@ mod tests {
     #[test]
     fn without_a_client_the_job_just_runs_and_nothing_is_sent() {
         assert_eq!(run("job", None, || Ok::<_, ()>(7)), Ok(7));
-        let id = capture_check_in(|| unreachable!("not built without a client"));
+        let id = capture_check_in(|| -> CheckIn { unreachable!("not built without a client") });
         assert!(id.is_nil());
-        let panicked = catch_unwind(|| run("job", None, || panic!("boom")));
+        fn explode() {
+            panic!("boom");
+        }
+        let panicked = catch_unwind(|| run("job", None, explode));
         assert!(panicked.is_err());
     }
 

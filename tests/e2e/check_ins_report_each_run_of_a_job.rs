@@ -134,9 +134,10 @@ fn an_err_and_a_panic_report_error_and_the_panic_goes_on() {
     let guard = sentry_sdk::init(options(&receiver));
     let failed = monitor::run("failing", None, || Err::<(), _>("no rows"));
     assert_eq!(failed, Err("no rows"));
-    let panicked = std::panic::catch_unwind(|| {
-        monitor::run("panicking", None, || -> () { panic!("job blew up") })
-    });
+    fn explode() {
+        panic!("job blew up");
+    }
+    let panicked = std::panic::catch_unwind(|| monitor::run("panicking", None, explode));
     let message = panicked.expect_err("the panic is resumed");
     assert_eq!(message.downcast_ref::<&str>(), Some(&"job blew up"));
     assert!(sentry_sdk::flush(WAIT));
