@@ -272,12 +272,14 @@ def release_problem(release):
 # `Schedule`, `IntervalName`, `process_check_in`), plus `failure_issue_threshold` and
 # `recovery_threshold` (u64), which later Relay versions add to `MonitorConfig`. Where Relay would
 # fail to deserialise, reject, or silently change a value (status "missed" or unknown -> "unknown",
-# slug cut to 50 characters), the file fails. Marked "SDK:" are rules of the check-in docs
+# slug cut to 50 characters), the file fails. Marked "Sentry:" is what Sentry's check-in consumer
+# does after Relay (it slugifies the slug); marked "SDK:" are rules of the check-in docs
 # (develop.sentry.dev sdk/telemetry/check-ins) that Relay does not enforce.
 CHECK_IN_STATUS = {"in_progress", "ok", "error"}
 MONITOR_INTERVAL_UNITS = {"year", "month", "week", "day", "hour", "minute"}
 MONITOR_SLUG_MAX_CHARS = 50     # relay-monitors SLUG_LENGTH (longer slugs are truncated)
 CHECK_IN_ENV_MAX_CHARS = 64     # relay-monitors ENVIRONMENT_LENGTH (longer: InvalidEnvironment)
+MONITOR_SLUG_RE = re.compile(r"^[a-z0-9_-]+$")  # what Sentry's slugify leaves unchanged
 
 
 def is_u64(v):
@@ -295,6 +297,9 @@ def check_in_problems(s):
         problems.append("monitor_slug missing or empty (Relay: EmptySlug): %s" % short(slug))
     elif len(slug) > MONITOR_SLUG_MAX_CHARS:
         problems.append("monitor_slug longer than %d characters (Relay truncates it)" % MONITOR_SLUG_MAX_CHARS)
+    elif not MONITOR_SLUG_RE.match(slug):
+        problems.append("Sentry: monitor_slug %s is not a slug (Sentry slugifies it into another monitor)"
+                        % short(slug))
     if "status" not in s:
         problems.append("missing required 'status'")
     elif s["status"] not in CHECK_IN_STATUS:

@@ -320,3 +320,35 @@ fn a_monitor_rate_limit_stops_check_ins_but_not_errors() {
         [("ratelimit_backoff".into(), "monitor".into(), 2)]
     );
 }
+
+#[test]
+fn a_job_inside_a_transaction_reports_the_transactions_trace() {
+    use sentry_sdk::performance::{start_transaction, TransactionContext};
+
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).traces_sample_rate(1.0));
+    let transaction = start_transaction(TransactionContext::new("nightly", "task"));
+    {
+        let _entered = transaction.enter();
+        monitor::run("in-a-span", None, || ());
+    }
+    transaction.finish();
+    assert!(sentry_sdk::flush(WAIT));
+    drop(guard);
+
+    let sent = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .find(|i| i.item_type() == "transaction")
+        .and_then(|i| i.payload_json())
+        .expect("the transaction");
+    let trace_id = &sent["contexts"]["trace"]["trace_id"];
+    assert_eq!(trace_id.as_str().map(str::len), Some(32));
+    let all = check_ins(&receiver);
+    assert_eq!(all.len(), 2, "{all:?}");
+    for check_in in &all {
+        assert_eq!(&check_in["contexts"]["trace"]["trace_id"], trace_id);
+    }
+}
