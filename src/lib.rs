@@ -37,6 +37,9 @@
 //!   structured logs (batched on the background thread); with `traces_sample_rate` set,
 //!   [`performance::start_transaction`] (or the `tracing` layer) records transactions and
 //!   spans, and events captured inside a span carry its trace.
+//! - **Cron monitors**: [`monitor::run`] (and [`monitor::run_async`]) report one run of a
+//!   scheduled job as `in_progress`, then `ok` or `error` check-ins; [`capture_check_in`]
+//!   sends one by hand.
 //! - **Shutdown**: dropping the [`ClientInitGuard`] (or [`close`]) waits at most
 //!   `shutdown_timeout` for pending events, and says on stderr how many it waits for.
 //!
@@ -137,6 +140,12 @@ pub use sentry_sdk_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
 pub use sentry_sdk_core::{logs, performance, session};
+
+pub use sentry_sdk_core::monitor;
+pub use sentry_sdk_core::protocol::{
+    CheckIn, CheckInId, CheckInStatus, MonitorConfig, MonitorIntervalUnit, MonitorSchedule,
+};
+pub use sentry_sdk_core::{capture_check_in, BeforeSendCheckIn, IntoCheckIn, MonitorOutcome};
 
 /// The README's Rust snippets, compiled and run as doctests so that none goes stale.
 #[doc = include_str!("../README.md")]

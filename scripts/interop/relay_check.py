@@ -17,7 +17,8 @@ A file FAILS when:
     no header event_id while an event-like item is present, header and payload event_id
     differ, more than one event/transaction, an item without or with an unknown `type`,
   * a local check fails for items Relay's Python bindings cannot validate
-    (client_report, session(s), log/span containers: item_count and content_type, ...).
+    (client_report, session(s), log/span containers: item_count and content_type, check_in:
+    the rules of Relay's relay-monitors crate, ...).
 Trimming and PII remarks (`_meta` "rem") are normal and never fail a file.
 
 Clock: envelopes may be validated long after they were dumped, so Relay's "too old" limit is
@@ -266,6 +267,93 @@ def release_problem(release):
     return None
 
 
+# Check-ins: the rules of Relay's `relay-monitors` crate (relay-monitors/src/lib.rs at getsentry/relay
+# commit c5e836da79c3ff73d701b30b8a8c5d8362dd6894, crate version 23.9.1: `CheckIn`, `MonitorConfig`,
+# `Schedule`, `IntervalName`, `process_check_in`), plus `failure_issue_threshold` and
+# `recovery_threshold` (u64), which later Relay versions add to `MonitorConfig`. Where Relay would
+# fail to deserialise, reject, or silently change a value (status "missed" or unknown -> "unknown",
+# slug cut to 50 characters), the file fails. Marked "Sentry:" is what Sentry's check-in consumer
+# does after Relay (it slugifies the slug); marked "SDK:" are rules of the check-in docs
+# (develop.sentry.dev sdk/telemetry/check-ins) that Relay does not enforce.
+CHECK_IN_STATUS = {"in_progress", "ok", "error"}
+MONITOR_INTERVAL_UNITS = {"year", "month", "week", "day", "hour", "minute"}
+MONITOR_SLUG_MAX_CHARS = 50     # relay-monitors SLUG_LENGTH (longer slugs are truncated)
+CHECK_IN_ENV_MAX_CHARS = 64     # relay-monitors ENVIRONMENT_LENGTH (longer: InvalidEnvironment)
+MONITOR_SLUG_RE = re.compile(r"^[a-z0-9_-]+$")  # what Sentry's slugify leaves unchanged
+
+
+def is_u64(v):
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2 ** 64
+
+
+def check_in_problems(s):
+    problems = []
+    if "check_in_id" not in s:
+        problems.append("missing check_in_id (Relay would use the nil id: 'the latest in-progress check-in')")
+    elif not (isinstance(s["check_in_id"], str) and UUID_RE.match(s["check_in_id"])):
+        problems.append("check_in_id is not a UUID: %s" % short(s["check_in_id"]))
+    slug = s.get("monitor_slug")
+    if not isinstance(slug, str) or not slug:
+        problems.append("monitor_slug missing or empty (Relay: EmptySlug): %s" % short(slug))
+    elif len(slug) > MONITOR_SLUG_MAX_CHARS:
+        problems.append("monitor_slug longer than %d characters (Relay truncates it)" % MONITOR_SLUG_MAX_CHARS)
+    elif not MONITOR_SLUG_RE.match(slug):
+        problems.append("Sentry: monitor_slug %s is not a slug (Sentry slugifies it into another monitor)"
+                        % short(slug))
+    if "status" not in s:
+        problems.append("missing required 'status'")
+    elif s["status"] not in CHECK_IN_STATUS:
+        problems.append("status %s is not one of %s (Relay makes it 'unknown')"
+                        % (short(s["status"]), "/".join(sorted(CHECK_IN_STATUS))))
+    env = s.get("environment")
+    if env is not None and not (isinstance(env, str) and len(env) <= CHECK_IN_ENV_MAX_CHARS):
+        problems.append("environment is not a string of at most %d characters (Relay: InvalidEnvironment)"
+                        % CHECK_IN_ENV_MAX_CHARS)
+    if "duration" in s:
+        d = s["duration"]
+        if isinstance(d, bool) or not isinstance(d, (int, float)):
+            problems.append("duration is not a number of seconds: %s" % short(d))
+        elif d < 0:
+            problems.append("duration is negative: %s" % d)
+        elif s.get("status") == "in_progress":
+            problems.append("SDK: duration on an in_progress check-in (only ok/error carry one)")
+    if "release" in s and not (isinstance(s["release"], str) and s["release"]):
+        problems.append("release is not a non-empty string: %s" % short(s["release"]))
+    contexts = s.get("contexts")
+    if contexts is not None:
+        trace = contexts.get("trace") if isinstance(contexts, dict) else None
+        if not isinstance(contexts, dict):
+            problems.append("contexts is not an object")
+        elif trace is not None and not (isinstance(trace, dict) and isinstance(trace.get("trace_id"), str)
+                                        and UUID_RE.match(trace["trace_id"])):
+            problems.append("contexts.trace.trace_id is not a UUID: %s" % short(trace))
+    config = s.get("monitor_config")
+    if config is not None:
+        if not isinstance(config, dict):
+            return problems + ["monitor_config is not an object"]
+        schedule = config.get("schedule")
+        kind = schedule.get("type") if isinstance(schedule, dict) else None
+        if kind == "crontab":
+            if not (isinstance(schedule.get("value"), str) and schedule["value"].strip()):
+                problems.append("monitor_config.schedule: crontab value is not a non-empty string")
+        elif kind == "interval":
+            if not is_u64(schedule.get("value")):
+                problems.append("monitor_config.schedule: interval value is not an unsigned integer: %s"
+                                % short(schedule.get("value")))
+            if schedule.get("unit") not in MONITOR_INTERVAL_UNITS:
+                problems.append("monitor_config.schedule: interval unit %s is not one of %s"
+                                % (short(schedule.get("unit")), "/".join(sorted(MONITOR_INTERVAL_UNITS))))
+        else:
+            problems.append("monitor_config.schedule is not {type: crontab|interval, ...}: %s" % short(schedule))
+        for key in ("checkin_margin", "max_runtime", "failure_issue_threshold", "recovery_threshold"):
+            if config.get(key) is not None and not is_u64(config[key]):
+                problems.append("monitor_config.%s is not an unsigned integer: %s" % (key, short(config[key])))
+        for key in ("timezone", "owner"):
+            if config.get(key) is not None and not isinstance(config[key], str):
+                problems.append("monitor_config.%s is not a string: %s" % (key, short(config[key])))
+    return problems
+
+
 def local_checks(item_type, item, payload):
     problems = []
     if item_type in ("attachment", "replay_recording", "replay_video", "statsd", "unreal_report"):
@@ -276,6 +364,8 @@ def local_checks(item_type, item, payload):
         return ["payload is not valid JSON: %s" % e]
     if not isinstance(s, dict):
         return ["payload is not a JSON object"]
+    if item_type == "check_in":
+        return problems + check_in_problems(s)
 
     if item_type == "session":
         if "sid" in s and not (isinstance(s["sid"], str) and UUID_RE.match(s["sid"])):

@@ -8,6 +8,7 @@
 //! Modules import in one direction, from the bottom of this list to the top:
 //! - `api`: the top-level functions (`capture_*`, `set_*`, `with_scope`, `flush`);
 //! - [`logs`]: structured logs and the `logger_*!` macros;
+//! - [`monitor`]: cron check-ins: `capture_check_in`, and `run`/`run_async` that report a job;
 //! - `capture`: the caller's side of an error capture (sampling, trace, snapshot, enqueue);
 //! - [`performance`]: transactions and spans, and the span entered on each thread;
 //! - `binding`: where the client in force is kept (process-wide and per thread);
@@ -46,6 +47,7 @@ mod future;
 mod hostname;
 mod local_values;
 pub mod logs;
+pub mod monitor;
 mod options;
 mod payload;
 pub mod performance;
@@ -73,6 +75,8 @@ pub use client::Client;
 pub use error::Error;
 pub use future::{InSpan, Isolated, IsolationExt};
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
+pub use monitor::{capture_check_in, IntoCheckIn, MonitorOutcome};
+pub use options::BeforeSendCheckIn;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ClientOptions,
     ErrorSampler, Integration, SamplingContext, Settings, TracesSampler, TransportContext,

@@ -8,6 +8,7 @@ mod support;
 
 mod actix_requests;
 mod callbacks_can_capture_without_deadlock;
+mod check_ins_report_each_run_of_a_job;
 mod close_is_bounded_with_a_hung_server;
 mod crashes_do_not_wait_on_an_unreachable_server;
 mod drops_are_reported_as_client_reports;

@@ -24,6 +24,7 @@ use std::time::Duration;
 use sentry_sdk_transport::Dsn;
 
 pub use integration::Integration;
+pub use settings::BeforeSendCheckIn;
 pub use settings::{
     BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ErrorSampler, Settings,
     TracesSampler,
@@ -31,7 +32,7 @@ pub use settings::{
 pub use tracing::SamplingContext;
 pub use transport::{TransportContext, TransportFactory, TransportSettings};
 
-use crate::protocol::{Breadcrumb, Event, Log};
+use crate::protocol::{Breadcrumb, CheckIn, Event, Log};
 use crate::Error;
 
 /// Options for [`init`](../sentry_sdk/fn.init.html): a builder whose setters are named like the
@@ -356,6 +357,23 @@ impl ClientOptions {
     /// ```
     pub fn session_mode(mut self, mode: crate::session::SessionMode) -> Self {
         self.settings.session_mode = mode;
+        self
+    }
+
+    /// Called with every cron check-in on the SDK's background thread before it is sent;
+    /// return `None` to drop it (counted as `before_send`, category `monitor`). Check-ins go
+    /// through neither `before_send` nor `sample_rate`. Default: none.
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new()
+    ///     .before_send_check_in(|check_in| (check_in.monitor_slug != "noisy").then_some(check_in));
+    /// assert!(options.settings().before_send_check_in.is_some());
+    /// ```
+    pub fn before_send_check_in(
+        mut self,
+        f: impl Fn(CheckIn) -> Option<CheckIn> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_send_check_in = Some(Arc::new(f));
         self
     }
 

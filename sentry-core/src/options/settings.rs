@@ -10,7 +10,7 @@ use sentry_sdk_transport::Dsn;
 
 use super::integration::Integration;
 use super::transport::TransportSettings;
-use crate::protocol::{Breadcrumb, Event, Log};
+use crate::protocol::{Breadcrumb, CheckIn, Event, Log};
 
 /// A callback that may change or drop an event before it is sent.
 pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -18,6 +18,8 @@ pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is sent.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+/// A callback that may change or drop a cron check-in before it is sent.
+pub type BeforeSendCheckIn = Arc<dyn Fn(CheckIn) -> Option<CheckIn> + Send + Sync>;
 /// Decides the sample rate of a new transaction; see
 /// [`ClientOptions::traces_sampler`](super::ClientOptions::traces_sampler).
 pub type TracesSampler = Arc<dyn Fn(&super::tracing::SamplingContext<'_>) -> f32 + Send + Sync>;
@@ -86,6 +88,8 @@ pub struct Settings {
     pub enable_logs: bool,
     /// Runs on every structured log before it is batched.
     pub before_send_log: Option<BeforeSendLog>,
+    /// Runs on every cron check-in before it is sent.
+    pub before_send_check_in: Option<BeforeSendCheckIn>,
     /// How long closing (and a panic) waits for pending events.
     pub shutdown_timeout: Duration,
     /// Whether release-health sessions are tracked (needs a release).
@@ -139,6 +143,7 @@ impl Default for Settings {
             before_breadcrumb: None,
             enable_logs: false,
             before_send_log: None,
+            before_send_check_in: None,
             shutdown_timeout: Duration::from_secs(2),
             auto_session_tracking: true,
             session_mode: crate::session::SessionMode::Application,
@@ -187,6 +192,7 @@ impl fmt::Debug for Settings {
             .field("before_breadcrumb", &self.before_breadcrumb.is_some())
             .field("enable_logs", &self.enable_logs)
             .field("before_send_log", &self.before_send_log.is_some())
+            .field("before_send_check_in", &self.before_send_check_in.is_some())
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("auto_session_tracking", &self.auto_session_tracking)
             .field("session_mode", &self.session_mode)

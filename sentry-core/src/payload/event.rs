@@ -348,14 +348,7 @@ mod tests {
     }
 
     fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
-        let sessions = Arc::new(crate::session::Sessions::new(
-            None,
-            "test",
-            false,
-            Default::default(),
-            None,
-        ));
-        let ctx = BuildContext::new(options, Arc::new(ClientReports::new(false)), sessions);
+        let ctx = BuildContext::for_test(options, Arc::new(ClientReports::new(false)));
         let envelope = event_envelope(&ctx, capture(body), &snapshot(), None).unwrap();
         envelope.items()[0].payload().to_vec()
     }

@@ -1,5 +1,5 @@
-//! Where every payload is serialised: error events, transactions and structured logs, built on
-//! the SDK's background thread from what the caller handed over.
+//! Where every payload is serialised: error events, transactions, structured logs and cron
+//! check-ins, built on the SDK's background thread from what the caller handed over.
 //!
 //! # Layout
 //! - this file: [`BuildContext`], what building needs (options, client-report counters, the
@@ -9,12 +9,14 @@
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
 //! - `log`: one structured log item (defaults, `before_send_log`);
-//! - `session`: release-health `session` updates and `sessions` aggregates.
+//! - `session`: release-health `session` updates and `sessions` aggregates;
+//! - `check_in`: one cron check-in's envelope (defaults, `before_send_check_in`).
 //!
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
 
 mod capture;
+mod check_in;
 mod event;
 mod log;
 mod session;
@@ -22,6 +24,7 @@ mod transaction;
 
 pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
+pub(crate) use check_in::check_in_envelope;
 pub(crate) use event::event_envelope;
 pub(crate) use log::log_item;
 pub(crate) use session::{session_envelope, session_item};
@@ -95,6 +98,13 @@ impl BuildContext {
             log_defaults,
             sessions,
         }
+    }
+
+    /// A context with no sessions (unit tests).
+    #[cfg(test)]
+    pub(crate) fn for_test(options: ClientOptions, reports: Arc<ClientReports>) -> Self {
+        let sessions = Sessions::new(None, "test", false, Default::default(), None);
+        BuildContext::new(options, reports, Arc::new(sessions))
     }
 
     /// The client's release-health sessions.

@@ -1,10 +1,11 @@
 //! Protocol types: the event payload and what goes in it (PROTOCOL.md §1.5), trace and span
-//! ids, span records and structured logs.
+//! ids, span records, structured logs and cron check-ins.
 //!
 //! Types serialise to exactly what Relay accepts; empty collections and unset options are
 //! omitted.
 
 mod breadcrumb;
+mod check_in;
 mod event;
 mod exception;
 mod ids;
@@ -16,6 +17,9 @@ mod span;
 mod user;
 
 pub use breadcrumb::Breadcrumb;
+pub use check_in::{
+    CheckIn, CheckInId, CheckInStatus, MonitorConfig, MonitorIntervalUnit, MonitorSchedule,
+};
 pub use event::{Event, EventId, Thread};
 pub use exception::{Exception, Frame, Mechanism, Stacktrace};
 pub use ids::{SpanId, TraceId};
