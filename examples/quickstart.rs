@@ -100,6 +100,20 @@ fn main() {
             if let Some(event) = request.event() {
                 summarize(&event);
             }
+            // The run's release-health session rides with the events that change its status.
+            for item in request.envelope().items() {
+                if let Some(session) = item
+                    .payload_json()
+                    .filter(|_| item.item_type() == "session")
+                {
+                    println!(
+                        "  + session {}: {} (errors {})",
+                        session["sid"].as_str().unwrap_or("?"),
+                        session["status"].as_str().unwrap_or("?"),
+                        session["errors"],
+                    );
+                }
+            }
         }
     }
 }
