@@ -94,7 +94,7 @@ pub use stacktrace::RawStack;
 pub mod transport {
     pub use sentry_sdk_transport::{
         CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions,
-        HttpTransport, Item, Outgoing, Transport,
+        HttpTransport, Item, Outgoing, Periodic, Transport,
     };
 }
 

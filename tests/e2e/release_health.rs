@@ -343,3 +343,49 @@ fn request_mode_counts_each_request_once_per_minute() {
     assert!(buckets.len() <= 2);
     std::thread::sleep(Duration::from_millis(1));
 }
+
+#[test]
+fn the_worker_asks_for_periodic_envelopes_at_their_interval() {
+    use sentry_sdk::transport::{
+        Dsn, Envelope, HttpOptions, HttpTransport, Item, Periodic, Transport,
+    };
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    let receiver = Receiver::start();
+    let mut options = HttpOptions::new(
+        receiver.dsn().parse::<Dsn>().unwrap(),
+        "sentry.rust.sdk/test",
+    );
+    let asked = Arc::new(AtomicU32::new(0));
+    let counter = asked.clone();
+    options.periodic = Some(Periodic {
+        every: Duration::from_millis(100),
+        make: Arc::new(move || {
+            // Every other call has something due.
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            (n % 2 == 0).then(|| {
+                let mut envelope = Envelope::new();
+                envelope.add_item(Item::new(
+                    "client_report",
+                    br#"{"discarded_events":[]}"#.to_vec(),
+                ));
+                envelope
+            })
+        }),
+    });
+    let transport = HttpTransport::new(options);
+    std::thread::sleep(Duration::from_millis(650));
+    assert!(transport.flush(WAIT));
+    let calls = asked.load(Ordering::Relaxed);
+    assert!(
+        (4..=8).contains(&calls),
+        "asked {calls} times in 650 ms at 100 ms"
+    );
+    let sent = receiver.wait_for(calls.div_ceil(2) as usize, WAIT).len() as u32;
+    assert_eq!(
+        sent,
+        calls.div_ceil(2),
+        "one envelope per call that had one"
+    );
+}
