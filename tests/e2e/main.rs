@@ -7,6 +7,7 @@ mod receiver;
 mod support;
 
 mod actix_requests;
+mod attachments_and_feedback_reach_sentry;
 mod callbacks_can_capture_without_deadlock;
 mod close_is_bounded_with_a_hung_server;
 mod crashes_do_not_wait_on_an_unreachable_server;

@@ -8,19 +8,25 @@
 //! - `capture`: [`Capture`], what the caller hands over for an error event (kept small);
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
-//! - `log`: one structured log item (defaults, `before_send_log`).
+//! - `log`: one structured log item (defaults, `before_send_log`);
+//! - `attachments`: `attachment` items, read and size-checked on the worker;
+//! - `feedback`: the `feedback` item of a user feedback (`before_send_feedback`).
 //!
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
 
+mod attachments;
 mod capture;
 mod event;
+mod feedback;
 mod log;
 mod transaction;
 
+pub(crate) use attachments::dropped_unread as attachments_dropped_unread;
 pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use event::event_envelope;
+pub(crate) use feedback::feedback_envelope;
 pub(crate) use log::log_item;
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};
 
