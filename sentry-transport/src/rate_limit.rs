@@ -351,6 +351,7 @@ mod tests {
 
         // An `attachment` limit drops the attachments only; an `error` limit drops the
         // event's attachments with it (counted in bytes).
+        reports.take(); // what the cases above counted
         let mut limits = RateLimits::new();
         limits.update(now, 200, Some("60:attachment"), None);
         let with_attachment = || {
