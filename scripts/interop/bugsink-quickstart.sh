@@ -198,7 +198,9 @@ fi
 # ATTACH_BIN is examples/attachments.rs: one error event carrying two attachments (a file read
 # on the SDK's thread from the scope, 256 binary bytes with the capture) and a feedback item linked to it with a screenshot.
 # Bugsink must store the event (the attachment items must not make it refuse the envelope), and
-# the raw envelope it kept must hold the attachments, byte-exact.
+# the raw envelope it kept must hold the attachments, byte-exact. Bugsink (as of 2.x) reads and
+# discards every attachment but minidumps, and discards `feedback` items: it shows neither, so
+# the checks below look at the raw envelopes it keeps (KEEP_ENVELOPES, set by bugsink-up.sh).
 if [ -n "${ATTACH_BIN:-}" ]; then
     echo "--- attachments example: an event with attachments, a feedback"
     check "project reset for the attachments example" bugsink_admin reset
