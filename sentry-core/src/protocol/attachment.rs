@@ -106,8 +106,9 @@ impl Attachment {
     }
 
     /// An attachment of the file at `path`, named after its last component. The file is read
-    /// when the event is sent, on the SDK's thread: what it holds then is sent. A file that
-    /// cannot be read then is left out (the event is still sent; said with `debug(true)`).
+    /// when the event is sent, on the SDK's thread: what it holds then is sent (a panic's
+    /// event is built in the panic hook, so a panic reads it there). A file that cannot be
+    /// read then is left out (the event is still sent; said with `debug(true)`).
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         let path: PathBuf = path.into();
         let filename = path
