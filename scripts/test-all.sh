@@ -45,4 +45,5 @@ cargo build --quiet --examples --all-features
 cargo rustc --quiet --all-features --example crash -- -C panic=abort
 CRASH_BIN="$ROOT/target/debug/examples/crash" ERRORS_BIN="$ROOT/target/debug/examples/errors" \
 LOG_BIN="$ROOT/target/debug/examples/log" TRACING_BIN="$ROOT/target/debug/examples/tracing" \
+ATTACH_BIN="$ROOT/target/debug/examples/attachments" \
     scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"

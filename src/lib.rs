@@ -78,7 +78,12 @@ pub use init::{init, ClientInitGuard};
 pub use sentry_sdk_core::__local_value;
 #[doc(hidden)]
 pub use sentry_sdk_core::__private::__clear_symbol_cache;
+pub use sentry_sdk_core::protocol::{Attachment, AttachmentType, Feedback};
 pub use sentry_sdk_core::protocol::{Breadcrumb, Event, EventId, Level, User};
+pub use sentry_sdk_core::{
+    add_attachment, capture_exception_with_attachments, capture_feedback,
+    capture_message_with_attachments, clear_attachments, BeforeSendFeedback,
+};
 pub use sentry_sdk_core::{
     capture_exception_with_stacktrace, capture_exception_with_values, debug_bounded, release_name,
     MAX_VALUE_CHARS,

@@ -4,7 +4,7 @@
     scripts/interop/relay_check.py [--strict] [--max-age-days N] DIR
 
 Tests dump the envelopes the SDK would send into DIR; this proves that real Sentry would accept
-them. For each `event` / `transaction` item the payload goes through
+them. For each `event` / `transaction` / `feedback` item the payload goes through
 `sentry_relay.StoreNormalizer.normalize_event` (PyPI `sentry-relay`, the Rust normalisation code
 Sentry runs on every event), configured the way Sentry's event manager configures it.
 A file FAILS when:
@@ -15,7 +15,11 @@ A file FAILS when:
     e.g. platform "rust" -> "other"); without --strict these are listed on the OK line,
   * the envelope itself is wrong: unparsable (items framed by `length` or by newline),
     no header event_id while an event-like item is present, header and payload event_id
-    differ, more than one event/transaction, an item without or with an unknown `type`,
+    differ, more than one event/transaction, a feedback not alone (two, or with a
+    transaction), an item without or with an unknown `type`,
+  * a `feedback` item's payload is not of type "feedback", or its `contexts.feedback` lacks a
+    message (or it is over 4096 characters) or links to a malformed or its own event id,
+  * an `attachment` lacks `length` or `filename`, or has an unknown `attachment_type`,
   * a local check fails for items Relay's Python bindings cannot validate
     (client_report, session(s), log/span containers: item_count and content_type, check_in:
     the rules of Relay's relay-monitors crate, ...).
@@ -194,6 +198,12 @@ def normalize(payload, item_type, opts, sent_at):
         event = dict(event, type="transaction")  # what Relay does; keep validating the rest
     elif item_type == "event" and event.get("type") == "transaction":
         problems.append("'event' item whose payload has type=\"transaction\"")
+    elif item_type == "feedback":
+        # Relay expands a `feedback` item into an event of type "feedback" (UserReportV2).
+        if event.get("type") != "feedback":
+            problems.append("feedback item whose payload has type=%s" % short(event.get("type")))
+            event = dict(event, type="feedback")
+        problems += feedback_problems(event)
 
     # Configured like Sentry's event manager (src/sentry/event_manager.py, _normalize_impl).
     config = dict(
@@ -241,6 +251,30 @@ def normalize(payload, item_type, opts, sent_at):
     return problems, changed
 
 
+def feedback_problems(event):
+    """What Relay's feedback processing requires beyond the normaliser (PROTOCOL.md §7)."""
+    problems = []
+    contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
+    feedback = contexts.get("feedback")
+    if not isinstance(feedback, dict):
+        return ["feedback payload has no contexts.feedback object"]
+    message = feedback.get("message")
+    if not isinstance(message, str) or not message.strip():
+        problems.append("contexts.feedback.message is missing or empty")
+    elif len(message) > 4096:
+        problems.append("contexts.feedback.message has %d characters (max 4096)" % len(message))
+    for key in ("contact_email", "name", "url"):
+        if key in feedback and not isinstance(feedback[key], str):
+            problems.append("contexts.feedback.%s is not a string: %s" % (key, short(feedback[key])))
+    linked = feedback.get("associated_event_id")
+    if linked is not None:
+        if not (isinstance(linked, str) and UUID_RE.match(linked)):
+            problems.append("contexts.feedback.associated_event_id is not a UUID: %s" % short(linked))
+        elif same_id(linked, event.get("event_id", "")):
+            problems.append("feedback's associated_event_id is its own event_id")
+    return problems
+
+
 # ------------------------------------------------------------------------------------------------
 # Local checks for item types the Python bindings cannot validate
 
@@ -256,6 +290,8 @@ KNOWN_ITEM_TYPES = EVENT_LIKE | {
     "trace_metric", "user_report_v2",
 }
 CONTAINER_CONTENT_TYPES = {"log": "application/vnd.sentry.items.log+json"}
+ATTACHMENT_TYPES = {"event.attachment", "event.minidump", "event.applecrashreport", "unreal.context",
+                    "unreal.logs", "event.view_hierarchy", "event.payload", "event.breakpad"}
 
 
 def release_problem(release):
@@ -356,7 +392,18 @@ def check_in_problems(s):
 
 def local_checks(item_type, item, payload):
     problems = []
-    if item_type in ("attachment", "replay_recording", "replay_video", "statsd", "unreal_report"):
+    if item_type == "attachment":
+        # Binary payloads: framed by `length` (checked by the parser), described by headers.
+        if not isinstance(item.get("length"), int):
+            problems.append("attachment without a 'length' header (binary payloads need one)")
+        if not (isinstance(item.get("filename"), str) and item["filename"]):
+            problems.append("attachment without a 'filename'")
+        if "attachment_type" in item and item["attachment_type"] not in ATTACHMENT_TYPES:
+            problems.append("unknown attachment_type %s" % short(item["attachment_type"]))
+        if "content_type" in item and not (isinstance(item["content_type"], str) and "/" in item["content_type"]):
+            problems.append("content_type is not a MIME type: %s" % short(item["content_type"]))
+        return problems
+    if item_type in ("replay_recording", "replay_video", "statsd", "unreal_report"):
         return problems  # binary / non-JSON payloads
     try:
         s = json.loads(payload)
@@ -458,6 +505,8 @@ def check_file(path, opts):
                         % "/".join(sorted(EVENT_LIKE & set(types))))
     if types.count("event") + types.count("transaction") > 1:
         problems.append("more than one event/transaction item (Relay rejects the envelope)")
+    if types.count("feedback") > 1 or ("feedback" in types and "transaction" in types):
+        problems.append("feedback must be alone: at most one, never with a transaction")
 
     for item, payload in items:
         t = item.get("type")
@@ -468,7 +517,7 @@ def check_file(path, opts):
         if t not in KNOWN_ITEM_TYPES:
             problems.append("unknown item type %s (Relay would drop it)" % short(t))
             continue
-        if t in ("event", "transaction"):
+        if t in ("event", "transaction", "feedback"):
             item_problems, changed = normalize(payload, t, opts, sent_at)
             try:
                 pid = json.loads(payload).get("event_id")

@@ -13,7 +13,7 @@ use crate::client::Client;
 use crate::dedupe::{self, Sighting};
 use crate::error_chain::exceptions_from_error;
 use crate::payload::{Body, Capture};
-use crate::protocol::{Breadcrumb, Event, EventId, Level, Stacktrace, User};
+use crate::protocol::{Attachment, Breadcrumb, Event, EventId, Feedback, Level, Stacktrace, User};
 use crate::scope::{stack, Scope};
 use crate::session::{RequestSession, RequestSessionGuard, SessionStatus};
 use crate::stacktrace::RawStack;
@@ -289,6 +289,82 @@ pub fn set_tag(key: &str, value: impl ToString) {
 /// Removes a tag.
 pub fn remove_tag(key: &str) {
     set(|s| s.remove_tag(key));
+}
+
+/// Adds a file to send with later error events (panics included), in the isolation scope; see
+/// [`Attachment`]. Cheap on this thread: the bytes are shared, a file is read when an event is
+/// sent, on the SDK's thread.
+///
+/// ```
+/// use sentry_sdk_core::protocol::Attachment;
+/// sentry_sdk_core::add_attachment(Attachment::from_path("/var/log/app/current.log"));
+/// ```
+pub fn add_attachment(attachment: Attachment) {
+    set(|s| s.add_attachment(attachment));
+}
+
+/// Removes the attachments of the isolation scope.
+pub fn clear_attachments() {
+    set(Scope::clear_attachments);
+}
+
+/// [`capture_exception`] with `attachments` sent with this event only (beside the scopes').
+///
+/// ```
+/// use sentry_sdk_core::protocol::Attachment;
+/// let err = "x".parse::<u32>().unwrap_err();
+/// let input = Attachment::from_bytes("input.txt", b"x".to_vec());
+/// sentry_sdk_core::capture_exception_with_attachments(&err, vec![input]);
+/// ```
+pub fn capture_exception_with_attachments<E: AsError + ?Sized>(
+    error: &E,
+    attachments: Vec<Attachment>,
+) -> EventId {
+    with_attachments(attachments, || {
+        capture_exception_with_values(error, Vec::new())
+    })
+}
+
+/// [`capture_message`] with `attachments` sent with this event only (beside the scopes').
+pub fn capture_message_with_attachments(
+    message: &str,
+    level: Level,
+    attachments: Vec<Attachment>,
+) -> EventId {
+    with_attachments(attachments, || capture_message(message, level))
+}
+
+/// Runs `capture` in a fork of the current scope holding `attachments` (O(1); only for the
+/// captures that carry some, so that `Capture` does not grow for the others).
+fn with_attachments(attachments: Vec<Attachment>, capture: impl FnOnce() -> EventId) -> EventId {
+    if !client_active() {
+        return EventId::NIL;
+    }
+    let mut scope = stack::current_or_empty();
+    attachments
+        .into_iter()
+        .for_each(|a| scope.add_attachment(a));
+    stack::with_current(scope, capture)
+}
+
+/// Sends what a user said about a problem (PROTOCOL.md §7) as a `feedback` item, with the
+/// scopes' user, tags and trace, and the feedback's own attachments; returns the feedback's
+/// id (nil when nothing was sent). The message is cut to 4096 characters. Link it to an event
+/// with [`Feedback::with_associated_event_id`]. Feedback goes through
+/// [`before_send_feedback`](crate::ClientOptions::before_send_feedback), not `before_send` or
+/// `sample_rate`.
+///
+/// ```
+/// use sentry_sdk_core::protocol::{Feedback, Level};
+/// let event_id = sentry_sdk_core::capture_message("export failed", Level::Error);
+/// let feedback = Feedback::new("The export button does nothing")
+///     .with_email("ada@example.com")
+///     .with_associated_event_id(event_id);
+/// let feedback_id = sentry_sdk_core::capture_feedback(feedback);
+/// assert!(feedback_id.is_nil()); // no client bound in this example
+/// ```
+pub fn capture_feedback(feedback: Feedback) -> EventId {
+    with_active_client(|client| client.capture_feedback(feedback)).unwrap_or(EventId::NIL)
 }
 
 /// Sets a context (`contexts.<name>`) on later events: anything `Serialize` (see

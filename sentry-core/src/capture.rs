@@ -9,7 +9,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Outgoing};
 use crate::binding::set_last_event_id;
 use crate::client::Client;
 use crate::dedupe::{self, Sighting};
-use crate::payload::{event_envelope, Capture};
+use crate::payload::{attachments_dropped_unread, event_envelope, Capture};
 use crate::protocol::{Event, EventId};
 use crate::stacktrace::RawStack;
 use crate::{callback, performance, random, scope};
@@ -37,6 +37,12 @@ impl Client {
             self.client_reports()
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             self.session_sampled_out(&capture);
+            if scope::attachments_used() {
+                let snapshot = scope::stack::snapshot();
+                let reason = DiscardReason::SampleRate;
+                let attachments = scope::attachments(&snapshot);
+                attachments_dropped_unread(self.client_reports(), reason, attachments);
+            }
             sentry_sdk_transport::sdk_debug!("event {id} sampled out");
             return EventId::NIL;
         }
@@ -44,7 +50,11 @@ impl Client {
         attach_trace(&mut capture);
         let snapshot = scope::stack::snapshot();
         event_queued(&snapshot);
-        let size_hint = capture.queued_size();
+        // Attachments' bytes count too: they are held until the event is built.
+        let size_hint = capture.queued_size()
+            + scope::attachments(&snapshot)
+                .map(|a| a.queued_size())
+                .sum::<usize>();
         let context = self.build_context().clone();
         self.send(Outgoing::deferred(
             DataCategory::Error,

@@ -10,6 +10,7 @@
 //! - [`logs`]: structured logs and the `logger_*!` macros;
 //! - [`monitor`]: cron check-ins: `capture_check_in`, and `run`/`run_async` that report a job;
 //! - `capture`: the caller's side of an error capture (sampling, trace, snapshot, enqueue);
+//! - `feedback`: the caller's side of a user feedback (snapshot, enqueue);
 //! - [`performance`]: transactions and spans, and the span entered on each thread;
 //! - `binding`: where the client in force is kept (process-wide and per thread);
 //! - `client`: [`Client`]: validated options plus a running transport;
@@ -23,7 +24,7 @@
 //! - `error_chain`: `std::error::Error` chains to exception values;
 //! - [`session`]: release health (the application session, request sessions, aggregates);
 //! - [`propagation`]: trace headers, the propagation context of isolation scopes, the DSC;
-//! - [`protocol`]: the payload types (events, ids, spans, logs);
+//! - [`protocol`]: the payload types (events, ids, spans, logs, attachments, feedback);
 //! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
 //! - `test` (feature `test`): capture events in your own tests.
 //!
@@ -43,6 +44,7 @@ mod client;
 mod dedupe;
 mod error;
 mod error_chain;
+mod feedback;
 mod future;
 mod hostname;
 mod local_values;
@@ -63,11 +65,13 @@ mod stacktrace;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_event, capture_event_with_stack, capture_exception,
-    capture_exception_with_stacktrace, capture_exception_with_values, capture_message, close,
-    configure_global_scope, configure_scope, event_from_error, flush, last_event_id, remove_tag,
-    set_context, set_extra, set_fingerprint, set_level, set_tag, set_user, with_isolation_scope,
-    with_scope, AsError, IntoBreadcrumb,
+    add_attachment, add_breadcrumb, capture_event, capture_event_with_stack, capture_exception,
+    capture_exception_with_attachments, capture_exception_with_stacktrace,
+    capture_exception_with_values, capture_feedback, capture_message,
+    capture_message_with_attachments, clear_attachments, close, configure_global_scope,
+    configure_scope, event_from_error, flush, last_event_id, remove_tag, set_context, set_extra,
+    set_fingerprint, set_level, set_tag, set_user, with_isolation_scope, with_scope, AsError,
+    IntoBreadcrumb,
 };
 pub use api::{end_session, start_request_session, start_session};
 pub use binding::{current_client, is_active, unbind, with_current_client, with_thread_client};
@@ -78,9 +82,9 @@ pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use monitor::{capture_check_in, IntoCheckIn, MonitorOutcome};
 pub use options::BeforeSendCheckIn;
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ClientOptions,
-    ErrorSampler, Integration, SamplingContext, Settings, TracesSampler, TransportContext,
-    TransportFactory, TransportSettings,
+    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
+    ClientOptions, ErrorSampler, Integration, SamplingContext, Settings, TracesSampler,
+    TransportContext, TransportFactory, TransportSettings,
 };
 pub use scope::Scope;
 pub use sdk::{SDK_NAME, SDK_VERSION};

@@ -35,10 +35,12 @@ pub enum DiscardReason {
     InternalSdkError,
     /// A batching buffer was full.
     BufferOverflow,
+    /// The item failed the SDK's own validation (an attachment over `max_attachment_size`).
+    Invalid,
 }
 
 impl DiscardReason {
-    const ALL: [DiscardReason; 10] = [
+    const ALL: [DiscardReason; 11] = [
         DiscardReason::QueueOverflow,
         DiscardReason::CacheOverflow,
         DiscardReason::RatelimitBackoff,
@@ -49,6 +51,7 @@ impl DiscardReason {
         DiscardReason::SendError,
         DiscardReason::InternalSdkError,
         DiscardReason::BufferOverflow,
+        DiscardReason::Invalid,
     ];
 
     /// The name on the wire.
@@ -64,6 +67,7 @@ impl DiscardReason {
             DiscardReason::SendError => "send_error",
             DiscardReason::InternalSdkError => "internal_sdk_error",
             DiscardReason::BufferOverflow => "buffer_overflow",
+            DiscardReason::Invalid => "invalid",
         }
     }
 

@@ -109,8 +109,17 @@ impl RateLimits {
             .items()
             .iter()
             .any(|i| i.category() != DataCategory::Internal);
+        // Attachments belong to the envelope's event (or feedback): when that is limited they
+        // go with it, as an `attachment` limit drops only the attachments.
+        let owner_limited = envelope.items().iter().any(|i| {
+            matches!(i.item_type(), "event" | "transaction" | "feedback")
+                && self.is_limited(i.category(), now)
+        });
         envelope.retain_items(
-            |item| !self.is_limited(item.category(), now),
+            |item| {
+                let orphaned = owner_limited && item.category() == DataCategory::Attachment;
+                !orphaned && !self.is_limited(item.category(), now)
+            },
             |item| reports.record_item(DiscardReason::RatelimitBackoff, &item),
         );
         let has_data = envelope
@@ -339,6 +348,45 @@ mod tests {
         let kept = limits.filter(env, &reports, now).unwrap();
         assert_eq!(kept.items().len(), 1);
         assert_eq!(kept.items()[0].item_type(), "event");
+
+        // An `attachment` limit drops the attachments only; an `error` limit drops the
+        // event's attachments with it (counted in bytes).
+        reports.take(); // what the cases above counted
+        let mut limits = RateLimits::new();
+        limits.update(now, 200, Some("60:attachment"), None);
+        let with_attachment = || {
+            let mut env = Envelope::new();
+            env.add_item(Item::new("event", b"{}".to_vec()));
+            env.add_item(Item::new("attachment", vec![0; 1000]));
+            env
+        };
+        let kept = limits.filter(with_attachment(), &reports, now).unwrap();
+        assert_eq!(kept.items().len(), 1);
+        assert_eq!(kept.items()[0].item_type(), "event");
+        assert_eq!(
+            reports.take(),
+            vec![(
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Attachment,
+                1000
+            )]
+        );
+        let mut limits = RateLimits::new();
+        limits.update(now, 200, Some("60:error"), None);
+        assert!(limits.filter(with_attachment(), &reports, now).is_none());
+        let mut counted = reports.take();
+        counted.sort_by_key(|(_, c, _)| *c);
+        assert_eq!(
+            counted,
+            vec![
+                (DiscardReason::RatelimitBackoff, DataCategory::Error, 1),
+                (
+                    DiscardReason::RatelimitBackoff,
+                    DataCategory::Attachment,
+                    1000
+                )
+            ]
+        );
 
         let mut reports_only = Envelope::new();
         reports_only.add_item(Item::new("client_report", b"{}".to_vec()));

@@ -7,6 +7,7 @@ mod receiver;
 mod support;
 
 mod actix_requests;
+mod attachments_and_feedback_reach_sentry;
 mod callbacks_can_capture_without_deadlock;
 mod check_ins_report_each_run_of_a_job;
 mod close_is_bounded_with_a_hung_server;

@@ -26,14 +26,17 @@ use sentry_sdk_transport::Dsn;
 pub use integration::Integration;
 pub use settings::BeforeSendCheckIn;
 pub use settings::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendLog, BeforeSendTransaction, ErrorSampler, Settings,
-    TracesSampler,
+    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
+    ErrorSampler, Settings, TracesSampler,
 };
 pub use tracing::SamplingContext;
 pub use transport::{TransportContext, TransportFactory, TransportSettings};
 
 use crate::protocol::{Breadcrumb, CheckIn, Event, Log};
 use crate::Error;
+
+/// `max_attachment_size` unless set: 20 MiB, as Sentry's Java, .NET, Cocoa and Dart SDKs.
+pub(crate) const DEFAULT_MAX_ATTACHMENT_SIZE: usize = 20 * 1024 * 1024;
 
 /// Options for [`init`](../sentry_sdk/fn.init.html): a builder whose setters are named like the
 /// Python SDK's options. Read what they set through [`settings`](Self::settings).
@@ -374,6 +377,34 @@ impl ClientOptions {
         f: impl Fn(CheckIn) -> Option<CheckIn> + Send + Sync + 'static,
     ) -> Self {
         self.settings.before_send_check_in = Some(Arc::new(f));
+        self
+    }
+
+    /// The largest attachment sent, in bytes; a larger one is left out of its envelope (the
+    /// event still goes) and counted as dropped (reason `invalid`, category `attachment`, by
+    /// its size). Default is 20 MiB, as the Java, .NET, Cocoa and Dart SDKs' `maxAttachmentSize`
+    /// (the Python SDK has no such option); Relay itself accepts attachments of up to 100 MiB
+    /// each (PROTOCOL.md §1.6; SaaS may differ).
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new().max_attachment_size(1 << 20);
+    /// assert_eq!(options.settings().max_attachment_size, 1 << 20);
+    /// ```
+    pub fn max_attachment_size(mut self, bytes: usize) -> Self {
+        self.settings.max_attachment_size = bytes;
+        self
+    }
+
+    /// Called with every user feedback ([`capture_feedback`](crate::capture_feedback)) on the
+    /// SDK's background thread before it is sent: the feedback's event, with the message,
+    /// name, email, url and associated event id under `contexts.feedback`. Return `None` to
+    /// drop it (counted as `before_send`, category `feedback`). Feedback does not go through
+    /// `before_send` or `sample_rate`. Default is none.
+    pub fn before_send_feedback(
+        mut self,
+        f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_send_feedback = Some(Arc::new(f));
         self
     }
 

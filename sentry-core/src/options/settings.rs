@@ -20,6 +20,8 @@ pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send 
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
 /// A callback that may change or drop a cron check-in before it is sent.
 pub type BeforeSendCheckIn = Arc<dyn Fn(CheckIn) -> Option<CheckIn> + Send + Sync>;
+/// A callback that may change or drop a user feedback (its event) before it is sent.
+pub type BeforeSendFeedback = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 /// Decides the sample rate of a new transaction; see
 /// [`ClientOptions::traces_sampler`](super::ClientOptions::traces_sampler).
 pub type TracesSampler = Arc<dyn Fn(&super::tracing::SamplingContext<'_>) -> f32 + Send + Sync>;
@@ -106,6 +108,10 @@ pub struct Settings {
     pub default_integrations: bool,
     /// The integrations added so far.
     pub integrations: Vec<Arc<dyn Integration>>,
+    /// The largest attachment sent, in bytes; larger ones are dropped.
+    pub max_attachment_size: usize,
+    /// Runs on every user feedback before it is sent.
+    pub before_send_feedback: Option<BeforeSendFeedback>,
     /// Error events dropped by exception type, value or message.
     pub ignore_errors: Vec<Cow<'static, str>>,
     /// Whether in-app frames carry the source lines around them.
@@ -152,6 +158,8 @@ impl Default for Settings {
             in_app_exclude: Vec::new(),
             default_integrations: true,
             integrations: Vec::new(),
+            max_attachment_size: super::DEFAULT_MAX_ATTACHMENT_SIZE,
+            before_send_feedback: None,
             ignore_errors: Vec::new(),
             include_source_context: true,
             dedupe: true,
@@ -201,6 +209,8 @@ impl fmt::Debug for Settings {
             .field("in_app_exclude", &self.in_app_exclude)
             .field("default_integrations", &self.default_integrations)
             .field("integrations", &names)
+            .field("max_attachment_size", &self.max_attachment_size)
+            .field("before_send_feedback", &self.before_send_feedback.is_some())
             .field("ignore_errors", &self.ignore_errors)
             .field("include_source_context", &self.include_source_context)
             .field("dedupe", &self.dedupe)

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::capture::Capture;
-use super::{one_item_envelope, session_item, BuildContext};
+use super::{attachments, one_item_envelope, session_item, BuildContext};
 use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
 use crate::session::{EventKind, RequestSession};
@@ -50,6 +50,8 @@ pub(crate) fn event_envelope(
     let dsc = span_dsc.or_else(|| scope_trace.map(|pc| ctx.scope_dsc(pc).header_json()));
     let settings = ctx.options.settings();
     if is_ignored(&settings.ignore_errors, &event) {
+        let reason = DiscardReason::EventProcessor;
+        attachments::dropped(ctx, reason, scope::attachments(snapshot));
         return ctx.dropped(
             DiscardReason::EventProcessor,
             DataCategory::Error,
@@ -115,11 +117,21 @@ pub(crate) fn event_envelope(
         // (Not called without processors: moving the event in and out copies ~600 bytes.)
         event = match ctx.process_event(event) {
             Ok(kept) => kept,
-            Err(by) => return ctx.dropped(DiscardReason::EventProcessor, DataCategory::Error, by),
+            Err(by) => {
+                let reason = DiscardReason::EventProcessor;
+                attachments::dropped(ctx, reason, scope::attachments(snapshot));
+                return ctx.dropped(reason, DataCategory::Error, by);
+            }
         };
     }
     if let Some(before_send) = &settings.before_send {
-        event = ctx.before_send("before_send", before_send, event, DataCategory::Error)?;
+        let Some(kept) = ctx.before_send("before_send", before_send, event, DataCategory::Error)
+        else {
+            let reason = DiscardReason::BeforeSend;
+            attachments::dropped(ctx, reason, scope::attachments(snapshot));
+            return None;
+        };
+        event = kept;
     }
     // Kept: now it counts in its session. A status change rides with the event.
     let kind = EventKind::of(&event);
@@ -163,6 +175,8 @@ pub(crate) fn event_envelope(
     let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs) + written_as_is);
     if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
         sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
+        let reason = DiscardReason::InternalSdkError;
+        attachments::dropped(ctx, reason, scope::attachments(snapshot));
         return ctx.dropped(
             DiscardReason::InternalSdkError,
             DataCategory::Error,
@@ -171,6 +185,7 @@ pub(crate) fn event_envelope(
     }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
     let mut envelope = one_item_envelope(event.event_id, "event", payload, dsc);
+    attachments::add_items(ctx, &mut envelope, scope::attachments(snapshot));
     if let Some(update) = session_update {
         let sessions = ctx.sessions();
         let release = sessions.release().unwrap_or_default();

@@ -11,21 +11,27 @@
 //! - `log`: one structured log item (defaults, `before_send_log`);
 //! - `session`: release-health `session` updates and `sessions` aggregates;
 //! - `check_in`: one cron check-in's envelope (defaults, `before_send_check_in`).
+//! - `attachments`: `attachment` items, read and size-checked on the worker;
+//! - `feedback`: the `feedback` item of a user feedback (`before_send_feedback`).
 //!
 //! Nothing here knows the client, the bound scopes or the transport: callers pass the context
 //! and a scope snapshot, and queue what comes back.
 
+mod attachments;
 mod capture;
 mod check_in;
 mod event;
+mod feedback;
 mod log;
 mod session;
 mod transaction;
 
+pub(crate) use attachments::dropped_unread as attachments_dropped_unread;
 pub use capture::thread_number;
 pub(crate) use capture::{Body, Capture, TraceInfo};
 pub(crate) use check_in::check_in_envelope;
 pub(crate) use event::event_envelope;
+pub(crate) use feedback::feedback_envelope;
 pub(crate) use log::log_item;
 pub(crate) use session::{session_envelope, session_item};
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};

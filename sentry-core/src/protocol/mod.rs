@@ -4,10 +4,12 @@
 //! Types serialise to exactly what Relay accepts; empty collections and unset options are
 //! omitted.
 
+mod attachment;
 mod breadcrumb;
 mod check_in;
 mod event;
 mod exception;
+mod feedback;
 mod ids;
 pub(crate) mod json;
 mod level;
@@ -16,12 +18,14 @@ mod request;
 mod span;
 mod user;
 
+pub use attachment::{Attachment, AttachmentType};
 pub use breadcrumb::Breadcrumb;
 pub use check_in::{
     CheckIn, CheckInId, CheckInStatus, MonitorConfig, MonitorIntervalUnit, MonitorSchedule,
 };
 pub use event::{Event, EventId, Thread};
 pub use exception::{Exception, Frame, Mechanism, Stacktrace};
+pub use feedback::{Feedback, MAX_FEEDBACK_MESSAGE_CHARS};
 pub use ids::{SpanId, TraceId};
 pub use level::Level;
 pub use log::{Log, LogAttribute, LogLevel};

@@ -61,6 +61,14 @@ pub(crate) fn local_values(snapshot: &Snapshot) -> Vec<(String, String)> {
     merged.into_iter().collect()
 }
 
+/// The snapshot's attachments: the global scope's, then the isolation scope's, then the
+/// current one's.
+pub(crate) fn attachments(
+    snapshot: &Snapshot,
+) -> impl Iterator<Item = &crate::protocol::Attachment> {
+    layers(snapshot).flat_map(|s| s.attachments().iter())
+}
+
 /// The snapshot's scopes, least specific first (no allocation: walked once per field).
 fn layers(snapshot: &Snapshot) -> impl DoubleEndedIterator<Item = &Scope> {
     [

@@ -16,7 +16,7 @@ mod breadcrumbs;
 pub(crate) mod stack;
 
 pub(crate) use apply::{
-    apply_scopes, apply_scopes_but_breadcrumbs, local_values, merged_breadcrumbs,
+    apply_scopes, apply_scopes_but_breadcrumbs, attachments, local_values, merged_breadcrumbs,
 };
 pub(crate) use breadcrumbs::{Breadcrumbs, UnlinkedCrumb};
 pub(crate) use stack::Snapshot;
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::propagation::PropagationContext;
-use crate::protocol::{Breadcrumb, Level, Map, Request, User, Value};
+use crate::protocol::{Attachment, Breadcrumb, Level, Map, Request, User, Value};
 use crate::session::RequestSession;
 
 /// How many breadcrumbs [`Scope::add_breadcrumb`] keeps: the `max_breadcrumbs` of the client
@@ -42,6 +42,15 @@ pub(crate) fn set_breadcrumb_limit(max: usize) {
 
 fn breadcrumb_limit() -> usize {
     BREADCRUMB_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Set once any scope got an attachment: until then a sampled-out capture does not look at
+/// the scopes for attachments to count as dropped.
+static ATTACHMENTS_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether any scope was ever given an attachment.
+pub(crate) fn attachments_used() -> bool {
+    ATTACHMENTS_USED.load(Ordering::Relaxed)
 }
 
 /// A scope's request: given, or built on first use (see [`Scope::set_request_with`]).
@@ -78,6 +87,8 @@ pub(crate) struct ScopeData {
     pub(crate) request: Option<Arc<LazyRequest>>,
     /// The request's release-health session (request mode; isolation scopes only).
     pub(crate) request_session: Option<Arc<RequestSession>>,
+    /// Files sent with the error events captured in this scope (`None`: none, no allocation).
+    pub(crate) attachments: Option<Arc<Vec<Attachment>>>,
 }
 
 /// One scope: user, tags, extra data, contexts, level, fingerprint, transaction name and
@@ -306,6 +317,38 @@ impl Scope {
         self.breadcrumbs.clear();
     }
 
+    /// Adds a file to send with every error event captured in this scope (panics included;
+    /// never with transactions). Cheap: the attachment's bytes are shared, not copied, and a
+    /// file attachment is read only when an event is sent, on the SDK's thread.
+    ///
+    /// ```
+    /// use sentry_sdk_core::protocol::Attachment;
+    /// sentry_sdk_core::with_scope(
+    ///     |scope| scope.add_attachment(Attachment::from_bytes("request.json", b"{}".to_vec())),
+    ///     || sentry_sdk_core::capture_message("bad request", sentry_sdk_core::protocol::Level::Error),
+    /// );
+    /// ```
+    pub fn add_attachment(&mut self, attachment: Attachment) {
+        ATTACHMENTS_USED.store(true, Ordering::Relaxed);
+        let list = self
+            .data_mut()
+            .attachments
+            .get_or_insert_with(Default::default);
+        Arc::make_mut(list).push(attachment);
+    }
+
+    /// Removes every attachment of this scope.
+    pub fn clear_attachments(&mut self) {
+        if self.data.attachments.is_some() {
+            self.data_mut().attachments = None;
+        }
+    }
+
+    /// This scope's attachments, oldest first.
+    pub fn attachments(&self) -> &[Attachment] {
+        self.data.attachments.as_deref().map_or(&[], |v| &v[..])
+    }
+
     /// Resets everything to empty.
     pub fn clear(&mut self) {
         *self = Scope::default();
@@ -363,6 +406,9 @@ impl Scope {
         if !Arc::ptr_eq(&e.local_values, &b.local_values) {
             d.local_values = e.local_values.clone();
         }
+        if !same(&e.attachments, &b.attachments) {
+            d.attachments = e.attachments.clone();
+        }
     }
 
     /// The user, if set.
@@ -415,6 +461,7 @@ impl fmt::Debug for Scope {
             .field("fingerprint", &self.data.fingerprint)
             .field("transaction", &self.data.transaction)
             .field("breadcrumbs", &self.breadcrumbs.len())
+            .field("attachments", &self.attachments().len())
             .finish()
     }
 }
@@ -447,6 +494,34 @@ mod tests {
         assert_eq!(a.tags()["x"], "1");
         assert_eq!(b.tags().len(), 1);
         assert_eq!(b.tags()["y"], "2");
+    }
+
+    #[test]
+    fn attachments_fork_copy_on_write_and_share_their_bytes() {
+        let mut a = Scope::new();
+        a.add_attachment(Attachment::from_bytes("a.bin", vec![1u8; 100]));
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.data, &b.data), "a fork shares its data");
+        b.add_attachment(Attachment::from_path("/tmp/b.log"));
+        assert_eq!(a.attachments().len(), 1);
+        assert_eq!(b.attachments().len(), 2);
+        let (in_a, in_b) = (a.attachments()[0].bytes(), b.attachments()[0].bytes());
+        assert!(
+            std::ptr::eq(in_a.unwrap(), in_b.unwrap()),
+            "bytes are shared"
+        );
+        b.clear_attachments();
+        assert!(b.attachments().is_empty());
+        assert_eq!(a.attachments().len(), 1);
+
+        // An edit that adds an attachment keeps a tag written meanwhile, and the other way round.
+        let base = a.clone();
+        let mut edited = base.clone();
+        edited.add_attachment(Attachment::from_bytes("c.txt", b"c".to_vec()));
+        a.set_tag("meanwhile", 1);
+        a.apply_edits(&base, edited);
+        assert_eq!(a.attachments().len(), 2);
+        assert_eq!(a.tags()["meanwhile"], "1");
     }
 
     #[test]
