@@ -23,7 +23,7 @@
 //! - `request`: one request's session, shared by the request and the SDK's thread;
 //! - `aggregate`: finished request sessions counted per minute;
 //! - `marker`: the run marker in the offline cache directory (abnormal ends);
-//! - `tracker`: [`Sessions`], one client's sessions, and what the client calls.
+//! - `tracker`: `Sessions`, one client's sessions, and what the client calls.
 //!
 //! The items themselves are serialised in `payload/session.rs`.
 
