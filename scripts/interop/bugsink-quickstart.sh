@@ -217,8 +217,9 @@ except Exception: print("none")' "$LATEST")"
     check "the stored event is the one sent ($stored_id == ${event_id:-?})" test "$stored_id" = "$event_id"
     ENVELOPES="$(bugsink_admin envelopes 2>/dev/null)"
     echo "$ENVELOPES" | awk -F'\t' '{print "   ", $4}' | sort | uniq -c
+    # (The run's release-health session update rides in the same envelope.)
     check "the event's envelope was accepted with its 2 attachments" \
-        grep -qP '\tevent,attachment,attachment\t'"$event_id"'$' <<<"$ENVELOPES"
+        grep -qP '\tevent,attachment,attachment(,session)?\t'"$event_id"'$' <<<"$ENVELOPES"
     check "the feedback envelope was accepted with its attachment" \
         grep -qP '\tfeedback,attachment\t' <<<"$ENVELOPES"
     env_pk="$(grep -P '\t'"$event_id"'$' <<<"$ENVELOPES" | cut -f1 | head -1)"
