@@ -32,14 +32,30 @@ impl Client {
     ///
     /// # Errors
     /// The first problem remembered by the options (a bad DSN, an out-of-range value), or
-    /// [`Error::NoDsn`] when no DSN is set (the SDK is meant to be off).
+    /// [`Error::NoDsn`] when no DSN is set and Spotlight is off (the SDK is meant to be off).
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
         if let Some(problem) = options.problem() {
             return Err(problem.clone());
         }
+        // Spotlight alone (no DSN): everything goes to the sidecar, nothing sampled away.
+        let spotlight_only =
+            options.settings().dsn.is_none() && options.settings().spotlight.is_some();
+        let mut options = options;
+        if spotlight_only {
+            options = options.sample_rate(1.0);
+            let s = options.settings();
+            if s.traces_sample_rate.is_none() && s.traces_sampler.is_none() {
+                options = options.traces_sample_rate(1.0);
+            }
+        }
         let settings = options.settings();
-        let Some(dsn) = settings.dsn.clone() else {
-            return Err(Error::NoDsn);
+        let dsn = match (&settings.dsn, spotlight_only) {
+            (Some(dsn), _) => dsn.clone(),
+            // A placeholder the transport never sends to (`send_to_dsn` is off).
+            (None, true) => SPOTLIGHT_ONLY_DSN
+                .parse()
+                .map_err(|e| Error::InvalidDsn(Arc::new(e)))?,
+            (None, false) => return Err(Error::NoDsn),
         };
         let delivery = &settings.transport;
         let reports = Arc::new(ClientReports::new(delivery.send_client_reports));
@@ -60,6 +76,11 @@ impl Client {
                 let mut http = delivery.http_options(dsn, sdk::sdk_client(), reports.clone());
                 // `debug` also lets the HTTP stack's own `tracing` output through.
                 http.debug = settings.debug;
+                http.spotlight = settings.spotlight.clone();
+                if spotlight_only {
+                    http.send_to_dsn = false;
+                    http.cache = None;
+                }
                 if sessions.is_on() {
                     // Session updates and aggregates go out at least every minute.
                     let sessions = sessions.clone();
@@ -224,6 +245,9 @@ impl Client {
         self.transport.close(timeout)
     }
 }
+
+/// The DSN a Spotlight-only client's transport is built with; nothing is ever sent to it.
+const SPOTLIGHT_ONLY_DSN: &str = "http://spotlight@127.0.0.1:9/0";
 
 /// How often session updates and aggregates are sent at least (Sentry's SDKs: 60 s).
 const SESSION_INTERVAL: Duration = Duration::from_secs(60);

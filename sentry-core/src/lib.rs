@@ -80,12 +80,12 @@ pub use error::Error;
 pub use future::{InSpan, Isolated, IsolationExt};
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use monitor::{capture_check_in, IntoCheckIn, MonitorOutcome};
-pub use options::BeforeSendCheckIn;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
     ClientOptions, ErrorSampler, Integration, SamplingContext, Settings, TracesSampler,
     TransportContext, TransportFactory, TransportSettings,
 };
+pub use options::{BeforeSendCheckIn, Spotlight, SPOTLIGHT_URL};
 pub use scope::Scope;
 pub use sdk::{SDK_NAME, SDK_VERSION};
 pub use session::{SessionMode, SessionStatus};

@@ -33,6 +33,7 @@ mod response_matrix_is_honoured;
 mod scopes_reach_events;
 mod sdk_threads_stay_out_of_the_programs_subscriber;
 mod shutdown_says_what_it_waits_for;
+mod spotlight_receives_every_envelope;
 mod tls_certificates_are_verified;
 #[cfg(feature = "axum")]
 mod tower_axum_requests;

@@ -24,7 +24,7 @@ const RELEASE_VARIABLES: &[&str] = &[
 
 impl ClientOptions {
     /// Fills what code left unset from `SENTRY_DSN`, `SENTRY_RELEASE` (then a commit id from
-    /// common CI variables), `SENTRY_ENVIRONMENT` and `SENTRY_DEBUG`. `init` calls this; call
+    /// common CI variables), `SENTRY_ENVIRONMENT`, `SENTRY_DEBUG` and `SENTRY_SPOTLIGHT`. `init` calls this; call
     /// it yourself only when building a client by hand.
     pub fn apply_env(self) -> Self {
         self.apply_vars(|name| std::env::var(name).ok())
@@ -47,6 +47,16 @@ impl ClientOptions {
         if !self.set_in_code.environment {
             if let Some(environment) = var("SENTRY_ENVIRONMENT") {
                 self.settings.environment = Cow::Owned(environment);
+            }
+        }
+        if !self.set_in_code.spotlight {
+            if let Some(value) = var("SENTRY_SPOTLIGHT") {
+                let value = value.trim();
+                self = match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "t" | "yes" | "y" | "on" => self.spotlight(true),
+                    "0" | "false" | "f" | "no" | "n" | "off" => self,
+                    _ => self.spotlight(value),
+                };
             }
         }
         if !self.set_in_code.debug {
@@ -118,6 +128,36 @@ mod tests {
         assert_eq!(s.environment, "dev");
         assert!(!s.debug);
         assert_eq!(s.release.as_deref(), Some("r@1"));
+    }
+
+    #[test]
+    fn sentry_spotlight_turns_it_on_with_the_default_or_a_url() {
+        let url = |value: &'static str| {
+            let value = value.to_owned();
+            ClientOptions::new()
+                .apply_vars(move |name| (name == "SENTRY_SPOTLIGHT").then(|| value.clone()))
+                .settings()
+                .spotlight
+                .clone()
+        };
+        assert_eq!(url("1").as_deref(), Some(crate::SPOTLIGHT_URL));
+        assert_eq!(url("true").as_deref(), Some(crate::SPOTLIGHT_URL));
+        assert_eq!(url("off"), None);
+        assert_eq!(
+            url("http://127.0.0.1:9/stream").as_deref(),
+            Some("http://127.0.0.1:9/stream")
+        );
+        let bad = ClientOptions::new().apply_vars(vars(&[("SENTRY_SPOTLIGHT", "ftp://x")]));
+        assert!(bad.settings().spotlight.is_none());
+        assert!(
+            bad.problem().is_some(),
+            "a bad URL is a configuration error"
+        );
+        // Set in code (even to off): the variable is ignored.
+        let code = ClientOptions::new()
+            .spotlight(false)
+            .apply_vars(vars(&[("SENTRY_SPOTLIGHT", "1")]));
+        assert_eq!(code.settings().spotlight, None);
     }
 
     #[test]

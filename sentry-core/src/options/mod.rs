@@ -72,6 +72,43 @@ struct SetInCode {
     dsn: bool,
     environment: bool,
     debug: bool,
+    spotlight: bool,
+}
+
+/// Spotlight's sidecar where `spotlight(true)` sends.
+pub const SPOTLIGHT_URL: &str = "http://localhost:8969/stream";
+
+/// What [`ClientOptions::spotlight`] takes: a `bool` (`true`: the sidecar's default URL) or a
+/// URL (`&str` / `String`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spotlight {
+    /// Off.
+    Off,
+    /// The sidecar's default URL, [`SPOTLIGHT_URL`].
+    Default,
+    /// The sidecar at this URL.
+    Url(String),
+}
+
+impl From<bool> for Spotlight {
+    fn from(on: bool) -> Self {
+        match on {
+            true => Spotlight::Default,
+            false => Spotlight::Off,
+        }
+    }
+}
+
+impl From<&str> for Spotlight {
+    fn from(url: &str) -> Self {
+        Spotlight::Url(url.to_owned())
+    }
+}
+
+impl From<String> for Spotlight {
+    fn from(url: String) -> Self {
+        Spotlight::Url(url)
+    }
 }
 
 impl ClientOptions {
@@ -333,6 +370,41 @@ impl ClientOptions {
         f: impl Fn(Log) -> Option<Log> + Send + Sync + 'static,
     ) -> Self {
         self.settings.before_send_log = Some(Arc::new(f));
+        self
+    }
+
+    /// Also send every envelope to [Spotlight](https://spotlightjs.com)'s sidecar, for local
+    /// development: `true` for its default URL (`http://localhost:8969/stream`), or a URL.
+    /// Works with or without a DSN: without one, only Spotlight gets anything, and nothing is
+    /// sampled away (`sample_rate` is 1, and tracing is on at 1 unless you set it). The copies
+    /// leave from the SDK's thread beside the real delivery, which never waits for them or
+    /// fails with them. `SENTRY_SPOTLIGHT` (`1`/`true`, or a URL) fills it when code did not.
+    /// Default: off. Needs the HTTP transport (a custom transport gets no copies).
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new().spotlight(true);
+    /// assert_eq!(options.settings().spotlight.as_deref(), Some("http://localhost:8969/stream"));
+    /// let options = sentry_sdk_core::ClientOptions::new().spotlight("http://127.0.0.1:9000/stream");
+    /// assert!(options.settings().spotlight.is_some());
+    /// ```
+    pub fn spotlight(mut self, spotlight: impl Into<Spotlight>) -> Self {
+        self.set_in_code.spotlight = true;
+        self.settings.spotlight = match spotlight.into() {
+            Spotlight::Off => None,
+            Spotlight::Default => Some(SPOTLIGHT_URL.to_owned()),
+            Spotlight::Url(url) => {
+                let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+                if !scheme_ok {
+                    self.remember(Error::InvalidOption {
+                        name: "spotlight",
+                        reason: format!("{url:?} is not an http(s) URL"),
+                    });
+                    None
+                } else {
+                    Some(url)
+                }
+            }
+        };
         self
     }
 

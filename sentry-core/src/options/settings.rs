@@ -98,6 +98,8 @@ pub struct Settings {
     pub auto_session_tracking: bool,
     /// One session per run, or one per request.
     pub session_mode: crate::session::SessionMode,
+    /// Spotlight's sidecar URL, if every envelope is also copied there.
+    pub spotlight: Option<String>,
     /// Whether the SDK prints what it does to stderr.
     pub debug: bool,
     /// Function-path prefixes always treated as the program's own code.
@@ -153,6 +155,7 @@ impl Default for Settings {
             shutdown_timeout: Duration::from_secs(2),
             auto_session_tracking: true,
             session_mode: crate::session::SessionMode::Application,
+            spotlight: None,
             debug: false,
             in_app_include: Vec::new(),
             in_app_exclude: Vec::new(),
@@ -204,6 +207,7 @@ impl fmt::Debug for Settings {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("auto_session_tracking", &self.auto_session_tracking)
             .field("session_mode", &self.session_mode)
+            .field("spotlight", &self.spotlight)
             .field("debug", &self.debug)
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)

@@ -15,6 +15,7 @@ use super::in_flight::InFlight;
 use super::options::HttpOptions;
 use super::progress::Progress;
 use super::request::{Outcome, Poster};
+use super::spotlight::Spotlight;
 use crate::cache::{Cache, Claimed};
 use crate::client_report::{ClientReports, DiscardReason};
 use crate::envelope::Envelope;
@@ -34,6 +35,8 @@ pub(super) struct Delivery {
     pub(super) permits: Arc<Semaphore>,
     /// The queued envelopes' deliveries still running (what a flush waits for).
     pub(super) in_flight: InFlight,
+    /// Where a copy of every envelope goes, if Spotlight is on.
+    pub(super) spotlight: Option<Spotlight>,
 }
 
 impl Delivery {

@@ -10,6 +10,7 @@
 //! - `request`: one POST (gzip, headers, what the response means; at most 4 KiB of its body).
 //! - `progress`: the counters `flush` and `close` wait on.
 //! - `health`: whether the server is known to be unreachable, so `send_crash` need not wait.
+//! - `spotlight`: a copy of every envelope for Spotlight's sidecar (local development).
 //!
 //! # Invariants
 //! - `send` never blocks: `try_send` into a bounded channel, plus a byte budget.
@@ -28,6 +29,7 @@ mod options;
 mod progress;
 mod quiet;
 mod request;
+mod spotlight;
 mod worker;
 
 pub use options::{HttpOptions, Periodic};

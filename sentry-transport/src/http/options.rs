@@ -57,6 +57,12 @@ pub struct HttpOptions {
     /// Envelopes the worker asks for at a fixed interval, such as release-health session
     /// aggregates (the client sets it). Default `None`.
     pub periodic: Option<Periodic>,
+    /// Spotlight's sidecar (`http://localhost:8969/stream`, say): every envelope sent is also
+    /// copied there, apart from the real delivery. Default `None`.
+    pub spotlight: Option<String>,
+    /// Whether envelopes go to the DSN's server. Default `true`; `false` for a client that
+    /// only feeds Spotlight (no DSN: the DSN here is then a placeholder nothing is sent to).
+    pub send_to_dsn: bool,
 }
 
 /// Envelopes made at a fixed interval on the worker (see [`HttpOptions::periodic`]).
@@ -99,6 +105,8 @@ impl HttpOptions {
             accept_invalid_certs: false,
             debug: false,
             periodic: None,
+            spotlight: None,
+            send_to_dsn: true,
         }
     }
 }

@@ -23,6 +23,7 @@ use super::options::HttpOptions;
 use super::progress::{Completion, Progress};
 use super::quiet;
 use super::request::Poster;
+use super::spotlight::Spotlight;
 use crate::cache::{Cache, Claimed};
 use crate::client_report::DiscardReason;
 use crate::envelope::Envelope;
@@ -118,7 +119,18 @@ fn run(
             None
         }
     });
+    let spotlight = options
+        .spotlight
+        .as_deref()
+        .and_then(|url| match Spotlight::new(url) {
+            Ok(spotlight) => Some(spotlight),
+            Err(e) => {
+                crate::debug::always_log(format_args!("spotlight disabled: {e}"));
+                None
+            }
+        });
     let delivery = Arc::new(Delivery {
+        spotlight,
         permits: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
         options,
         progress,
@@ -321,6 +333,16 @@ async fn dispatch(
     done: Option<Completion>,
 ) {
     let progress = &delivery.progress;
+    // Spotlight gets its copy first, before any filter, whatever becomes of this one.
+    if let Some(spotlight) = &delivery.spotlight {
+        spotlight.send(&envelope, progress);
+    }
+    if !delivery.options.send_to_dsn {
+        // Spotlight only: nothing else to do (and no cache without a DSN).
+        progress.finish();
+        drop(done);
+        return;
+    }
     if progress.is_closing() {
         delivery.give_up(envelope, stored);
         progress.finish();
