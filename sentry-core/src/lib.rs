@@ -57,6 +57,7 @@ pub mod propagation;
 pub mod protocol;
 mod random;
 mod scope;
+mod scrub;
 mod sdk;
 pub mod session;
 mod stacktrace;
@@ -87,6 +88,7 @@ pub use options::{
 };
 pub use options::{BeforeSendCheckIn, Spotlight, SPOTLIGHT_URL};
 pub use scope::Scope;
+pub use scrub::{DEFAULT_DENYLIST, PII_DENYLIST};
 pub use sdk::{SDK_NAME, SDK_VERSION};
 pub use session::{SessionMode, SessionStatus};
 pub use stacktrace::RawStack;

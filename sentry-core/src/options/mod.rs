@@ -408,6 +408,23 @@ impl ClientOptions {
         self
     }
 
+    /// Adds a key whose values are scrubbed (replaced with `"[Filtered]"`) wherever events,
+    /// transactions and breadcrumbs carry them, besides the default denylist
+    /// ([`DEFAULT_DENYLIST`](crate::DEFAULT_DENYLIST), and [`PII_DENYLIST`](crate::PII_DENYLIST)
+    /// unless `send_default_pii`). Compared without case, with `-` and `_` alike. See the
+    /// README's "Privacy" section for where scrubbing applies.
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new()
+    ///     .add_denylist_key("card_number")
+    ///     .add_denylist_key("iban");
+    /// assert_eq!(options.settings().denylist.len(), 2);
+    /// ```
+    pub fn add_denylist_key(mut self, key: impl Into<Cow<'static, str>>) -> Self {
+        self.settings.denylist.push(key.into());
+        self
+    }
+
     /// Track release-health sessions (default `true`; they need a
     /// [`release`](Self::release), and are off without one). In
     /// [`SessionMode::Application`](crate::session::SessionMode::Application) `init` starts

@@ -100,6 +100,8 @@ pub struct Settings {
     pub session_mode: crate::session::SessionMode,
     /// Spotlight's sidecar URL, if every envelope is also copied there.
     pub spotlight: Option<String>,
+    /// Keys scrubbed besides the default denylist.
+    pub denylist: Vec<Cow<'static, str>>,
     /// Whether the SDK prints what it does to stderr.
     pub debug: bool,
     /// Function-path prefixes always treated as the program's own code.
@@ -156,6 +158,7 @@ impl Default for Settings {
             auto_session_tracking: true,
             session_mode: crate::session::SessionMode::Application,
             spotlight: None,
+            denylist: Vec::new(),
             debug: false,
             in_app_include: Vec::new(),
             in_app_exclude: Vec::new(),
@@ -208,6 +211,7 @@ impl fmt::Debug for Settings {
             .field("auto_session_tracking", &self.auto_session_tracking)
             .field("session_mode", &self.session_mode)
             .field("spotlight", &self.spotlight)
+            .field("denylist", &self.denylist)
             .field("debug", &self.debug)
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)

@@ -124,6 +124,8 @@ pub(crate) fn event_envelope(
             }
         };
     }
+    // Scrubbed before `before_send` sees it (as sentry-python does).
+    ctx.scrubber().scrub_event(&mut event);
     if let Some(before_send) = &settings.before_send {
         let Some(kept) = ctx.before_send("before_send", before_send, event, DataCategory::Error)
         else {
@@ -150,6 +152,25 @@ pub(crate) fn event_envelope(
         false => None,
     }
     .unwrap_or_else(|| event.breadcrumbs.iter().collect());
+    // Breadcrumbs written from the scopes by reference: those with something to scrub are
+    // written from a scrubbed copy.
+    let scrubbed_crumbs: Vec<(usize, Breadcrumb)> = match crumbs_unobserved {
+        true => breadcrumbs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| ctx.scrubber().needs_scrub(&c.data))
+            .map(|(i, c)| {
+                let mut copy = (*c).clone();
+                ctx.scrubber().scrub_map(&mut copy.data);
+                (i, copy)
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    let mut breadcrumbs = breadcrumbs;
+    for (i, crumb) in &scrubbed_crumbs {
+        breadcrumbs[*i] = crumb;
+    }
     let mut defaults = match unobserved {
         true => ctx.defaults(),
         // Filled in already; what user code took out stays out.

@@ -45,6 +45,7 @@ use crate::callback;
 use crate::options::ClientOptions;
 use crate::propagation::{make_dsc, Dsc, PropagationContext};
 use crate::protocol::{json, Event, EventId};
+use crate::scrub::Scrubber;
 use crate::sdk::{sdk_info, SDK_NAME, SDK_VERSION};
 use crate::session::Sessions;
 use crate::stacktrace::InAppRules;
@@ -68,6 +69,8 @@ pub(crate) struct BuildContext {
     log_defaults: Vec<(&'static str, Value)>,
     /// The client's release-health sessions.
     sessions: Arc<Sessions>,
+    /// The denylist in force (default, PII unless `send_default_pii`, the user's keys).
+    scrubber: Scrubber,
 }
 
 impl BuildContext {
@@ -93,6 +96,7 @@ impl BuildContext {
         let sdk_info_json = serde_json::to_vec(&sdk_info).unwrap_or_default();
         let static_contexts = static_contexts(&settings.integrations);
         let log_defaults = log::fixed_defaults(server_name.as_deref(), &options, &static_contexts);
+        let scrubber = Scrubber::new(&settings.denylist, settings.send_default_pii);
         BuildContext {
             options,
             reports,
@@ -103,7 +107,13 @@ impl BuildContext {
             static_contexts,
             log_defaults,
             sessions,
+            scrubber,
         }
+    }
+
+    /// The denylist in force.
+    pub(crate) fn scrubber(&self) -> &Scrubber {
+        &self.scrubber
     }
 
     /// A context with no sessions (unit tests).

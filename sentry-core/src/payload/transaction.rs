@@ -102,7 +102,7 @@ pub(crate) fn transaction_envelope(
         None => event,
     };
     let event_id = event.event_id;
-    match transaction_payload(event, &t, t.source) {
+    match transaction_payload(ctx, event, &t, t.source) {
         Ok(payload) => Some(one_item_envelope(
             event_id,
             "transaction",
@@ -137,11 +137,14 @@ fn frozen_dsc<'a>(ctx: &BuildContext, t: &'a FinishedTransaction) -> &'a Dsc {
 /// The `transaction` item: the event's fields (merged scopes, defaults) without those a
 /// transaction does not have, plus its timing, trace context and spans.
 fn transaction_payload(
-    event: Event,
+    ctx: &BuildContext,
+    mut event: Event,
     t: &FinishedTransaction,
     source: &str,
 ) -> Result<Vec<u8>, serde_json::Error> {
     let (root, parent_span_id, spans) = (&t.root, t.parent_span_id, &t.spans[..]);
+    // After `before_send_transaction`: what it set is scrubbed too.
+    ctx.scrubber().scrub_event(&mut event);
     let mut payload = serde_json::to_value(&event)?;
     let Value::Object(map) = &mut payload else {
         return Err(serde::ser::Error::custom(
@@ -168,7 +171,9 @@ fn transaction_payload(
         trace["parent_span_id"] = json!(parent);
     }
     if !root.data.is_empty() {
-        trace["data"] = json!(root.data);
+        let mut data = json!(root.data);
+        ctx.scrubber().scrub_value(&mut data, 0);
+        trace["data"] = data;
     }
     let contexts = map.entry("contexts").or_insert_with(|| json!({}));
     contexts["trace"] = trace;
@@ -178,6 +183,15 @@ fn transaction_payload(
             tags[k] = json!(v);
         }
     }
-    map.insert("spans".into(), serde_json::to_value(spans)?);
+    let mut spans = serde_json::to_value(spans)?;
+    // Span data, where integrations put URLs and queries.
+    if let Value::Array(spans) = &mut spans {
+        for span in spans {
+            if let Some(data) = span.get_mut("data") {
+                ctx.scrubber().scrub_value(data, 0);
+            }
+        }
+    }
+    map.insert("spans".into(), spans);
     serde_json::to_vec(&payload)
 }

@@ -35,4 +35,9 @@ pub struct Request {
     /// Server environment (`REMOTE_ADDR` with `send_default_pii`).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub env: Map<String>,
+    /// The body (JSON, form fields as an object, or text), if your code recorded it: the
+    /// integrations never read bodies. Scrubbed like extra data, and left out when larger than
+    /// `max_request_body_size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
 }
