@@ -36,7 +36,7 @@ cargo test --workspace --all-features
 unset SENTRY_SDK_DUMP_DIR
 
 step "Relay's normaliser over every envelope the tests sent"
-python3 scripts/interop/relay_check.py --strict "$ROOT/target/interop/envelopes"
+python3 scripts/interop/relay_check.py --strict --pii-default "$ROOT/target/interop/envelopes"
 
 step "quickstart against a real Bugsink (twice: grouping), then a panic=abort crash via the cache"
 # With the features the test step built everything with, so nothing below it is rebuilt.

@@ -251,6 +251,53 @@ def normalize(payload, item_type, opts, sent_at):
     return problems, changed
 
 
+# Relay's rules that match what the SDK's default scrubbing promises to do (key-based secrets,
+# credentials in URLs): with --pii-default, what Relay's default data scrubbing still finds
+# under these rules in an event is something the SDK should have scrubbed and did not.
+PROMISED_RULES = ("@password", "@urlauth")
+
+
+def pii_default_problems(payload):
+    """Runs Relay's default data scrubbing (the project default: scrubData, scrubDefaults; IP
+    addresses kept, since the SDK keeps what the program set explicitly) over one payload and
+    lists what it removed under a rule the SDK's defaults promise, unless the SDK had already
+    replaced that value with "[Filtered]"."""
+    import sentry_relay
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return []  # reported by normalize()
+    config = sentry_relay.convert_datascrubbing_config({
+        "scrubData": True, "scrubDefaults": True, "scrubIpAddresses": False,
+        "sensitiveFields": [], "excludeFields": []})
+    out = sentry_relay.pii_strip_event(config, event)
+    problems = []
+    for path, node in meta_entries(out.get("_meta") or {}):
+        rules = [r[0] for r in node.get("rem") or [] if isinstance(r, list) and r]
+        promised = [r for r in rules if r.startswith(PROMISED_RULES)]
+        if not promised:
+            continue
+        original = lookup(event, path)
+        if isinstance(original, str) and "[Filtered]" in original and original.count(":") <= 2:
+            continue  # scrubbed by the SDK already (Relay filters the placeholder again)
+        problems.append("Relay's default scrubbing (%s) found %s at %s"
+                        % (", ".join(promised), short(original, 40), path))
+    return problems
+
+
+def lookup(event, path):
+    """The value at a dotted _meta path (list indices as numbers), or None."""
+    node = event
+    for part in path.split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def feedback_problems(event):
     """What Relay's feedback processing requires beyond the normaliser (PROTOCOL.md §7)."""
     problems = []
@@ -525,6 +572,8 @@ def check_file(path, opts):
                 pid = None
             if eid is not None and pid is not None and not same_id(eid, pid):
                 item_problems.append("payload event_id %s differs from header event_id %s" % (pid, eid))
+            if opts.pii_default:
+                item_problems += pii_default_problems(payload)
             if changed:
                 if opts.strict:
                     item_problems += ["Relay changed %s" % c for c in changed]
@@ -540,6 +589,9 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir", help="directory searched recursively for *.envelope files")
     ap.add_argument("--strict", action="store_true", help="also fail when Relay changed a value")
+    ap.add_argument("--pii-default", action="store_true",
+                    help="also fail when Relay's default data scrubbing finds a secret under a key "
+                         "or in a URL that the SDK's default scrubbing should have filtered")
     ap.add_argument("--max-age-days", type=int, default=365,
                     help="event timestamps older than this are errors (default 365; Sentry: 30)")
     opts = ap.parse_args(argv)

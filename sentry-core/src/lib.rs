@@ -47,6 +47,7 @@ mod error_chain;
 mod feedback;
 mod future;
 mod hostname;
+mod limits;
 mod local_values;
 pub mod logs;
 pub mod monitor;
@@ -86,7 +87,7 @@ pub use options::{
     ClientOptions, ErrorSampler, Integration, SamplingContext, Settings, TracesSampler,
     TransportContext, TransportFactory, TransportSettings,
 };
-pub use options::{BeforeSendCheckIn, Spotlight, SPOTLIGHT_URL};
+pub use options::{BeforeSendCheckIn, RequestBodySize, Spotlight, SPOTLIGHT_URL};
 pub use scope::Scope;
 pub use scrub::{DEFAULT_DENYLIST, PII_DENYLIST};
 pub use sdk::{SDK_NAME, SDK_VERSION};

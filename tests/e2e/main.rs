@@ -25,6 +25,7 @@ mod offline_cache_delivers_exactly_once;
 mod one_trace_across_sdks;
 mod outgoing_http_carries_the_trace;
 mod panics_are_reported_as_fatal_events;
+mod privacy_and_limits;
 mod python_peer;
 mod python_sdk_continues_a_trace;
 #[cfg(feature = "axum")]

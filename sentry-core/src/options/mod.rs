@@ -27,7 +27,7 @@ pub use integration::Integration;
 pub use settings::BeforeSendCheckIn;
 pub use settings::{
     BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
-    ErrorSampler, Settings, TracesSampler,
+    ErrorSampler, RequestBodySize, Settings, TracesSampler,
 };
 pub use tracing::SamplingContext;
 pub use transport::{TransportContext, TransportFactory, TransportSettings};
@@ -422,6 +422,32 @@ impl ClientOptions {
     /// ```
     pub fn add_denylist_key(mut self, key: impl Into<Cow<'static, str>>) -> Self {
         self.settings.denylist.push(key.into());
+        self
+    }
+
+    /// Characters kept of each string in extra data, contexts, breadcrumb data, frame
+    /// variables and request bodies (default 8,192); longer ones are cut and end in `…`.
+    /// Messages and exception values keep up to 8,192 whatever this says (the server's limit).
+    ///
+    /// ```
+    /// let options = sentry_sdk_core::ClientOptions::new().max_value_length(1024);
+    /// assert_eq!(options.settings().max_value_length, 1024);
+    /// ```
+    pub fn max_value_length(mut self, chars: usize) -> Self {
+        self.settings.max_value_length = chars.max(1);
+        self
+    }
+
+    /// How large a request body (`Request::data`) may be to be sent (default
+    /// [`RequestBodySize::Medium`], 10,000 bytes of JSON); a larger one is left out.
+    ///
+    /// ```
+    /// use sentry_sdk_core::RequestBodySize;
+    /// let options = sentry_sdk_core::ClientOptions::new().max_request_body_size(RequestBodySize::Never);
+    /// assert_eq!(options.settings().max_request_body_size.max_bytes(), Some(0));
+    /// ```
+    pub fn max_request_body_size(mut self, size: RequestBodySize) -> Self {
+        self.settings.max_request_body_size = size;
         self
     }
 

@@ -31,6 +31,32 @@ pub type BeforeSendTransaction = Arc<dyn Fn(Event) -> Option<Event> + Send + Syn
 /// [`ClientOptions::error_sampler`](super::ClientOptions::error_sampler).
 pub type ErrorSampler = Arc<dyn Fn(&Event) -> f32 + Send + Sync>;
 
+/// How large a request body may be to be sent with an event (`max_request_body_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestBodySize {
+    /// Never send request bodies.
+    Never,
+    /// Up to 1,000 bytes (of JSON).
+    Small,
+    /// Up to 10,000 bytes (the default, as Sentry's other SDKs).
+    #[default]
+    Medium,
+    /// Any size (the event as a whole stays under 1 MiB).
+    Always,
+}
+
+impl RequestBodySize {
+    /// The largest body sent, in bytes; `None` for no limit.
+    pub fn max_bytes(self) -> Option<usize> {
+        match self {
+            RequestBodySize::Never => Some(0),
+            RequestBodySize::Small => Some(1_000),
+            RequestBodySize::Medium => Some(10_000),
+            RequestBodySize::Always => None,
+        }
+    }
+}
+
 /// The values of a [`ClientOptions`](super::ClientOptions), each documented on the setter of
 /// the same name (which also gives its default).
 ///
@@ -102,6 +128,10 @@ pub struct Settings {
     pub spotlight: Option<String>,
     /// Keys scrubbed besides the default denylist.
     pub denylist: Vec<Cow<'static, str>>,
+    /// Characters kept of a string in a databag.
+    pub max_value_length: usize,
+    /// Request bodies sent up to this size.
+    pub max_request_body_size: RequestBodySize,
     /// Whether the SDK prints what it does to stderr.
     pub debug: bool,
     /// Function-path prefixes always treated as the program's own code.
@@ -159,6 +189,8 @@ impl Default for Settings {
             session_mode: crate::session::SessionMode::Application,
             spotlight: None,
             denylist: Vec::new(),
+            max_value_length: 8192,
+            max_request_body_size: RequestBodySize::Medium,
             debug: false,
             in_app_include: Vec::new(),
             in_app_exclude: Vec::new(),
@@ -212,6 +244,8 @@ impl fmt::Debug for Settings {
             .field("session_mode", &self.session_mode)
             .field("spotlight", &self.spotlight)
             .field("denylist", &self.denylist)
+            .field("max_value_length", &self.max_value_length)
+            .field("max_request_body_size", &self.max_request_body_size)
             .field("debug", &self.debug)
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)

@@ -10,6 +10,7 @@ use sentry_sdk_transport::{DataCategory, DiscardReason, Envelope};
 
 use super::capture::Capture;
 use super::{attachments, one_item_envelope, session_item, BuildContext};
+use crate::limits;
 use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
 use crate::session::{EventKind, RequestSession};
@@ -147,28 +148,37 @@ pub(crate) fn event_envelope(
             .on_event(kind, SystemTime::now(), Instant::now()),
         (None, _) => None,
     };
+    // Trimmed to the server's limits after user code (see `limits`).
+    let limits = ctx.limits();
+    limits::trim_event(&mut event, &limits, ctx.max_request_body());
+    // The event's own breadcrumbs move out, so that a too-large event can still be changed
+    // while the list below borrows them.
+    let own_crumbs = std::mem::take(&mut event.breadcrumbs);
     let breadcrumbs = match crumbs_unobserved {
-        true => scope::merged_breadcrumbs(&event.breadcrumbs, snapshot, settings.max_breadcrumbs),
+        true => scope::merged_breadcrumbs(&own_crumbs, snapshot, settings.max_breadcrumbs),
         false => None,
     }
-    .unwrap_or_else(|| event.breadcrumbs.iter().collect());
-    // Breadcrumbs written from the scopes by reference: those with something to scrub are
-    // written from a scrubbed copy.
-    let scrubbed_crumbs: Vec<(usize, Breadcrumb)> = match crumbs_unobserved {
+    .unwrap_or_else(|| own_crumbs.iter().collect());
+    // Breadcrumbs written from the scopes by reference: those with something to scrub or trim
+    // are written from a scrubbed, trimmed copy.
+    let fixed_crumbs: Vec<(usize, Breadcrumb)> = match crumbs_unobserved {
         true => breadcrumbs
             .iter()
             .enumerate()
-            .filter(|(_, c)| ctx.scrubber().needs_scrub(&c.data))
+            .filter(|(_, c)| {
+                ctx.scrubber().needs_scrub(&c.data) || limits::breadcrumb_needs_trim(c, &limits)
+            })
             .map(|(i, c)| {
                 let mut copy = (*c).clone();
                 ctx.scrubber().scrub_map(&mut copy.data);
+                limits::trim_breadcrumb(&mut copy, &limits);
                 (i, copy)
             })
             .collect(),
         false => Vec::new(),
     };
     let mut breadcrumbs = breadcrumbs;
-    for (i, crumb) in &scrubbed_crumbs {
+    for (i, crumb) in &fixed_crumbs {
         breadcrumbs[*i] = crumb;
     }
     let mut defaults = match unobserved {
@@ -194,15 +204,41 @@ pub(crate) fn event_envelope(
         .map(|(n, j)| n.len() + j.len() + 4)
         .sum();
     let mut payload = Vec::with_capacity(payload_size_hint(&event, &breadcrumbs) + written_as_is);
-    if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
-        sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
-        let reason = DiscardReason::InternalSdkError;
-        attachments::dropped(ctx, reason, scope::attachments(snapshot));
-        return ctx.dropped(
-            DiscardReason::InternalSdkError,
-            DataCategory::Error,
-            "serialisation",
+    // Over the server's event limit: written again with less, step by step (see `limits`).
+    for step in 0.. {
+        payload.clear();
+        if let Err(e) = json::write_event(&mut payload, &event, &breadcrumbs, &defaults) {
+            sentry_sdk_transport::sdk_debug!("could not serialise event: {e}");
+            let reason = DiscardReason::InternalSdkError;
+            attachments::dropped(ctx, reason, scope::attachments(snapshot));
+            return ctx.dropped(reason, DataCategory::Error, "serialisation");
+        }
+        if payload.len() <= limits::MAX_EVENT_BYTES {
+            break;
+        }
+        sentry_sdk_transport::sdk_debug!(
+            "event {} is {} bytes, over the server's limit: trimming more (step {step})",
+            event.event_id,
+            payload.len()
         );
+        match step {
+            // The older half of the breadcrumbs, twice.
+            0 | 1 => {
+                let half = breadcrumbs.len() / 2;
+                breadcrumbs.drain(..half);
+            }
+            2 => limits::strip_frame_extras(&mut event),
+            // No breadcrumbs, small databags, fewer frames, no request body.
+            3 => {
+                breadcrumbs.clear();
+                limits::trim_event(&mut event, &limits.tight(), Some(0));
+            }
+            _ => {
+                let reason = DiscardReason::Invalid;
+                attachments::dropped(ctx, reason, scope::attachments(snapshot));
+                return ctx.dropped(reason, DataCategory::Error, "the event size limit");
+            }
+        }
     }
     sentry_sdk_transport::sdk_debug!("event {} ready to send", event.event_id);
     let mut envelope = one_item_envelope(event.event_id, "event", payload, dsc);

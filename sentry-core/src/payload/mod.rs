@@ -42,6 +42,7 @@ use sentry_sdk_transport::{ClientReports, DataCategory, DiscardReason, Envelope,
 use serde_json::{json, Value};
 
 use crate::callback;
+use crate::limits::Limits;
 use crate::options::ClientOptions;
 use crate::propagation::{make_dsc, Dsc, PropagationContext};
 use crate::protocol::{json, Event, EventId};
@@ -114,6 +115,16 @@ impl BuildContext {
     /// The denylist in force.
     pub(crate) fn scrubber(&self) -> &Scrubber {
         &self.scrubber
+    }
+
+    /// What events are trimmed to.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits::new(self.options.settings().max_value_length)
+    }
+
+    /// The largest request body sent, in bytes of JSON (`None`: no limit).
+    pub(crate) fn max_request_body(&self) -> Option<usize> {
+        self.options.settings().max_request_body_size.max_bytes()
     }
 
     /// A context with no sessions (unit tests).
