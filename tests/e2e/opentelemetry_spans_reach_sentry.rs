@@ -267,3 +267,25 @@ fn an_error_inside_an_opentelemetry_span_carries_its_trace() {
     let after = find(outside);
     assert_ne!(after["contexts"]["trace"]["trace_id"], span.0);
 }
+
+#[test]
+fn unsampled_opentelemetry_traces_send_nothing() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).traces_sample_rate(0.0));
+    let provider = provider();
+    let tracer = provider.tracer("e2e");
+    for _ in 0..3 {
+        tracer.in_span("unsampled", |_| tracer.in_span("child", |_| {}));
+    }
+    // A caller that sampled out: OpenTelemetry does not record the span either.
+    let carrier = HashMap::from([("sentry-trace".to_owned(), format!("{TRACE}-{PARENT}-0"))]);
+    let cx = SentryPropagator::new().extract(&carrier);
+    assert!(!cx.span().span_context().is_sampled());
+    let span = tracer.start_with_context("GET /sampled-out", &cx);
+    assert!(!opentelemetry::trace::Span::is_recording(&span));
+    drop(span);
+    drop(provider);
+    drop(guard);
+    assert!(items(&receiver, "transaction").is_empty());
+}
