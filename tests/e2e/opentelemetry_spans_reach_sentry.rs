@@ -278,6 +278,15 @@ fn unsampled_opentelemetry_traces_send_nothing() {
     for _ in 0..3 {
         tracer.in_span("unsampled", |_| tracer.in_span("child", |_| {}));
     }
+    // Requests made inside a trace Sentry sampled out tell the callee so.
+    let (span, headers) = tracer.in_span("unsampled", |_| {
+        tracer.in_span("child", |cx| {
+            let mut headers = HashMap::new();
+            SentryPropagator::new().inject_context(&cx, &mut headers);
+            (ids(cx.span().span_context()), headers)
+        })
+    });
+    assert_eq!(headers["sentry-trace"], format!("{}-{}-0", span.0, span.1));
     // A caller that sampled out: OpenTelemetry does not record the span either.
     let carrier = HashMap::from([("sentry-trace".to_owned(), format!("{TRACE}-{PARENT}-0"))]);
     let cx = SentryPropagator::new().extract(&carrier);

@@ -17,7 +17,8 @@ use super::spans::{self, Tracked};
 /// - a span with no local parent starts a Sentry transaction (continuing the remote parent's
 ///   trace, and the DSC that [`SentryPropagator`](super::SentryPropagator) extracted with it);
 ///   Sentry's sampling (`traces_sample_rate`, `traces_sampler`) decides whether it is recorded;
-/// - a span with a local parent is a child span of its parent's transaction;
+/// - a span with a local parent is a child span of its parent's transaction (a span of a trace
+///   Sentry sampled out is only marked as such, so that its requests carry the decision);
 /// - when a span ends: its name (the transaction's name, a child's description), `op` (a
 ///   `sentry.op` attribute, else from its kind and attributes: `http.server`, `http.client`,
 ///   `db`, ...), status (`Status::Error` is `internal_error`, else `ok` or the HTTP status),
@@ -93,16 +94,21 @@ impl SpanProcessor for SentrySpanProcessor {
         match parent {
             Some(parent) if parent.is_valid() && !parent.is_remote() => {
                 // A child: its name and attributes are read when it ends, not copied now.
-                let Some(parent) = spans::get(convert::span_id(parent.span_id())) else {
-                    return; // the parent is not recorded (unsampled, or not ours)
+                let tracked = match spans::get(convert::span_id(parent.span_id())) {
+                    Some(Tracked::Unsampled) => Tracked::Unsampled,
+                    Some(parent) => {
+                        let child = parent.span().start_child_with_id("", "", span_id);
+                        child.set_origin("auto.otel");
+                        Tracked::Span(child)
+                    }
+                    None => return, // not ours (started before the processor, or evicted)
                 };
-                let child = parent.span().start_child_with_id("", "", span_id);
-                if child.is_sampled() {
-                    child.set_origin("auto.otel");
-                    spans::insert(span_id, Tracked::Span(child));
-                }
+                spans::insert(span_id, tracked);
             }
             remote => {
+                if !performance::tracing_enabled() {
+                    return; // no client, or tracing off: nothing to record or mark
+                }
                 let Some(data) = span.exported_data() else {
                     return;
                 };
@@ -116,10 +122,14 @@ impl SpanProcessor for SentrySpanProcessor {
                     None => context.trace_id(convert::trace_id(trace_id)),
                 };
                 let transaction = start_transaction(context);
-                if transaction.is_sampled() {
-                    transaction.as_span().set_origin("auto.otel");
-                    spans::insert(span_id, Tracked::Transaction(transaction));
-                }
+                let tracked = match transaction.is_sampled() {
+                    true => {
+                        transaction.as_span().set_origin("auto.otel");
+                        Tracked::Transaction(transaction)
+                    }
+                    false => Tracked::Unsampled,
+                };
+                spans::insert(span_id, tracked);
             }
         }
     }
@@ -128,6 +138,9 @@ impl SpanProcessor for SentrySpanProcessor {
         let Some(tracked) = spans::remove(convert::span_id(data.span_context.span_id())) else {
             return;
         };
+        if let Tracked::Unsampled = tracked {
+            return;
+        }
         let span = tracked.span();
         let op = convert::op(&data.span_kind, &data.attributes);
         let status = convert::status(&data.status, &data.attributes);
@@ -136,6 +149,7 @@ impl SpanProcessor for SentrySpanProcessor {
                 t.set_name_and_source(data.name.into_owned(), convert::source(&data.attributes))
             }
             Tracked::Span(s) => s.set_description(data.name.into_owned()),
+            Tracked::Unsampled => {}
         }
         span.set_op(op);
         span.set_status(status);

@@ -9,7 +9,7 @@ use sentry_sdk_core::performance;
 use sentry_sdk_core::propagation::{baggage_value, PropagationContext, SentryTrace};
 
 use super::convert;
-use super::spans;
+use super::spans::{self, Tracked};
 
 /// The headers it reads and writes.
 static FIELDS: Lazy<[String; 2]> = Lazy::new(|| ["sentry-trace".to_owned(), "baggage".to_owned()]);
@@ -25,9 +25,10 @@ static FIELDS: Lazy<[String; 2]> = Lazy::new(|| ["sentry-trace".to_owned(), "bag
 ///   another Sentry organisation are not continued (see
 ///   [`continue_trace`](sentry_sdk_core::performance::continue_trace)).
 /// - `inject` writes the headers of the context's span: for a span Sentry records,
-///   `sentry-trace` naming it and the trace's DSC as `baggage`; for another valid span,
-///   `sentry-trace` with its ids and OpenTelemetry's sampling flag (and the caller's baggage
-///   if the trace was continued). `baggage` is set, not appended to: compose it after
+///   `sentry-trace` naming it and the trace's DSC as `baggage`; for a span of a trace Sentry
+///   sampled out, `sentry-trace` with its ids and `-0`; for another valid span, its ids with
+///   OpenTelemetry's sampling flag (no flag, a deferred decision, when Sentry's tracing is
+///   off); in those two cases, with the caller's baggage if the trace was continued. `baggage` is set, not appended to: compose it after
 ///   OpenTelemetry's `BaggagePropagator`, or not with it.
 ///
 /// ```
@@ -72,16 +73,25 @@ impl TextMapPropagator for SentryPropagator {
         if !sc.is_valid() {
             return;
         }
-        let recorded = spans::get(convert::span_id(sc.span_id()));
-        if let Some(headers) = recorded.and_then(|t| performance::span_headers(&t.span(), None)) {
-            injector.set("sentry-trace", headers.sentry_trace);
-            injector.set("baggage", headers.baggage);
-            return;
-        }
+        let tracked = spans::get(convert::span_id(sc.span_id()));
+        let sampled = match &tracked {
+            Some(Tracked::Unsampled) => Some(false),
+            Some(recorded) => {
+                if let Some(headers) = performance::span_headers(&recorded.span(), None) {
+                    injector.set("sentry-trace", headers.sentry_trace);
+                    injector.set("baggage", headers.baggage);
+                    return;
+                }
+                Some(sc.is_sampled())
+            }
+            // Tracing off: the decision is left to the callee.
+            None if !performance::tracing_enabled() => None,
+            None => Some(sc.is_sampled()),
+        };
         let header = SentryTrace {
             trace_id: convert::trace_id(sc.trace_id()),
             span_id: convert::span_id(sc.span_id()),
-            sampled: Some(sc.is_sampled()),
+            sampled,
         };
         injector.set("sentry-trace", header.to_string());
         let incoming = cx

@@ -23,18 +23,23 @@ use sentry_sdk_core::protocol::SpanId;
 const SHARDS: usize = 16;
 const PER_SHARD: usize = 1024;
 
-/// A recorded OpenTelemetry span: the root of a local trace (a transaction) or a child.
+/// An OpenTelemetry span Sentry knows: the root of a local trace (a transaction), a child, or
+/// a span of a trace Sentry's sampling left out (kept so that its children are left out too,
+/// and its outgoing requests say so).
 #[derive(Clone)]
 pub(super) enum Tracked {
     Transaction(Transaction),
     Span(Span),
+    Unsampled,
 }
 
 impl Tracked {
+    /// Our span (a no-op one for an unsampled trace).
     pub(super) fn span(&self) -> Span {
         match self {
             Tracked::Transaction(t) => t.as_span(),
             Tracked::Span(s) => s.clone(),
+            Tracked::Unsampled => Span::noop(),
         }
     }
 }
