@@ -27,6 +27,15 @@ fn provider() -> SdkTracerProvider {
         .build()
 }
 
+/// Ends the tracer provider, then waits for what the SDK has queued and closes it. Errors are
+/// symbolicated on the SDK's thread (the first one loads this binary's debug info): they are
+/// waited for with the e2e deadline, not the 2 s shutdown timeout.
+fn shut_down(provider: SdkTracerProvider, guard: sentry_sdk::ClientInitGuard) {
+    drop(provider);
+    assert!(sentry_sdk::flush(WAIT));
+    drop(guard);
+}
+
 fn ids(sc: &SpanContext) -> (String, String) {
     (sc.trace_id().to_string(), sc.span_id().to_string())
 }
@@ -75,8 +84,7 @@ fn nested_opentelemetry_spans_arrive_as_one_transaction_with_their_ids() {
         });
         (root, child, grandchild)
     });
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
 
     let transactions = items(&receiver, "transaction");
     assert_eq!(transactions.len(), 1, "one transaction: {transactions:?}");
@@ -126,8 +134,7 @@ fn tracing_opentelemetry_spans_arrive_as_one_transaction_with_their_ids() {
             (root, child, event_id)
         })
     });
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
 
     let transactions = items(&receiver, "transaction");
     assert_eq!(transactions.len(), 1, "one transaction: {transactions:?}");
@@ -176,8 +183,7 @@ fn an_incoming_sentry_trace_is_continued_through_the_propagator() {
     propagator.inject_context(&cx, &mut outgoing);
     let server_span = ids(cx.span().span_context());
     cx.span().end();
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
 
     let requests = receiver.requests();
     let envelope = requests
@@ -217,8 +223,7 @@ fn inject_writes_headers_our_parser_reads_back() {
         SentryPropagator::new().inject_context(&cx, &mut headers);
         (ids(cx.span().span_context()), headers)
     });
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
 
     let header = SentryTrace::parse(&headers["sentry-trace"]).expect("a valid sentry-trace");
     assert_eq!(header.trace_id.to_string(), span.0);
@@ -250,8 +255,7 @@ fn an_error_inside_an_opentelemetry_span_carries_its_trace() {
     });
     // Outside any span, a capture names no OpenTelemetry span.
     let outside = sentry_sdk::capture_message("after", sentry_sdk::Level::Info);
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
 
     let events = items(&receiver, "event");
     let find = |id: sentry_sdk::protocol::EventId| {
@@ -294,7 +298,25 @@ fn unsampled_opentelemetry_traces_send_nothing() {
     let span = tracer.start_with_context("GET /sampled-out", &cx);
     assert!(!opentelemetry::trace::Span::is_recording(&span));
     drop(span);
-    drop(provider);
-    drop(guard);
+    shut_down(provider, guard);
     assert!(items(&receiver, "transaction").is_empty());
+}
+
+#[test]
+fn a_span_ended_by_its_threads_teardown_is_still_sent() {
+    let _serial = serial();
+    let receiver = Receiver::start();
+    let guard = sentry_sdk::init(options(&receiver).traces_sample_rate(1.0));
+    let provider = provider();
+    let tracer = provider.tracer("e2e");
+    let worker = std::thread::spawn(move || {
+        let cx = Context::current_with_span(tracer.start("left attached"));
+        // The guard is never dropped: the span ends when the thread's context is torn down.
+        std::mem::forget(cx.attach());
+    });
+    assert!(worker.join().is_ok(), "no panic in the thread's teardown");
+    shut_down(provider, guard);
+    let transactions = items(&receiver, "transaction");
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(transactions[0]["transaction"], "left attached");
 }

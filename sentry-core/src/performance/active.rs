@@ -124,9 +124,21 @@ pub fn pop_active(span: &Span) {
 /// see [`Span::is_sampled`]); else the one a registered fallback (OpenTelemetry's current
 /// span) names.
 pub fn current_span() -> Option<Span> {
+    match ACTIVE.try_with(|a| a.try_borrow().ok().and_then(|a| a.last().cloned())) {
+        Ok(Some(span)) => Some(span),
+        Ok(None) => FALLBACK.get().and_then(|find| find()),
+        // This thread's locals are being torn down: another crate's (the fallback's) may be
+        // gone already, and reading one then panics.
+        Err(_) => None,
+    }
+}
+
+/// The innermost span entered on this thread, without asking the fallback: for the SDK's own
+/// bookkeeping, which may run while a bridge's context is being changed or torn down (an
+/// OpenTelemetry span ending as its context is dropped).
+pub(super) fn entered_span() -> Option<Span> {
     ACTIVE
         .try_with(|a| a.try_borrow().ok().and_then(|a| a.last().cloned()))
         .ok()
         .flatten()
-        .or_else(|| FALLBACK.get().and_then(|find| find()))
 }

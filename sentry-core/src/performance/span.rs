@@ -491,7 +491,9 @@ fn send(transaction: Arc<TransactionShared>) {
     // The scopes of where the transaction ran: this thread's if it is still inside it, else
     // those it last ran in (a request's span finished after its isolated future returned
     // carries that request's user and tags, not whatever scope is current now).
-    let inside = super::current_span().is_some_and(|span| span.belongs_to(&transaction));
+    // Only spans entered here: a fallback (OpenTelemetry's context) must not be read from
+    // where a bridge finishes a transaction, which may be inside that context's teardown.
+    let inside = super::active::entered_span().is_some_and(|span| span.belongs_to(&transaction));
     let remembered = match inside {
         true => None,
         false => transaction
