@@ -116,6 +116,9 @@ pub mod integrations {
     #[cfg(feature = "log")]
     #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
     pub use sentry_sdk_integrations::log;
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    pub use sentry_sdk_integrations::opentelemetry;
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_sdk_integrations::panic;

@@ -10,6 +10,8 @@
 //! - `actix`: `actix::Sentry`, an actix-web middleware (per-request scope, trace, transaction).
 //! - `reqwest`: `reqwest::SentryTracing`, a `reqwest-middleware` middleware (`http.client`
 //!   spans, trace headers).
+//! - `opentelemetry`: `opentelemetry::SentrySpanProcessor` (OpenTelemetry spans as Sentry
+//!   transactions) and `opentelemetry::SentryPropagator` (`sentry-trace` / `baggage`).
 //!
 //! Always built: [`http_request`] (request data for web frameworks, scrubbed) and
 //! [`http_client`] (spans and trace headers for any HTTP client).
@@ -57,6 +59,9 @@ pub mod tracing;
 pub mod actix;
 pub mod http_client;
 pub mod http_request;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod opentelemetry;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;

@@ -23,6 +23,8 @@ mod memory_stays_bounded_when_the_server_is_down;
 mod offline_cache_delivers_exactly_once;
 #[cfg(feature = "axum")]
 mod one_trace_across_sdks;
+#[cfg(feature = "opentelemetry")]
+mod opentelemetry_spans_reach_sentry;
 mod outgoing_http_carries_the_trace;
 mod panics_are_reported_as_fatal_events;
 mod privacy_and_limits;

@@ -8,14 +8,33 @@
 //! the stack back to where it was, even if inner guards were leaked or dropped out of order.
 //! Integrations that enter and leave by hand (the `tracing` layer) use [`push_active`] and
 //! [`pop_active`].
+//!
+//! A tracing bridge whose own context says which span is current (OpenTelemetry's `Context`)
+//! registers a fallback with [`set_current_span_fallback`]: [`current_span`] asks it when no
+//! span was entered here, so that errors, logs and outgoing requests inside such a span belong
+//! to it. A span entered here wins over the fallback's.
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
+
+use once_cell::sync::OnceCell;
 
 use super::span::Span;
 
 thread_local! {
     static ACTIVE: RefCell<Vec<Span>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Where [`current_span`] looks when no span was entered on this thread; set once.
+static FALLBACK: OnceCell<fn() -> Option<Span>> = OnceCell::new();
+
+/// Registers `find`, asked by [`current_span`] for the current span when none was entered on
+/// this thread: a tracing bridge whose own context says which span is current (the
+/// OpenTelemetry integration's). It runs on every capture outside an entered span, so it must
+/// be cheap and must not itself ask for the current span. Process-wide and set once: returns
+/// `false` (and changes nothing) if one was already registered.
+pub fn set_current_span_fallback(find: fn() -> Option<Span>) -> bool {
+    FALLBACK.set(find).is_ok()
 }
 
 /// Leaves the span when dropped (restoring the one entered before it). Not `Send`.
@@ -102,8 +121,22 @@ pub fn pop_active(span: &Span) {
 }
 
 /// The innermost span entered on this thread, if any (possibly a span that does not record:
-/// see [`Span::is_sampled`]).
+/// see [`Span::is_sampled`]); else the one a registered fallback (OpenTelemetry's current
+/// span) names.
 pub fn current_span() -> Option<Span> {
+    match ACTIVE.try_with(|a| a.try_borrow().ok().and_then(|a| a.last().cloned())) {
+        Ok(Some(span)) => Some(span),
+        Ok(None) => FALLBACK.get().and_then(|find| find()),
+        // This thread's locals are being torn down: another crate's (the fallback's) may be
+        // gone already, and reading one then panics.
+        Err(_) => None,
+    }
+}
+
+/// The innermost span entered on this thread, without asking the fallback: for the SDK's own
+/// bookkeeping, which may run while a bridge's context is being changed or torn down (an
+/// OpenTelemetry span ending as its context is dropped).
+pub(super) fn entered_span() -> Option<Span> {
     ACTIVE
         .try_with(|a| a.try_borrow().ok().and_then(|a| a.last().cloned()))
         .ok()

@@ -35,8 +35,10 @@ mod sampling;
 mod span;
 
 pub use crate::protocol::{SpanId, SpanStatus, TraceId};
-pub use active::{current_span, pop_active, push_active, SpanGuard};
-pub use propagate::{continue_trace, outgoing_headers, OutgoingHeaders};
+pub use active::{current_span, pop_active, push_active, set_current_span_fallback, SpanGuard};
+pub use propagate::{
+    continue_trace, incoming_trace, outgoing_headers, span_headers, OutgoingHeaders,
+};
 pub use sampling::{decide_new_trace, tracing_enabled, TraceDecision};
 pub use span::{
     start_transaction, start_transaction_named, with_child_span, Span, Transaction,

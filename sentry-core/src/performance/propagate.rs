@@ -31,21 +31,41 @@ use super::span::Span;
 /// });
 /// ```
 pub fn continue_trace<'a>(header: impl Fn(&str) -> Option<&'a str>) -> bool {
-    let Some(client) = current_client() else {
+    if current_client().is_none() {
         return false;
-    };
-    let s = client.options().settings();
-    let traceparent = if s.propagate_traceparent {
-        header("traceparent")
-    } else {
-        None
-    };
-    let incoming =
-        PropagationContext::from_headers(header("sentry-trace"), traceparent, header("baggage"));
-    let continued = incoming.filter(|pc| same_org(&client, pc));
+    }
+    let continued = incoming_trace(header);
     let is_continued = continued.is_some();
     stack::set_propagation_context(continued.unwrap_or_default());
     is_continued
+}
+
+/// The trace incoming headers describe, if this process may continue it: what
+/// [`continue_trace`] puts in the isolation scope, for an integration that keeps it elsewhere
+/// (OpenTelemetry's `Context`, through
+/// [`TransactionContext::continue_from`](super::TransactionContext::continue_from)). `header`
+/// looks a header up by its lowercase name. `None` when there is no valid trace header, or
+/// the caller's org may not be continued (see [`continue_trace`]); with no client bound, the
+/// headers are read without the org check and `traceparent` is ignored.
+///
+/// ```
+/// let headers = [("sentry-trace", "771a43a4192642f0b136d5159a501700-bb8f278130535c3c-1")];
+/// let find = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+/// let incoming = sentry_sdk_core::performance::incoming_trace(find).unwrap();
+/// assert_eq!(incoming.trace_id.to_string(), "771a43a4192642f0b136d5159a501700");
+/// ```
+pub fn incoming_trace<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<PropagationContext> {
+    let client = current_client();
+    let traceparent = match &client {
+        Some(c) if c.options().settings().propagate_traceparent => header("traceparent"),
+        _ => None,
+    };
+    let incoming =
+        PropagationContext::from_headers(header("sentry-trace"), traceparent, header("baggage"))?;
+    match &client {
+        Some(client) if !same_org(client, &incoming) => None,
+        _ => Some(incoming),
+    }
 }
 
 /// Whether a caller's trace may be continued here: differing org ids never; with
@@ -125,6 +145,29 @@ pub fn outgoing_headers(url: &str, existing_baggage: Option<&str>) -> Option<Out
             trace_id: header.trace_id,
             span_id: header.span_id,
             sampled: header.sampled == Some(true),
+        }
+        .to_string()
+    });
+    Some(OutgoingHeaders {
+        sentry_trace: header.to_string(),
+        baggage: baggage_value(existing_baggage, &dsc.entries),
+        traceparent,
+    })
+}
+
+/// The headers a request made inside `span` should carry (`sentry-trace` naming the span, and
+/// its trace's DSC, frozen now), for an integration that knows the span but not the request's
+/// URL (OpenTelemetry's propagator): `trace_propagation_targets` is not consulted.
+/// `existing_baggage` is kept as in [`outgoing_headers`]. `None` for a span that does not
+/// record, or with no client bound.
+pub fn span_headers(span: &Span, existing_baggage: Option<&str>) -> Option<OutgoingHeaders> {
+    let client = current_client()?;
+    let (header, dsc) = span.outgoing()?;
+    let traceparent = client.options().settings().propagate_traceparent.then(|| {
+        TraceParent {
+            trace_id: header.trace_id,
+            span_id: header.span_id,
+            sampled: true,
         }
         .to_string()
     });

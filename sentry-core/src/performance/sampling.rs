@@ -99,6 +99,20 @@ pub(crate) fn origin(explicit: Option<(TraceId, Option<SpanId>)>) -> TraceOrigin
     }
 }
 
+/// The trace of a new root transaction continuing `incoming` (given in code, not taken from
+/// the scope): the caller's decision, rate, `sample_rand` and DSC.
+pub(crate) fn origin_from(incoming: PropagationContext) -> TraceOrigin {
+    TraceOrigin {
+        trace_id: incoming.trace_id,
+        parent_span_id: incoming.parent_span_id,
+        parent_sampled: incoming.sampled,
+        parent_sample_rate: incoming.sample_rate,
+        sample_rand: incoming.sample_rand,
+        dsc: Some(incoming.dsc),
+        from_scope: false,
+    }
+}
+
 /// Decides for a transaction `name` doing `op` in `origin`'s trace; a negative decision is
 /// counted as `sample_rate`. `explicit` is a decision given in code.
 pub(crate) fn decide(

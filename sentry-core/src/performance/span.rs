@@ -14,7 +14,7 @@ use super::MAX_SPANS;
 use crate::binding::current_client;
 use crate::client::Client;
 use crate::payload::{transaction_envelope, FinishedTransaction, TraceDsc, TraceInfo};
-use crate::propagation::{make_dsc, Dsc, SentryTrace};
+use crate::propagation::{make_dsc, Dsc, PropagationContext, SentryTrace};
 use crate::protocol::{Map, SpanId, SpanRecord, SpanStatus, TraceId, Value};
 use crate::scope::{self, Snapshot};
 
@@ -68,6 +68,9 @@ pub struct TransactionContext {
     custom: Map<Value>,
     decision: Option<TraceDecision>,
     source: TransactionSource,
+    span_id: Option<SpanId>,
+    start: Option<SystemTime>,
+    propagation: Option<PropagationContext>,
 }
 
 impl TransactionContext {
@@ -82,6 +85,9 @@ impl TransactionContext {
             custom: Map::new(),
             decision: None,
             source: TransactionSource::Custom,
+            span_id: None,
+            start: None,
+            propagation: None,
         }
     }
 
@@ -97,6 +103,42 @@ impl TransactionContext {
     pub fn continue_trace(mut self, trace_id: TraceId, parent_span_id: SpanId) -> Self {
         self.trace_id = Some(trace_id);
         self.parent_span_id = Some(parent_span_id);
+        self
+    }
+
+    /// Starts a new trace with the id `trace_id` (chosen by a bridge's own tracer:
+    /// OpenTelemetry) instead of a random one; the transaction has no parent.
+    #[must_use]
+    pub fn trace_id(mut self, trace_id: TraceId) -> Self {
+        self.trace_id = Some(trace_id);
+        self.parent_span_id = None;
+        self
+    }
+
+    /// Continues the trace an incoming request described (see
+    /// [`PropagationContext::from_headers`]): its trace id, the caller's span as parent, the
+    /// caller's sampling decision and rate, its `sample_rand`, and its DSC, which this
+    /// transaction's envelope and outgoing requests then carry as received. Wins over
+    /// [`continue_trace`](Self::continue_trace).
+    #[must_use]
+    pub fn continue_from(mut self, incoming: PropagationContext) -> Self {
+        self.propagation = Some(incoming);
+        self
+    }
+
+    /// The root span's id, for a bridge whose own tracer chose it (OpenTelemetry); random by
+    /// default.
+    #[must_use]
+    pub fn span_id(mut self, span_id: SpanId) -> Self {
+        self.span_id = Some(span_id);
+        self
+    }
+
+    /// When the transaction started, for one started before it was handed to Sentry; now
+    /// by default.
+    #[must_use]
+    pub fn start_timestamp(mut self, start: SystemTime) -> Self {
+        self.start = Some(start);
         self
     }
 
@@ -159,15 +201,16 @@ pub(crate) struct SpanInner {
 }
 
 impl SpanInner {
-    /// Records the span in its transaction (the first `MAX_SPANS` of them); once.
-    fn finish(&self) {
+    /// Records the span in its transaction (the first `MAX_SPANS` of them), ended at `end`
+    /// (now if `None`); once.
+    fn finish(&self, end: Option<SystemTime>) {
         if self.finished.swap(true, Ordering::AcqRel) {
             return;
         }
         // Moved out, not copied: a finished span is only asked for its ids later.
         let record = {
             let mut record = self.record.lock();
-            record.timestamp = SystemTime::now();
+            record.timestamp = end_at(end, record.start_timestamp);
             record.take()
         };
         let mut spans = self.transaction.spans.lock();
@@ -185,8 +228,13 @@ impl SpanInner {
 /// with the status it was given.
 impl Drop for SpanInner {
     fn drop(&mut self) {
-        self.finish();
+        self.finish(None);
     }
+}
+
+/// The end of a span: `end`, else now; never before its start (Relay drops such spans).
+fn end_at(end: Option<SystemTime>, start: SystemTime) -> SystemTime {
+    end.unwrap_or_else(SystemTime::now).max(start)
 }
 
 /// A transaction whose last handle goes away unfinished is finished and sent then.
@@ -256,9 +304,15 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
         custom,
         decision,
         source,
+        span_id,
+        start,
+        propagation,
     } = context;
     let decision = decision.unwrap_or_else(|| {
-        let origin = sampling::origin(trace_id.map(|t| (t, parent_span_id)));
+        let origin = match propagation {
+            Some(incoming) => sampling::origin_from(incoming),
+            None => sampling::origin(trace_id.map(|t| (t, parent_span_id))),
+        };
         sampling::decide(&client, origin, &name, &op, &custom, sampled)
     });
     if !decision.sampled {
@@ -267,7 +321,13 @@ pub fn start_transaction(context: TransactionContext) -> Transaction {
     let mut decision = decision;
     let dsc = sampling::dsc_cell(&mut decision);
     let origin = decision.origin;
-    let root = SpanRecord::starting(origin.trace_id, origin.parent_span_id, op, None);
+    let mut root = SpanRecord::starting(origin.trace_id, origin.parent_span_id, op, None);
+    if let Some(span_id) = span_id {
+        root.span_id = span_id;
+    }
+    if let Some(start) = start {
+        root.start_timestamp = start;
+    }
     Transaction {
         shared: Some(Arc::new(TransactionShared {
             client,
@@ -321,14 +381,18 @@ fn child_of(
     parent: SpanId,
     op: &str,
     description: &str,
+    span_id: Option<SpanId>,
 ) -> Span {
     let description = (!description.is_empty()).then(|| description.to_owned());
-    let record = SpanRecord::starting(
+    let mut record = SpanRecord::starting(
         transaction.trace_id,
         Some(parent),
         op.to_owned(),
         description,
     );
+    if let Some(span_id) = span_id {
+        record.span_id = span_id;
+    }
     Span {
         inner: SpanKind::Child(Arc::new(SpanInner {
             transaction: transaction.clone(),
@@ -395,9 +459,22 @@ impl Transaction {
     /// Finishes the transaction and sends it (with every finished span) from the SDK's
     /// background thread. Spans finished later are not sent. Calling it twice does nothing.
     pub fn finish(&self) {
+        self.finish_with(None);
+    }
+
+    /// Finishes the transaction as [`finish`](Self::finish) does, ended at `end` (for one
+    /// whose end was measured elsewhere: OpenTelemetry's).
+    pub fn finish_at(&self, end: SystemTime) {
+        self.finish_with(Some(end));
+    }
+
+    fn finish_with(&self, end: Option<SystemTime>) {
         if let Some(shared) = &self.shared {
             if !shared.finished.swap(true, Ordering::AcqRel) {
-                shared.root.lock().timestamp = SystemTime::now();
+                {
+                    let mut root = shared.root.lock();
+                    root.timestamp = end_at(end, root.start_timestamp);
+                }
                 send(shared.clone());
             }
         }
@@ -414,7 +491,9 @@ fn send(transaction: Arc<TransactionShared>) {
     // The scopes of where the transaction ran: this thread's if it is still inside it, else
     // those it last ran in (a request's span finished after its isolated future returned
     // carries that request's user and tags, not whatever scope is current now).
-    let inside = super::current_span().is_some_and(|span| span.belongs_to(&transaction));
+    // Only spans entered here: a fallback (OpenTelemetry's context) must not be read from
+    // where a bridge finishes a transaction, which may be inside that context's teardown.
+    let inside = super::active::entered_span().is_some_and(|span| span.belongs_to(&transaction));
     let remembered = match inside {
         true => None,
         false => transaction
@@ -606,13 +685,34 @@ impl Span {
             SpanKind::Noop => Span::noop(),
             SpanKind::Root(t) => {
                 let id = t.root.lock().span_id;
-                child_of(t, id, op, description)
+                child_of(t, id, op, description, None)
             }
             SpanKind::Child(s) => {
                 let id = s.record.lock().span_id;
-                child_of(&s.transaction, id, op, description)
+                child_of(&s.transaction, id, op, description, None)
             }
         }
+    }
+
+    /// Starts a child span as [`start_child`](Self::start_child) does, with the id `span_id`
+    /// (for a bridge whose own tracer chose it: OpenTelemetry).
+    pub fn start_child_with_id(&self, op: &str, description: &str, span_id: SpanId) -> Span {
+        match &self.inner {
+            SpanKind::Noop => Span::noop(),
+            SpanKind::Root(t) => {
+                let id = t.root.lock().span_id;
+                child_of(t, id, op, description, Some(span_id))
+            }
+            SpanKind::Child(s) => {
+                let id = s.record.lock().span_id;
+                child_of(&s.transaction, id, op, description, Some(span_id))
+            }
+        }
+    }
+
+    /// Sets when the span started (now when it was started, by default).
+    pub fn set_start_timestamp(&self, start: SystemTime) {
+        self.with_record(|r| r.start_timestamp = start);
     }
 
     fn with_record(&self, f: impl FnOnce(&mut SpanRecord)) {
@@ -673,13 +773,23 @@ impl Span {
     /// Finishes the span: it is recorded in its transaction (the first `MAX_SPANS` of them).
     /// Finishing the root span finishes the transaction.
     pub fn finish(&self) {
+        self.finish_with(None);
+    }
+
+    /// Finishes the span as [`finish`](Self::finish) does, ended at `end` (never before its
+    /// start).
+    pub fn finish_at(&self, end: SystemTime) {
+        self.finish_with(Some(end));
+    }
+
+    fn finish_with(&self, end: Option<SystemTime>) {
         match &self.inner {
             SpanKind::Noop => {}
             SpanKind::Root(t) => Transaction {
                 shared: Some(t.clone()),
             }
-            .finish(),
-            SpanKind::Child(s) => s.finish(),
+            .finish_with(end),
+            SpanKind::Child(s) => s.finish(end),
         }
     }
 

@@ -215,6 +215,12 @@ impl PropagationContext {
         })
     }
 
+    /// The trace's DSC, if it has one yet: received with the trace (propagated as received),
+    /// or frozen when the trace first left this process.
+    pub fn dsc(&self) -> Option<&Dsc> {
+        self.dsc.get()
+    }
+
     /// The org id in the incoming DSC, if any.
     pub(crate) fn incoming_org_id(&self) -> Option<&str> {
         self.dsc.get().and_then(|d| d.get("org_id"))
