@@ -92,7 +92,9 @@ fn a_run_that_errs_then_panics_sends_each_status_change_with_its_event_and_nothi
     assert!(joined.is_err());
     drop(guard);
 
-    let updates = session_updates(&receiver);
+    let mut updates = session_updates(&receiver);
+    // Envelopes are delivered in parallel: their arrival order is not the order they left in.
+    updates.sort_by_key(|(u, _)| u["seq"].as_u64());
     let statuses: Vec<(&str, bool, u64, u64)> = updates
         .iter()
         .map(|(u, _)| {
@@ -156,7 +158,9 @@ fn a_clean_run_exits_and_sampled_out_errors_still_count() {
     sentry_sdk::start_session();
     sentry_sdk::end_session(sentry_sdk::SessionStatus::Exited);
     drop(guard);
-    let updates = session_updates(&receiver);
+    let mut updates = session_updates(&receiver);
+    // Delivered in parallel: ordered by when each session started.
+    updates.sort_by(|a, b| a.0["started"].as_str().cmp(&b.0["started"].as_str()));
     let seen: Vec<(&str, Option<&str>)> = updates
         .iter()
         .map(|(u, _)| (u["status"].as_str().unwrap(), u["did"].as_str()))
