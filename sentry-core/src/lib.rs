@@ -99,8 +99,8 @@ pub use stacktrace::RawStack;
 /// and the HTTP transport with its options, to wrap or configure.
 pub mod transport {
     pub use sentry_sdk_transport::{
-        CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions,
-        HttpTransport, Item, Outgoing, Periodic, Transport,
+        BuildItem, CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope,
+        HttpOptions, HttpTransport, Item, Outgoing, Periodic, Transport,
     };
 }
 

@@ -40,12 +40,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_sdk_transport::Outgoing;
+use sentry_sdk_transport::{BuildItem, Outgoing};
 
 pub use crate::protocol::{LogAttribute, Metric, MetricType};
 
 use crate::client::Client;
-use crate::payload::{metric_item, MetricRecord};
+use crate::payload::{metric_item, BuildContext, MetricRecord};
 use crate::protocol::TraceId;
 use crate::{binding, callback, performance};
 
@@ -125,9 +125,24 @@ metric_value!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
 /// not `#[must_use]`: `metrics::count("x", 1);` is a complete call. A builder kept in a
 /// variable is sent at the end of its scope.)
 ///
-/// Inert (holds nothing, converts nothing) when no client with metrics on is bound.
+/// Inert (holds nothing, converts nothing) when no client with metrics on is bound. Otherwise
+/// it holds one allocation, the record and the build context together, which is queued as it
+/// is.
 pub struct MetricBuilder {
-    record: Option<MetricRecord>,
+    job: Option<Box<MetricJob>>,
+}
+
+/// What is queued for one metric: built into its JSON on the worker.
+struct MetricJob {
+    context: Arc<BuildContext>,
+    record: MetricRecord,
+}
+
+impl BuildItem for MetricJob {
+    fn build(self: Box<Self>) -> Option<Vec<u8>> {
+        let MetricJob { context, record } = *self;
+        metric_item(&context, record)
+    }
 }
 
 impl MetricBuilder {
@@ -138,16 +153,23 @@ impl MetricBuilder {
         value: impl MetricValue,
     ) -> Self {
         if !binding::is_active() {
-            return MetricBuilder { record: None };
+            return MetricBuilder { job: None };
         }
         Self::active(metric_type, name.into(), value.into_f64())
     }
 
     #[inline(never)]
     fn active(metric_type: MetricType, name: Cow<'static, str>, value: f64) -> Self {
-        if !metrics_enabled() {
-            return MetricBuilder { record: None };
+        if callback::is_inside() {
+            return MetricBuilder { job: None };
         }
+        let context = binding::with_current_client(|c| {
+            (c.options().settings().enable_metrics && !c.is_closed())
+                .then(|| c.build_context().clone())
+        });
+        let Some(context) = context.flatten() else {
+            return MetricBuilder { job: None };
+        };
         let (trace_id, span_id) = match performance::current_span().and_then(|s| s.ids()) {
             Some((trace, span)) => (trace, Some(span)),
             // Outside any span: the isolation scope's trace (its id only).
@@ -157,24 +179,27 @@ impl MetricBuilder {
             ),
         };
         MetricBuilder {
-            record: Some(MetricRecord {
-                metric_type,
-                name,
-                value,
-                unit: None,
-                attributes: Vec::new(),
-                timestamp: SystemTime::now(),
-                trace_id,
-                span_id,
-            }),
+            job: Some(Box::new(MetricJob {
+                context,
+                record: MetricRecord {
+                    metric_type,
+                    name,
+                    value,
+                    unit: None,
+                    attributes: Vec::new(),
+                    timestamp: SystemTime::now(),
+                    trace_id,
+                    span_id,
+                },
+            })),
         }
     }
 
     /// The unit of the value (`millisecond`, `byte`, `percent`...). Default: none.
     #[inline]
     pub fn unit(mut self, unit: impl Into<Cow<'static, str>>) -> Self {
-        if let Some(record) = &mut self.record {
-            record.unit = Some(unit.into());
+        if let Some(job) = &mut self.job {
+            job.record.unit = Some(unit.into());
         }
         self
     }
@@ -188,8 +213,8 @@ impl MetricBuilder {
         key: impl Into<Cow<'static, str>>,
         value: impl Into<LogAttribute>,
     ) -> Self {
-        if let Some(record) = &mut self.record {
-            record.attributes.push((key.into(), value.into()));
+        if let Some(job) = &mut self.job {
+            job.record.attributes.push((key.into(), value.into()));
         }
         self
     }
@@ -200,15 +225,15 @@ impl MetricBuilder {
 
     /// Whether this metric will be sent (a client with metrics on was bound when it began).
     pub fn is_enabled(&self) -> bool {
-        self.record.is_some()
+        self.job.is_some()
     }
 }
 
 impl Drop for MetricBuilder {
     #[inline]
     fn drop(&mut self) {
-        if let Some(record) = self.record.take() {
-            send(record);
+        if let Some(job) = self.job.take() {
+            send(job);
         }
     }
 }
@@ -216,7 +241,8 @@ impl Drop for MetricBuilder {
 impl fmt::Debug for MetricBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("MetricBuilder");
-        if let Some(r) = &self.record {
+        if let Some(job) = &self.job {
+            let r = &job.record;
             d.field("type", &r.metric_type)
                 .field("name", &r.name)
                 .field("value", &r.value)
@@ -228,21 +254,21 @@ impl fmt::Debug for MetricBuilder {
 }
 
 #[inline(never)]
-fn send(record: MetricRecord) {
-    binding::with_current_client(|client| client.send_metric(record));
+fn send(job: Box<MetricJob>) {
+    binding::with_current_client(|client| client.send_metric(job));
 }
 
 impl Client {
     /// Queues one recorded metric if this client has metrics on and is open.
-    fn send_metric(self: &Arc<Self>, record: MetricRecord) {
+    fn send_metric(self: &Arc<Self>, mut job: Box<MetricJob>) {
         if callback::is_inside() || !self.options().settings().enable_metrics || self.is_closed() {
             return;
         }
-        let size_hint = record.size_hint();
-        let context = self.build_context().clone();
-        self.send(Outgoing::trace_metric(size_hint, move || {
-            metric_item(&context, record)
-        }));
+        // Bound again since the metric began (a re-`init`): this client's context.
+        if !Arc::ptr_eq(&job.context, self.build_context()) {
+            job.context = self.build_context().clone();
+        }
+        self.send(Outgoing::trace_metric(job.record.size_hint(), job));
     }
 }
 

@@ -50,7 +50,7 @@ pub use envelope::{
 pub use error::{Error, ErrorKind};
 pub use http::{HttpOptions, HttpTransport, Periodic};
 pub use rate_limit::{parse_rate_limits, parse_retry_after, RateLimits};
-pub use transport::{Outgoing, Transport};
+pub use transport::{BuildItem, Outgoing, Transport};
 
 #[allow(dead_code)]
 fn _assert_impls() {

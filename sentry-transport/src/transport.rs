@@ -8,6 +8,23 @@ use crate::envelope::Envelope;
 
 type Builder = Box<dyn FnOnce() -> Option<Envelope> + Send>;
 
+/// Builds one item of a batched container (a structured log's or a trace metric's JSON object)
+/// on the transport's worker; `None` when it was dropped (counted by the builder).
+///
+/// Every `FnOnce() -> Option<Vec<u8>> + Send` closure is one. Implementing it on a type of
+/// your own lets a value that is already boxed be queued as it is, without boxing it again
+/// (as the SDK's trace metrics do: their builder's one allocation is what is queued).
+pub trait BuildItem: Send {
+    /// Builds the item's JSON.
+    fn build(self: Box<Self>) -> Option<Vec<u8>>;
+}
+
+impl<F: FnOnce() -> Option<Vec<u8>> + Send> BuildItem for F {
+    fn build(self: Box<Self>) -> Option<Vec<u8>> {
+        (*self)()
+    }
+}
+
 /// Something to send: a finished envelope, or a closure that builds one on the transport's
 /// background thread.
 ///
@@ -26,7 +43,7 @@ enum Kind {
     Deferred(Builder),
     /// One item of a batched container (a structured log or a trace metric: `category` says
     /// which), built on the worker into its JSON object.
-    Batched(Box<dyn FnOnce() -> Option<Vec<u8>> + Send>),
+    Batched(Box<dyn BuildItem>),
 }
 
 impl Outgoing {
@@ -76,13 +93,11 @@ impl Outgoing {
 
     /// One trace metric (its JSON object), built by `build` on the worker and batched there
     /// with others into `trace_metric` envelopes, as logs are: at most 100 per envelope, sent
-    /// at 100, after 5 s, and at `flush`/`close`.
-    pub fn trace_metric(
-        size_hint: usize,
-        build: impl FnOnce() -> Option<Vec<u8>> + Send + 'static,
-    ) -> Self {
+    /// at 100, after 5 s, and at `flush`/`close`. Takes the builder boxed already (a closure
+    /// boxes as `Box::new(|| ...)`), so that it is queued without another allocation.
+    pub fn trace_metric(size_hint: usize, build: Box<dyn BuildItem>) -> Self {
         Outgoing {
-            kind: Kind::Batched(Box::new(build)),
+            kind: Kind::Batched(build),
             category: DataCategory::TraceMetric,
             size_hint,
         }
@@ -111,7 +126,7 @@ impl Outgoing {
     /// when the builder dropped it.
     pub fn into_batched_item(self) -> Option<Vec<u8>> {
         match self.kind {
-            Kind::Batched(build) => build(),
+            Kind::Batched(build) => build.build(),
             _ => None,
         }
     }
@@ -133,7 +148,7 @@ impl Outgoing {
             Kind::Deferred(build) => build(),
             // A lone log or metric still makes a valid envelope (a container of one).
             Kind::Batched(build) => {
-                let item = build()?;
+                let item = build.build()?;
                 Some(match self.category {
                     DataCategory::TraceMetric => crate::envelope::trace_metric_envelope(&[item]),
                     _ => crate::envelope::log_envelope(&[item]),

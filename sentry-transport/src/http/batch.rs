@@ -210,7 +210,8 @@ mod tests {
         let outgoing = Outgoing::log(10, || panic!("before_send_log"));
         assert_eq!(build(outgoing, &reports), None);
         assert!(reports.has_pending());
-        let outgoing = Outgoing::trace_metric(10, || panic!("before_send_metric"));
+        let panics = || -> Option<Vec<u8>> { panic!("before_send_metric") };
+        let outgoing = Outgoing::trace_metric(10, Box::new(panics));
         assert_eq!(build(outgoing, &reports), None);
     }
 }
