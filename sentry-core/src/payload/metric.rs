@@ -6,10 +6,13 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use sentry_sdk_transport::{DataCategory, DiscardReason};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::BuildContext;
 use crate::callback;
-use crate::protocol::{LogAttribute, Map, Metric, MetricType, SpanId, TraceId};
+use crate::protocol::{
+    AttributeRef, LogAttribute, Map, Metric, MetricRef, MetricType, SpanId, TraceId,
+};
 
 /// What the caller hands over for one trace metric: its own values as given (the attributes
 /// in a plain list; the map, the defaults and `before_send_metric` are the worker's work).
@@ -37,6 +40,30 @@ impl MetricRecord {
 /// or it could not be serialised (counted in each case, with its bytes).
 pub(crate) fn metric_item(ctx: &BuildContext, record: MetricRecord) -> Option<Vec<u8>> {
     let size = record.size_hint();
+    if ctx.options().settings().before_send_metric.is_none() {
+        // Nothing sees the metric: written straight from the record and the defaults, with
+        // no attribute map built.
+        if !record.value.is_finite() {
+            return dropped(ctx, DiscardReason::Invalid, size, "a non-finite value");
+        }
+        let direct = MetricRef {
+            metric_type: record.metric_type,
+            name: &record.name,
+            value: record.value,
+            unit: record.unit.as_deref(),
+            timestamp: record.timestamp,
+            trace_id: record.trace_id,
+            span_id: record.span_id,
+            attributes: Attributes {
+                own: &record.attributes,
+                defaults: &ctx.log_defaults,
+            },
+        };
+        return match serde_json::to_vec(&direct) {
+            Ok(bytes) => Some(bytes),
+            Err(_) => dropped(ctx, DiscardReason::InternalSdkError, size, "serialisation"),
+        };
+    }
     let mut attributes: Map<LogAttribute> = record
         .attributes
         .into_iter()
@@ -70,6 +97,31 @@ pub(crate) fn metric_item(ctx: &BuildContext, record: MetricRecord) -> Option<Ve
     match serde_json::to_vec(&metric) {
         Ok(bytes) => Some(bytes),
         Err(_) => dropped(ctx, DiscardReason::InternalSdkError, size, "serialisation"),
+    }
+}
+
+/// The caller's attributes (a later one of the same name wins) and the defaults the metric
+/// has no attribute of that name for, written as one map.
+struct Attributes<'a> {
+    own: &'a [(Cow<'static, str>, LogAttribute)],
+    defaults: &'a [(&'static str, serde_json::Value)],
+}
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (n, (key, value)) in self.own.iter().enumerate() {
+            // Few attributes: a scan is cheaper than a set.
+            if !self.own[n + 1..].iter().any(|(later, _)| later == key) {
+                map.serialize_entry(key.as_ref(), value)?;
+            }
+        }
+        for (key, value) in self.defaults {
+            if !self.own.iter().any(|(own, _)| own == key) {
+                map.serialize_entry(key, &AttributeRef(value))?;
+            }
+        }
+        map.end()
     }
 }
 

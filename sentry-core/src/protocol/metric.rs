@@ -73,6 +73,36 @@ impl Metric {
 
 impl Serialize for Metric {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        MetricRef {
+            metric_type: self.metric_type,
+            name: &self.name,
+            value: self.value,
+            unit: self.unit.as_deref(),
+            timestamp: self.timestamp,
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            attributes: &self.attributes,
+        }
+        .serialize(s)
+    }
+}
+
+/// A metric's fields, borrowed, with its attributes as anything that serialises as a map of
+/// typed attributes: how [`Metric`] is written, and how the worker writes one without
+/// building a [`Metric`] first.
+pub(crate) struct MetricRef<'a, A> {
+    pub(crate) metric_type: MetricType,
+    pub(crate) name: &'a str,
+    pub(crate) value: f64,
+    pub(crate) unit: Option<&'a str>,
+    pub(crate) timestamp: SystemTime,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: Option<SpanId>,
+    pub(crate) attributes: A,
+}
+
+impl<A: Serialize> Serialize for MetricRef<'_, A> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "timestamp",
@@ -82,14 +112,14 @@ impl Serialize for Metric {
         if let Some(span_id) = &self.span_id {
             map.serialize_entry("span_id", span_id)?;
         }
-        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("name", self.name)?;
         let value = if self.value.is_finite() {
             self.value
         } else {
             0.0
         };
         map.serialize_entry("value", &value)?;
-        if let Some(unit) = &self.unit {
+        if let Some(unit) = self.unit {
             map.serialize_entry("unit", unit)?;
         }
         map.serialize_entry("type", self.metric_type.as_str())?;
