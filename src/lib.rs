@@ -37,6 +37,8 @@
 //!   structured logs (batched on the background thread); with `traces_sample_rate` set,
 //!   [`performance::start_transaction`] (or the `tracing` layer) records transactions and
 //!   spans, and events captured inside a span carry its trace.
+//! - **Metrics**: [`metrics::count`], [`metrics::gauge`] and [`metrics::distribution`] send
+//!   trace metrics (on by default), tied to the active trace and batched like logs.
 //! - **Cron monitors**: [`monitor::run`] (and [`monitor::run_async`]) report one run of a
 //!   scheduled job as `in_progress`, then `ok` or `error` check-ins; [`capture_check_in`]
 //!   sends one by hand.
@@ -148,6 +150,7 @@ pub use sentry_sdk_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
 pub use sentry_sdk_core::{logs, performance, session};
+pub use sentry_sdk_core::{metrics, BeforeSendMetric};
 
 pub use sentry_sdk_core::monitor;
 pub use sentry_sdk_core::protocol::{

@@ -1,7 +1,8 @@
 //! What must not allocate, checked with a counting allocator: every API call with no client
 //! bound; a `log` record or `tracing` event that no client or no mapping keeps; and a `tracing`
 //! span's life (create, enter, exit, close) when tracing is off or its trace is unsampled,
-//! beyond what the `tracing` registry itself does.
+//! beyond what the `tracing` registry itself does; a trace metric with no client or metrics
+//! off, and with a client, nothing beyond its queued build and its attributes.
 //!
 //! A test binary of its own: the counting allocator is process-wide. Its `unsafe` is the
 //! `GlobalAlloc` impl only, delegating to the system allocator; the SDK's crates stay
@@ -89,6 +90,54 @@ fn with_no_client_the_api_allocates_nothing() {
         }),
         0
     );
+    assert_eq!(allocations(|| sentry_sdk::metrics::count("n", 1).send()), 0);
+    assert_eq!(
+        allocations(|| {
+            // Attribute values are not converted (a `&str` would become a `String`).
+            sentry_sdk::metrics::distribution("latency", 12.5)
+                .unit("millisecond")
+                .attribute("region", "eu")
+                .attribute("retries", 2)
+                .send()
+        }),
+        0
+    );
+}
+
+#[test]
+fn with_metrics_off_a_metric_allocates_nothing() {
+    let off = client(sentry_sdk::ClientOptions::new().enable_metrics(false));
+    sentry_sdk::with_thread_client(off, || {
+        assert_eq!(
+            allocations(|| {
+                sentry_sdk::metrics::gauge("depth", 3_u64)
+                    .attribute("queue", "emails")
+                    .send()
+            }),
+            0
+        );
+    });
+}
+
+#[test]
+fn a_metric_costs_the_caller_one_allocation_beyond_its_attributes() {
+    let on = client(sentry_sdk::ClientOptions::new());
+    sentry_sdk::with_thread_client(on, || {
+        // The queued build (one box holding the record and the build context).
+        assert_eq!(
+            allocations(|| sentry_sdk::metrics::count("n", 1).send()),
+            10
+        );
+        // Plus the attribute list and the string value.
+        assert_eq!(
+            allocations(|| {
+                sentry_sdk::metrics::count("n", 1)
+                    .attribute("region", "eu")
+                    .send()
+            }),
+            30
+        );
+    });
 }
 
 struct Discard;

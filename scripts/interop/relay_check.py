@@ -21,7 +21,8 @@ A file FAILS when:
     message (or it is over 4096 characters) or links to a malformed or its own event id,
   * an `attachment` lacks `length` or `filename`, or has an unknown `attachment_type`,
   * a local check fails for items Relay's Python bindings cannot validate
-    (client_report, session(s), log/span containers: item_count and content_type, check_in:
+    (client_report, session(s), log/span/trace_metric containers: item_count and content_type,
+    trace_metric entries: timestamp, trace_id, name, value, type and attribute shape, check_in:
     the rules of Relay's relay-monitors crate, ...).
 Trimming and PII remarks (`_meta` "rem") are normal and never fail a file.
 
@@ -336,7 +337,12 @@ KNOWN_ITEM_TYPES = EVENT_LIKE | {
     "check_in", "log", "otel_log", "span", "otel_span", "otel_traces_data", "profile_chunk",
     "trace_metric", "user_report_v2",
 }
-CONTAINER_CONTENT_TYPES = {"log": "application/vnd.sentry.items.log+json"}
+CONTAINER_CONTENT_TYPES = {"log": "application/vnd.sentry.items.log+json",
+                           "trace_metric": "application/vnd.sentry.items.trace-metric+json"}
+METRIC_TYPES = {"counter", "gauge", "distribution"}
+ATTRIBUTE_TYPES = {"string", "boolean", "integer", "double", "array"}
+HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
+HEX16_RE = re.compile(r"^[0-9a-f]{16}$")
 ATTACHMENT_TYPES = {"event.attachment", "event.minidump", "event.applecrashreport", "unreal.context",
                     "unreal.logs", "event.view_hierarchy", "event.payload", "event.breakpad"}
 
@@ -437,6 +443,53 @@ def check_in_problems(s):
     return problems
 
 
+def attribute_problems(attributes):
+    """Typed attributes ({"value": ..., "type": ...}) as logs and trace metrics carry them."""
+    if not isinstance(attributes, dict):
+        return [".attributes is not an object"]
+    problems = []
+    for key, a in attributes.items():
+        if not (isinstance(a, dict) and "value" in a and a.get("type") in ATTRIBUTE_TYPES):
+            problems.append(".attributes[%s] is not {value, type: %s}: %s"
+                            % (short(key), "|".join(sorted(ATTRIBUTE_TYPES)), short(a)))
+            continue
+        v, t = a["value"], a["type"]
+        ok = {"string": isinstance(v, str), "boolean": isinstance(v, bool),
+              "integer": isinstance(v, int) and not isinstance(v, bool) and -2**63 <= v < 2**63,
+              "double": isinstance(v, (int, float)) and not isinstance(v, bool),
+              "array": isinstance(v, list)}[t]
+        if not ok:
+            problems.append(".attributes[%s] value %s is not of type %s" % (short(key), short(v), t))
+    return problems
+
+
+def trace_metric_problems(m):
+    """One entry of a `trace_metric` container (docs: sdk/telemetry/metrics)."""
+    if not isinstance(m, dict):
+        return [" is not an object"]
+    missing = [k for k in ("timestamp", "trace_id", "name", "value", "type") if k not in m]
+    if missing:
+        return [" lacks %s" % ", ".join(missing)]
+    problems = []
+    if m["type"] not in METRIC_TYPES:
+        problems.append(".type %s is not one of %s" % (short(m["type"]), "/".join(sorted(METRIC_TYPES))))
+    if not (isinstance(m["name"], str) and m["name"]):
+        problems.append(".name is not a non-empty string: %s" % short(m["name"]))
+    if not (isinstance(m["value"], (int, float)) and not isinstance(m["value"], bool)):
+        problems.append(".value is not a number: %s" % short(m["value"]))
+    if not (isinstance(m["timestamp"], (int, float)) and not isinstance(m["timestamp"], bool)):
+        problems.append(".timestamp is not epoch seconds: %s" % short(m["timestamp"]))
+    if not (isinstance(m["trace_id"], str) and HEX32_RE.match(m["trace_id"])):
+        problems.append(".trace_id is not 32 hex digits: %s" % short(m["trace_id"]))
+    if "span_id" in m and not (isinstance(m["span_id"], str) and HEX16_RE.match(m["span_id"])):
+        problems.append(".span_id is not 16 hex digits: %s" % short(m["span_id"]))
+    if "unit" in m and not (isinstance(m["unit"], str) and m["unit"]):
+        problems.append(".unit is not a non-empty string: %s" % short(m["unit"]))
+    if "attributes" in m:
+        problems += attribute_problems(m["attributes"])
+    return problems
+
+
 def local_checks(item_type, item, payload):
     problems = []
     if item_type == "attachment":
@@ -509,6 +562,9 @@ def local_checks(item_type, item, payload):
                 elif log["level"] not in LOG_LEVELS:
                     problems.append("items[%d].level %s is not one of %s"
                                     % (i, short(log["level"]), "/".join(sorted(LOG_LEVELS))))
+        if item_type == "trace_metric" and isinstance(entries, list):
+            for i, metric in enumerate(entries):
+                problems += ["items[%d]%s" % (i, p) for p in trace_metric_problems(metric)]
     if item_type in ("session", "sessions"):
         attrs = s.get("attrs")
         if not isinstance(attrs, dict) or not attrs.get("release"):

@@ -8,14 +8,15 @@
 //! Modules import in one direction, from the bottom of this list to the top:
 //! - `api`: the top-level functions (`capture_*`, `set_*`, `with_scope`, `flush`);
 //! - [`logs`]: structured logs and the `logger_*!` macros;
+//! - [`metrics`]: trace metrics (`count`, `gauge`, `distribution`);
 //! - [`monitor`]: cron check-ins: `capture_check_in`, and `run`/`run_async` that report a job;
 //! - `capture`: the caller's side of an error capture (sampling, trace, snapshot, enqueue);
 //! - `feedback`: the caller's side of a user feedback (snapshot, enqueue);
 //! - [`performance`]: transactions and spans, and the span entered on each thread;
 //! - `binding`: where the client in force is kept (process-wide and per thread);
 //! - `client`: [`Client`]: validated options plus a running transport;
-//! - `payload`: where every payload is serialised (error events, transactions, logs), on the
-//!   SDK's thread;
+//! - `payload`: where every payload is serialised (error events, transactions, logs,
+//!   metrics), on the SDK's thread;
 //! - `scope`: [`Scope`] data, where the global/isolation/current scopes live (and where a
 //!   breadcrumb is stored: `scope/breadcrumbs.rs`), merging them into an event;
 //! - `options`: [`ClientOptions`], its [`Settings`], environment variables, [`Integration`];
@@ -24,7 +25,7 @@
 //! - `error_chain`: `std::error::Error` chains to exception values;
 //! - [`session`]: release health (the application session, request sessions, aggregates);
 //! - [`propagation`]: trace headers, the propagation context of isolation scopes, the DSC;
-//! - [`protocol`]: the payload types (events, ids, spans, logs, attachments, feedback);
+//! - [`protocol`]: the payload types (events, ids, spans, logs, metrics, attachments, feedback);
 //! - `callback`, `random`, `sdk`, `hostname`, `error`: small leaves.
 //! - `test` (feature `test`): capture events in your own tests.
 //!
@@ -50,6 +51,7 @@ mod hostname;
 mod limits;
 mod local_values;
 pub mod logs;
+pub mod metrics;
 pub mod monitor;
 mod options;
 mod payload;
@@ -83,9 +85,9 @@ pub use future::{InSpan, Isolated, IsolationExt};
 pub use local_values::{__local_value, debug_bounded, MAX_VALUE_CHARS};
 pub use monitor::{capture_check_in, IntoCheckIn, MonitorOutcome};
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
-    ClientOptions, ErrorSampler, Integration, SamplingContext, Settings, TracesSampler,
-    TransportContext, TransportFactory, TransportSettings,
+    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendMetric,
+    BeforeSendTransaction, ClientOptions, ErrorSampler, Integration, SamplingContext, Settings,
+    TracesSampler, TransportContext, TransportFactory, TransportSettings,
 };
 pub use options::{BeforeSendCheckIn, RequestBodySize, Spotlight, SPOTLIGHT_URL};
 pub use scope::Scope;
@@ -100,8 +102,8 @@ pub use stacktrace::RawStack;
 /// and the HTTP transport with its options, to wrap or configure.
 pub mod transport {
     pub use sentry_sdk_transport::{
-        CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope, HttpOptions,
-        HttpTransport, Item, Outgoing, Periodic, Transport,
+        BuildItem, CacheOptions, ClientReports, DataCategory, DiscardReason, Dsn, Envelope,
+        HttpOptions, HttpTransport, Item, Outgoing, Periodic, Transport,
     };
 }
 

@@ -135,7 +135,8 @@ impl ClientReports {
     }
 
     /// Counts one dropped item. A transaction also counts its spans (plus one for the root),
-    /// a log container its approximate size as `log_byte` (PROTOCOL.md §3).
+    /// a log or trace-metric container its approximate size as `log_byte` /
+    /// `trace_metric_byte` (PROTOCOL.md §3).
     pub fn record_item(&self, reason: DiscardReason, item: &Item) {
         self.record(reason, item.category(), item.quantity());
         match item.category() {
@@ -146,7 +147,9 @@ impl ClientReports {
                     .unwrap_or(0);
                 self.record(reason, DataCategory::Span, spans as u64 + 1);
             }
-            DataCategory::LogItem => self.record_log_bytes(reason, item.payload().len()),
+            DataCategory::LogItem | DataCategory::TraceMetric => {
+                self.record_bytes(reason, item.category(), item.payload().len())
+            }
             _ => {}
         }
     }
@@ -156,13 +159,23 @@ impl ClientReports {
         self.record(reason, DataCategory::LogByte, bytes as u64);
     }
 
+    /// Counts the approximate size of dropped items of `category` in its byte category:
+    /// `log_byte` for logs, `trace_metric_byte` for trace metrics; nothing for the others.
+    pub fn record_bytes(&self, reason: DiscardReason, category: DataCategory, bytes: usize) {
+        match category {
+            DataCategory::LogItem => self.record_log_bytes(reason, bytes),
+            DataCategory::TraceMetric => {
+                self.record(reason, DataCategory::TraceMetricByte, bytes as u64)
+            }
+            _ => {}
+        }
+    }
+
     /// Counts one dropped queued item of `category` that was never built into an envelope; a
-    /// log also counts its estimated `size` as `log_byte`.
+    /// log or trace metric also counts its estimated `size` in its byte category.
     pub fn record_unbuilt(&self, reason: DiscardReason, category: DataCategory, size: usize) {
         self.record(reason, category, 1);
-        if category == DataCategory::LogItem {
-            self.record_log_bytes(reason, size);
-        }
+        self.record_bytes(reason, category, size);
     }
 
     /// Puts the counts of a `client_report` item that could not be sent back into the counters.
@@ -270,6 +283,39 @@ mod tests {
                 (DiscardReason::InternalSdkError, DataCategory::Error, 1),
                 (DiscardReason::InternalSdkError, DataCategory::LogByte, 300),
                 (DiscardReason::InternalSdkError, DataCategory::LogItem, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn dropped_trace_metrics_also_count_their_bytes() {
+        let r = ClientReports::new(true);
+        r.record_unbuilt(DiscardReason::QueueOverflow, DataCategory::TraceMetric, 200);
+        r.record_item(
+            DiscardReason::RatelimitBackoff,
+            &crate::trace_metric_envelope(&[b"{}".to_vec(), b"{}".to_vec()]).items()[0],
+        );
+        let mut got = r.take();
+        got.sort_by_key(|(reason, c, _)| (reason.as_str(), c.as_str()));
+        assert_eq!(
+            got,
+            vec![
+                (DiscardReason::QueueOverflow, DataCategory::TraceMetric, 1),
+                (
+                    DiscardReason::QueueOverflow,
+                    DataCategory::TraceMetricByte,
+                    200
+                ),
+                (
+                    DiscardReason::RatelimitBackoff,
+                    DataCategory::TraceMetric,
+                    2
+                ),
+                (
+                    DiscardReason::RatelimitBackoff,
+                    DataCategory::TraceMetricByte,
+                    17
+                ),
             ]
         );
     }

@@ -11,7 +11,7 @@
 //! - `client_report`: [`ClientReports`], lock-free drop counters.
 //! - `transport`: the [`Transport`] trait and [`Outgoing`].
 //! - `http`: [`HttpTransport`]: worker thread, private tokio runtime, reqwest; `worker` is the
-//!   queue, the loop and bounded concurrency, `delivery` retries, `log_batch` log batching,
+//!   queue, the loop and bounded concurrency, `delivery` retries, `batch` log and metric batching,
 //!   `cache_drain` sending the offline cache, `request` one POST (gzip, response matrix, at
 //!   most 4 KiB of a body read), `health` whether the server is known to be unreachable.
 //! - `rate_limit`: [`RateLimits`], where a 429 and `X-Sentry-Rate-Limits` are handled.
@@ -43,11 +43,14 @@ pub use cache::CacheOptions;
 pub use category::DataCategory;
 pub use client_report::{ClientReports, DiscardReason};
 pub use dsn::Dsn;
-pub use envelope::{log_envelope, Envelope, Item, LOG_CONTENT_TYPE};
+pub use envelope::{
+    log_envelope, trace_metric_envelope, Envelope, Item, LOG_CONTENT_TYPE,
+    TRACE_METRIC_CONTENT_TYPE,
+};
 pub use error::{Error, ErrorKind};
 pub use http::{HttpOptions, HttpTransport, Periodic};
 pub use rate_limit::{parse_rate_limits, parse_retry_after, RateLimits};
-pub use transport::{Outgoing, Transport};
+pub use transport::{BuildItem, Outgoing, Transport};
 
 #[allow(dead_code)]
 fn _assert_impls() {

@@ -8,6 +8,23 @@ use crate::envelope::Envelope;
 
 type Builder = Box<dyn FnOnce() -> Option<Envelope> + Send>;
 
+/// Builds one item of a batched container (a structured log's or a trace metric's JSON object)
+/// on the transport's worker; `None` when it was dropped (counted by the builder).
+///
+/// Every `FnOnce() -> Option<Vec<u8>> + Send` closure is one. Implementing it on a type of
+/// your own lets a value that is already boxed be queued as it is, without boxing it again
+/// (as the SDK's trace metrics do: their builder's one allocation is what is queued).
+pub trait BuildItem: Send {
+    /// Builds the item's JSON.
+    fn build(self: Box<Self>) -> Option<Vec<u8>>;
+}
+
+impl<F: FnOnce() -> Option<Vec<u8>> + Send> BuildItem for F {
+    fn build(self: Box<Self>) -> Option<Vec<u8>> {
+        (*self)()
+    }
+}
+
 /// Something to send: a finished envelope, or a closure that builds one on the transport's
 /// background thread.
 ///
@@ -24,7 +41,9 @@ pub struct Outgoing {
 enum Kind {
     Ready(Box<Envelope>),
     Deferred(Builder),
-    LogItem(Box<dyn FnOnce() -> Option<Vec<u8>> + Send>),
+    /// One item of a batched container (a structured log or a trace metric: `category` says
+    /// which), built on the worker into its JSON object.
+    Batched(Box<dyn BuildItem>),
 }
 
 impl Outgoing {
@@ -66,21 +85,48 @@ impl Outgoing {
     /// and at `flush`/`close`.
     pub fn log(size_hint: usize, build: impl FnOnce() -> Option<Vec<u8>> + Send + 'static) -> Self {
         Outgoing {
-            kind: Kind::LogItem(Box::new(build)),
+            kind: Kind::Batched(Box::new(build)),
             category: DataCategory::LogItem,
+            size_hint,
+        }
+    }
+
+    /// One trace metric (its JSON object), built by `build` on the worker and batched there
+    /// with others into `trace_metric` envelopes, as logs are: at most 100 per envelope, sent
+    /// at 100, after 5 s, and at `flush`/`close`. Takes the builder boxed already (a closure
+    /// boxes as `Box::new(|| ...)`), so that it is queued without another allocation.
+    pub fn trace_metric(size_hint: usize, build: Box<dyn BuildItem>) -> Self {
+        Outgoing {
+            kind: Kind::Batched(build),
+            category: DataCategory::TraceMetric,
             size_hint,
         }
     }
 
     /// Whether this is one structured log to batch.
     pub fn is_log(&self) -> bool {
-        matches!(self.kind, Kind::LogItem(_))
+        self.is_batched() && self.category == DataCategory::LogItem
+    }
+
+    /// Whether this is one item to batch into a container: a structured log or a trace
+    /// metric ([`category`](Self::category) says which).
+    pub fn is_batched(&self) -> bool {
+        matches!(self.kind, Kind::Batched(_))
     }
 
     /// Builds a structured log's JSON; `None` for other kinds or when the builder dropped it.
     pub fn into_log_item(self) -> Option<Vec<u8>> {
+        if self.category != DataCategory::LogItem {
+            return None;
+        }
+        self.into_batched_item()
+    }
+
+    /// Builds a batched item's JSON (a log's or a trace metric's); `None` for other kinds or
+    /// when the builder dropped it.
+    pub fn into_batched_item(self) -> Option<Vec<u8>> {
         match self.kind {
-            Kind::LogItem(build) => build(),
+            Kind::Batched(build) => build.build(),
             _ => None,
         }
     }
@@ -100,8 +146,14 @@ impl Outgoing {
         match self.kind {
             Kind::Ready(envelope) => Some(*envelope),
             Kind::Deferred(build) => build(),
-            // A lone log still makes a valid envelope (a container of one).
-            Kind::LogItem(build) => build().map(|item| crate::envelope::log_envelope(&[item])),
+            // A lone log or metric still makes a valid envelope (a container of one).
+            Kind::Batched(build) => {
+                let item = build.build()?;
+                Some(match self.category {
+                    DataCategory::TraceMetric => crate::envelope::trace_metric_envelope(&[item]),
+                    _ => crate::envelope::log_envelope(&[item]),
+                })
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ mod log_and_tracing_reach_sentry;
 mod log_attributes_keep_their_types;
 mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
+mod metrics_reach_sentry_in_batches;
 mod offline_cache_delivers_exactly_once;
 #[cfg(feature = "axum")]
 mod one_trace_across_sdks;

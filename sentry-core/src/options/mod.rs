@@ -26,13 +26,13 @@ use sentry_sdk_transport::Dsn;
 pub use integration::Integration;
 pub use settings::BeforeSendCheckIn;
 pub use settings::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendTransaction,
-    ErrorSampler, RequestBodySize, Settings, TracesSampler,
+    BeforeBreadcrumb, BeforeSend, BeforeSendFeedback, BeforeSendLog, BeforeSendMetric,
+    BeforeSendTransaction, ErrorSampler, RequestBodySize, Settings, TracesSampler,
 };
 pub use tracing::SamplingContext;
 pub use transport::{TransportContext, TransportFactory, TransportSettings};
 
-use crate::protocol::{Breadcrumb, CheckIn, Event, Log};
+use crate::protocol::{Breadcrumb, CheckIn, Event, Log, Metric};
 use crate::Error;
 
 /// `max_attachment_size` unless set: 20 MiB, as Sentry's Java, .NET, Cocoa and Dart SDKs.
@@ -448,6 +448,24 @@ impl ClientOptions {
     /// ```
     pub fn max_request_body_size(mut self, size: RequestBodySize) -> Self {
         self.settings.max_request_body_size = size;
+        self
+    }
+
+    /// Send trace metrics ([`metrics::count`](crate::metrics::count) and its siblings).
+    /// Default `true`, as Sentry's docs say.
+    pub fn enable_metrics(mut self, on: bool) -> Self {
+        self.settings.enable_metrics = on;
+        self
+    }
+
+    /// Called with every trace metric on the SDK's background thread before it is batched;
+    /// return `None` to drop it (counted as `before_send`, categories `trace_metric` and
+    /// `trace_metric_byte`). Default: none.
+    pub fn before_send_metric(
+        mut self,
+        f: impl Fn(Metric) -> Option<Metric> + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.before_send_metric = Some(Arc::new(f));
         self
     }
 

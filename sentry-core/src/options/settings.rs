@@ -10,7 +10,7 @@ use sentry_sdk_transport::Dsn;
 
 use super::integration::Integration;
 use super::transport::TransportSettings;
-use crate::protocol::{Breadcrumb, CheckIn, Event, Log};
+use crate::protocol::{Breadcrumb, CheckIn, Event, Log, Metric};
 
 /// A callback that may change or drop an event before it is sent.
 pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -18,6 +18,8 @@ pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is sent.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+/// A callback that may change or drop a trace metric before it is sent.
+pub type BeforeSendMetric = Arc<dyn Fn(Metric) -> Option<Metric> + Send + Sync>;
 /// A callback that may change or drop a cron check-in before it is sent.
 pub type BeforeSendCheckIn = Arc<dyn Fn(CheckIn) -> Option<CheckIn> + Send + Sync>;
 /// A callback that may change or drop a user feedback (its event) before it is sent.
@@ -116,6 +118,10 @@ pub struct Settings {
     pub enable_logs: bool,
     /// Runs on every structured log before it is batched.
     pub before_send_log: Option<BeforeSendLog>,
+    /// Whether trace metrics are sent.
+    pub enable_metrics: bool,
+    /// Runs on every trace metric before it is batched.
+    pub before_send_metric: Option<BeforeSendMetric>,
     /// Runs on every cron check-in before it is sent.
     pub before_send_check_in: Option<BeforeSendCheckIn>,
     /// How long closing (and a panic) waits for pending events.
@@ -183,6 +189,8 @@ impl Default for Settings {
             before_breadcrumb: None,
             enable_logs: false,
             before_send_log: None,
+            enable_metrics: true,
+            before_send_metric: None,
             before_send_check_in: None,
             shutdown_timeout: Duration::from_secs(2),
             auto_session_tracking: true,
@@ -238,6 +246,8 @@ impl fmt::Debug for Settings {
             .field("before_breadcrumb", &self.before_breadcrumb.is_some())
             .field("enable_logs", &self.enable_logs)
             .field("before_send_log", &self.before_send_log.is_some())
+            .field("enable_metrics", &self.enable_metrics)
+            .field("before_send_metric", &self.before_send_metric.is_some())
             .field("before_send_check_in", &self.before_send_check_in.is_some())
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("auto_session_tracking", &self.auto_session_tracking)

@@ -9,6 +9,7 @@
 //! - `event`: the error-event pipeline, from a [`Capture`] to an envelope;
 //! - `transaction`: the `transaction` item of a finished transaction;
 //! - `log`: one structured log item (defaults, `before_send_log`);
+//! - `metric`: one trace metric item (defaults, `before_send_metric`);
 //! - `session`: release-health `session` updates and `sessions` aggregates;
 //! - `check_in`: one cron check-in's envelope (defaults, `before_send_check_in`).
 //! - `attachments`: `attachment` items, read and size-checked on the worker;
@@ -23,6 +24,7 @@ mod check_in;
 mod event;
 mod feedback;
 mod log;
+mod metric;
 mod session;
 mod transaction;
 
@@ -33,6 +35,7 @@ pub(crate) use check_in::check_in_envelope;
 pub(crate) use event::event_envelope;
 pub(crate) use feedback::feedback_envelope;
 pub(crate) use log::log_item;
+pub(crate) use metric::{metric_item, MetricRecord};
 pub(crate) use session::{session_envelope, session_item};
 pub(crate) use transaction::{transaction_envelope, FinishedTransaction, TraceDsc};
 
@@ -66,7 +69,8 @@ pub(crate) struct BuildContext {
     /// as values (put into events that user code sees) and serialised (written into the
     /// others).
     static_contexts: Vec<(String, Value, Vec<u8>)>,
-    /// The default attributes every structured log of this client gets (see `log`).
+    /// The default attributes every structured log and trace metric of this client gets (see
+    /// `log`).
     log_defaults: Vec<(&'static str, Value)>,
     /// The client's release-health sessions.
     sessions: Arc<Sessions>,

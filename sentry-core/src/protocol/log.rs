@@ -66,9 +66,15 @@ impl LogAttribute {
     pub fn from_display(value: &dyn fmt::Display) -> Self {
         LogAttribute(Value::String(value.to_string()))
     }
+}
 
+/// A JSON value serialised as a typed attribute (`{"value": ..., "type": ...}`), borrowed:
+/// what [`LogAttribute`] writes, for values that are not wrapped in one.
+pub(crate) struct AttributeRef<'a>(pub(crate) &'a Value);
+
+impl AttributeRef<'_> {
     fn type_name(&self) -> &'static str {
-        match &self.0 {
+        match self.0 {
             Value::Bool(_) => "boolean",
             Value::Number(n) if n.is_i64() => "integer",
             Value::Number(_) => "double",
@@ -79,8 +85,14 @@ impl LogAttribute {
 
 impl Serialize for LogAttribute {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AttributeRef(&self.0).serialize(s)
+    }
+}
+
+impl Serialize for AttributeRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
-        match &self.0 {
+        match self.0 {
             // A number that is neither an i64 nor an f64 (a u64 above i64::MAX) goes as text.
             Value::Number(n) if !n.is_i64() && !n.is_f64() => {
                 map.serialize_entry("value", &n.to_string())?;

@@ -1,5 +1,5 @@
 //! Protocol types: the event payload and what goes in it (PROTOCOL.md §1.5), trace and span
-//! ids, span records, structured logs and cron check-ins.
+//! ids, span records, structured logs, trace metrics and cron check-ins.
 //!
 //! Types serialise to exactly what Relay accepts; empty collections and unset options are
 //! omitted.
@@ -14,6 +14,7 @@ mod ids;
 pub(crate) mod json;
 mod level;
 mod log;
+mod metric;
 mod request;
 mod span;
 mod user;
@@ -28,7 +29,10 @@ pub use exception::{Exception, Frame, Mechanism, Stacktrace};
 pub use feedback::{Feedback, MAX_FEEDBACK_MESSAGE_CHARS};
 pub use ids::{SpanId, TraceId};
 pub use level::Level;
+pub(crate) use log::AttributeRef;
 pub use log::{Log, LogAttribute, LogLevel};
+pub(crate) use metric::MetricRef;
+pub use metric::{Metric, MetricType};
 pub use request::Request;
 pub(crate) use span::SpanRecord;
 pub use span::SpanStatus;

@@ -14,10 +14,24 @@ use std::sync::Arc;
 /// The content type of a structured-log container item.
 pub const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
 
+/// The content type of a trace-metric container item (as the official Rust SDK writes it).
+pub const TRACE_METRIC_CONTENT_TYPE: &str = "application/vnd.sentry.items.trace-metric+json";
+
 /// An envelope with one `log` container item holding `items` (each a JSON object), as
 /// PROTOCOL.md §6 shows: `{"type":"log","item_count":N,"content_type":...}` and
 /// `{"items":[...]}`.
 pub fn log_envelope(items: &[Vec<u8>]) -> Envelope {
+    container_envelope("log", LOG_CONTENT_TYPE, items)
+}
+
+/// An envelope with one `trace_metric` container item holding `items` (each a JSON object):
+/// `{"type":"trace_metric","item_count":N,"content_type":...}` and `{"items":[...]}`.
+pub fn trace_metric_envelope(items: &[Vec<u8>]) -> Envelope {
+    container_envelope("trace_metric", TRACE_METRIC_CONTENT_TYPE, items)
+}
+
+/// An envelope with one container item of `item_type` holding `items`.
+fn container_envelope(item_type: &str, content_type: &str, items: &[Vec<u8>]) -> Envelope {
     let mut payload = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 12);
     payload.extend_from_slice(b"{\"items\":[");
     for (n, item) in items.iter().enumerate() {
@@ -29,9 +43,9 @@ pub fn log_envelope(items: &[Vec<u8>]) -> Envelope {
     payload.extend_from_slice(b"]}");
     let mut envelope = Envelope::new();
     envelope.add_item(
-        Item::new("log", payload)
+        Item::new(item_type, payload)
             .with_header("item_count", items.len())
-            .with_header("content_type", LOG_CONTENT_TYPE),
+            .with_header("content_type", content_type),
     );
     envelope
 }

@@ -4,7 +4,8 @@
 //! # Layout
 //! - `worker`: the thread, its runtime, the loop that says what the worker reacts to, and
 //!   how a job becomes a delivery task (at most `max_in_flight` at once).
-//! - `log_batch`: where structured logs are batched (100 per envelope, or 5 s).
+//! - `batch`: where structured logs and trace metrics are batched, a batch per kind (100 per
+//!   envelope, or 5 s).
 //! - `delivery`: where one envelope is sent, retried with backoff, or given up on.
 //! - `cache_drain`: where the offline cache is drained, and how it backs off.
 //! - `request`: one POST (gzip, headers, what the response means; at most 4 KiB of its body).
@@ -20,11 +21,11 @@
 //! - A response body is never held beyond a few KiB, nor waited for beyond the request timeout.
 //! - Every envelope that is not delivered is counted in the client reports with its reason.
 
+mod batch;
 mod cache_drain;
 mod delivery;
 mod health;
 mod in_flight;
-mod log_batch;
 mod options;
 mod progress;
 mod quiet;
@@ -84,13 +85,19 @@ impl HttpTransport {
     }
 
     fn enqueue(&self, job: Job) -> Result<(), Job> {
-        let guard = self.sender.lock();
-        let Some(sender) = guard.as_ref() else {
-            return Err(job);
-        };
-        sender.try_send(job).map_err(|e| match e {
+        self.try_enqueue(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => job,
         })
+    }
+
+    /// Queues `job` without waiting; a transport that is closed (or never started) answers
+    /// `Closed`.
+    fn try_enqueue(&self, job: Job) -> Result<(), mpsc::error::TrySendError<Job>> {
+        let guard = self.sender.lock();
+        match guard.as_ref() {
+            Some(sender) => sender.try_send(job),
+            None => Err(mpsc::error::TrySendError::Closed(job)),
+        }
     }
 }
 
@@ -188,11 +195,20 @@ impl Transport for HttpTransport {
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        // The marker makes the worker send pending client reports once the queue before it is
-        // done; if the queue is full, the wait still covers everything queued.
+        // The marker makes the worker send buffered logs and metrics, then pending client
+        // reports once the queue before it is done. If the queue is full, the flush is counted
+        // instead and served once the worker has drained the queue (a `Wake` rouses it, should
+        // it have drained it meanwhile). The wait covers everything queued either way.
         self.progress.begin();
-        if self.enqueue(Job::FlushReports).is_err() {
-            self.progress.finish();
+        match self.try_enqueue(Job::FlushReports) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.progress.flushes_wanted.fetch_add(1, Ordering::SeqCst);
+                // If this does not fit either, the queue still holds jobs, after which the
+                // worker looks at the count.
+                let _ = self.try_enqueue(Job::Wake);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.progress.finish(),
         }
         self.progress.wait_idle(timeout)
     }

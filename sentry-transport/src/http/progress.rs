@@ -20,6 +20,11 @@ pub(super) struct Progress {
     /// Woken when `closing` is set, so that tasks waiting for a request slot or a response
     /// give up at once.
     pub(super) closed: tokio::sync::Notify,
+    /// Flushes whose marker found the queue full, not yet served, each holding one unit begun
+    /// by `flush`: the worker serves them once it has drained the queue, so that such a flush
+    /// still sends the buffered logs, metrics and client reports instead of leaving them
+    /// behind while it returns.
+    pub(super) flushes_wanted: AtomicUsize,
 }
 
 impl Progress {

@@ -1,9 +1,9 @@
-//! Where the worker thread starts and what it reacts to: the queue's jobs, the log batch's
-//! deadline, the client-report timer, the cache timer and requests for a cache drain.
+//! Where the worker thread starts and what it reacts to: the queue's jobs, the log and metric
+//! batches' deadlines, the client-report timer, the cache timer and requests for a cache drain.
 //!
 //! Everything runs on one thread: a current-thread tokio runtime whose tasks are the requests
 //! in flight (at most `max_in_flight`), the cache drain and two timers (standalone client
-//! reports, cache retries). The loop in `Worker::serve` owns the log batch and turns each job
+//! reports, cache retries). The loop in `Worker::serve` owns the batches and turns each job
 //! into a delivery task; what those tasks share is `Delivery` (the way to the server) and
 //! `CacheDrain`.
 
@@ -15,10 +15,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
+use super::batch::{self, Batches};
 use super::cache_drain::{CacheDrain, CACHE_RETRY};
 use super::delivery::Delivery;
 use super::health::Health;
-use super::log_batch::{self, LogBatch};
 use super::options::HttpOptions;
 use super::progress::{Completion, Progress};
 use super::quiet;
@@ -43,8 +43,12 @@ pub(super) enum Job {
         stored: Option<PathBuf>,
         done: Completion,
     },
-    /// Send pending client reports now (queued by `flush`).
+    /// Send buffered logs and metrics, then pending client reports (queued by `flush`).
     FlushReports,
+    /// Queued by a `flush` whose `FlushReports` found the queue full (and counted itself in
+    /// `Progress::flushes_wanted` instead): wakes the worker, should it have drained the queue
+    /// meanwhile, to serve the flushes counted there.
+    Wake,
 }
 
 /// The name of every thread the transport runs: the worker and its runtime's blocking threads.
@@ -74,8 +78,9 @@ pub(super) fn spawn(
 struct Worker {
     delivery: Arc<Delivery>,
     drain: Arc<CacheDrain>,
-    /// Filled and emptied by the loop alone (never by a task), so it needs no lock.
-    logs: LogBatch,
+    /// Logs and trace metrics; filled and emptied by the loop alone (never by a task), so they
+    /// need no lock.
+    batches: Batches,
 }
 
 fn run(
@@ -142,7 +147,7 @@ fn run(
     let worker = Worker {
         drain: Arc::new(CacheDrain::new(delivery.clone())),
         delivery,
-        logs: LogBatch::default(),
+        batches: Batches::default(),
     };
     runtime.block_on(worker.serve(rx));
 }
@@ -161,13 +166,21 @@ impl Worker {
         let every = periodic.as_ref().map_or(CACHE_RETRY, |p| p.every);
         let mut periodic_timer = tokio::time::interval_at(start + every, every);
         loop {
-            let logs_due = self.logs.deadline();
+            let batch_due = self.batches.deadline();
             // tokio drops the arms' futures before running the chosen handler, so a handler
             // may borrow `self` mutably.
             tokio::select! {
-                _ = sleep_until(logs_due), if logs_due.is_some() => self.flush_logs().await,
+                _ = sleep_until(batch_due), if batch_due.is_some() => {
+                    self.flush_batches(Some(Instant::now())).await
+                }
                 job = rx.recv() => match job {
-                    Some(job) => self.handle(job).await,
+                    Some(job) => {
+                        self.handle(job).await;
+                        // Flushes that found the queue full: once it is drained.
+                        if rx.is_empty() {
+                            self.serve_counted_flushes().await;
+                        }
+                    }
                     None => break,
                 },
                 _ = report_timer.tick() => self.send_due_reports().await,
@@ -176,36 +189,66 @@ impl Worker {
                 _ = self.drain.wanted() => self.drain.start(),
             }
         }
-        // The queue is closed: logs still buffered go out (or to the cache) like the rest.
-        self.flush_logs().await;
+        // The queue is closed: logs and metrics still buffered go out (or to the cache) like
+        // the rest; flushes still counted end here (their reports stay counted).
+        self.flush_batches(None).await;
+        for _ in 0..self
+            .delivery
+            .progress
+            .flushes_wanted
+            .swap(0, Ordering::SeqCst)
+        {
+            self.delivery.progress.finish();
+        }
+    }
+
+    /// Serves the flushes whose marker found the queue full, if any (see `Job::Wake`).
+    async fn serve_counted_flushes(&mut self) {
+        let wanted = self
+            .delivery
+            .progress
+            .flushes_wanted
+            .swap(0, Ordering::SeqCst);
+        if wanted > 0 {
+            self.serve_flushes(wanted).await;
+        }
+    }
+
+    /// Serves `n` flushes: buffered logs and metrics go first, so that `flush` covers them
+    /// too; then pending client reports. Each flush holds one unit of progress, finished here
+    /// (all but one at once, the last when the reports are sent).
+    async fn serve_flushes(&mut self, n: usize) {
+        self.flush_batches(None).await;
+        for _ in 1..n {
+            self.delivery.progress.finish();
+        }
+        // Drops are decided until the deliveries started before this point end (a 429
+        // answered now rate-limits envelopes still waiting to retry): the report is taken
+        // after them, in a task of its own, while this loop goes on.
+        let mark = self.delivery.in_flight.mark();
+        let (delivery, drain) = (self.delivery.clone(), self.drain.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = delivery.in_flight.wait_before(mark) => {}
+                _ = delivery.progress.wait_closing() => {}
+            }
+            send_reports(&delivery, &drain).await;
+        });
     }
 
     /// One job from the queue.
     async fn handle(&mut self, job: Job) {
         match job {
-            Job::FlushReports => {
-                // Buffered logs go first, so that `flush` covers them too.
-                self.flush_logs().await;
-                // Drops are decided until the deliveries started before this marker end (a
-                // 429 answered now rate-limits envelopes still waiting to retry): the report
-                // is taken after them, in a task of its own, while this loop goes on.
-                let mark = self.delivery.in_flight.mark();
-                let (delivery, drain) = (self.delivery.clone(), self.drain.clone());
-                tokio::spawn(async move {
-                    tokio::select! {
-                        _ = delivery.in_flight.wait_before(mark) => {}
-                        _ = delivery.progress.wait_closing() => {}
-                    }
-                    send_reports(&delivery, &drain).await;
-                });
-            }
+            Job::FlushReports => self.serve_flushes(1).await,
+            // The counted flushes are served after this job, once the queue is drained.
+            Job::Wake => {}
             Job::Send(outgoing) => {
                 self.delivery
                     .progress
                     .queued_bytes
                     .fetch_sub(outgoing.size_hint(), Ordering::Relaxed);
-                if outgoing.is_log() {
-                    self.add_log(outgoing).await;
+                if outgoing.is_batched() {
+                    self.add_batched(outgoing).await;
                     self.delivery.progress.finish();
                     return;
                 }
@@ -228,25 +271,30 @@ impl Worker {
         }
     }
 
-    /// Builds one structured log (user callbacks run here) and adds it to the batch, which
-    /// goes out at once when full.
-    async fn add_log(&mut self, outgoing: Outgoing) {
+    /// Builds one structured log or trace metric (user callbacks run here) and adds it to its
+    /// batch, which goes out at once when full.
+    async fn add_batched(&mut self, outgoing: Outgoing) {
+        let category = outgoing.category();
         let reports = &self.delivery.options.client_reports;
-        let Some(item) = log_batch::build(outgoing, reports) else {
+        let Some(item) = batch::build(outgoing, reports) else {
             return;
         };
-        if self.logs.push(item, Instant::now()) {
-            self.flush_logs().await;
+        let batch = self.batches.of(category);
+        if batch.push(item, Instant::now()) {
+            if let Some(envelope) = batch.take() {
+                self.delivery.progress.begin();
+                self.dispatch(envelope, None, None).await;
+            }
         }
     }
 
-    /// Sends the batched logs, if any, in one `log` envelope.
-    async fn flush_logs(&mut self) {
-        let Some(envelope) = self.logs.take() else {
-            return;
-        };
-        self.delivery.progress.begin();
-        self.dispatch(envelope, None, None).await;
+    /// Sends the batches due at `now` (all of them with `None`), each in one container
+    /// envelope.
+    async fn flush_batches(&mut self, now: Option<Instant>) {
+        for envelope in self.batches.take_due(now) {
+            self.delivery.progress.begin();
+            self.dispatch(envelope, None, None).await;
+        }
     }
 
     /// The periodic timer fired: what the client has due (session aggregates) goes out.
@@ -414,7 +462,17 @@ fn drain_dropping(options: &HttpOptions, progress: &Progress, rx: &mut mpsc::Rec
                 .client_reports
                 .record_envelope(DiscardReason::InternalSdkError, &envelope),
             Job::Crash { .. } | Job::FlushReports => {}
+            // No unit of its own: the counted flushes', finished below.
+            Job::Wake => {
+                for _ in 0..progress.flushes_wanted.swap(0, Ordering::SeqCst) {
+                    progress.finish();
+                }
+                continue;
+            }
         }
         progress.finish();
+        for _ in 0..progress.flushes_wanted.swap(0, Ordering::SeqCst) {
+            progress.finish();
+        }
     }
 }
