@@ -2,10 +2,17 @@
 //!
 //! While a callback runs on a thread, SDK entry points on that thread are no-ops: a capture
 //! or breadcrumb from inside `before_send` is ignored instead of recursing or deadlocking. A
-//! panic inside a callback is caught (where the panic strategy allows) and treated as "drop".
+//! panic inside a callback is caught (where the panic strategy allows) and treated as "drop";
+//! the first panic of each callback is logged, later ones are not (a `before_send` that panics
+//! on every event would otherwise write a line per event).
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use sentry_sdk_transport::sync::Mutex;
+
+/// The callbacks whose panic was logged already (a handful of names: a linear scan).
+static LOGGED_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 thread_local! {
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
@@ -25,10 +32,42 @@ pub(crate) fn run<R>(name: &str, f: impl FnOnce() -> R) -> Option<R> {
     match result {
         Ok(r) => Some(r),
         Err(_) => {
-            sentry_sdk_transport::debug::always_log(format_args!(
-                "{name} panicked; the item it was given is dropped"
-            ));
+            if first_panic_of(name) {
+                sentry_sdk_transport::debug::always_log(format_args!(
+                    "{name} panicked; the item it was given is dropped (later panics of \
+                     {name} drop their items without this line)"
+                ));
+            }
             None
         }
+    }
+}
+
+/// Whether this is the first panic of the callback `name` (then remembered).
+fn first_panic_of(name: &str) -> bool {
+    let mut logged = LOGGED_PANICS.lock();
+    if logged.iter().any(|n| n == name) {
+        return false;
+    }
+    logged.push(name.to_owned());
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_and_logged_once_per_callback() {
+        let name = "callback_test_hook";
+        for _ in 0..3 {
+            assert_eq!(run(name, || -> u8 { panic!("boom") }), None);
+        }
+        assert_eq!(run(name, || 7), Some(7));
+        let logged = LOGGED_PANICS.lock();
+        assert_eq!(logged.iter().filter(|n| *n == name).count(), 1);
+        drop(logged);
+        assert!(!first_panic_of(name), "remembered");
+        assert!(!is_inside(), "the flag is restored after a panic");
     }
 }

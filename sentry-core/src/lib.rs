@@ -57,6 +57,8 @@ mod options;
 mod payload;
 pub mod performance;
 pub mod propagation;
+#[cfg(test)]
+mod proptests;
 pub mod protocol;
 mod random;
 mod scope;

@@ -19,7 +19,7 @@ use crate::client_report::{ClientReports, DiscardReason};
 use crate::envelope::Envelope;
 use crate::DataCategory;
 
-const SUBDIR: &str = "envelopes-v1";
+pub(crate) const SUBDIR: &str = "envelopes-v1";
 const SUFFIX: &str = ".envelope";
 const CLAIM: &str = ".claimed-";
 /// A claim older than this belongs to a process that died while sending.

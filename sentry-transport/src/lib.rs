@@ -34,6 +34,8 @@ mod dsn;
 mod envelope;
 mod error;
 mod http;
+#[cfg(test)]
+mod proptests;
 mod rate_limit;
 pub mod sync;
 pub mod time;

@@ -201,7 +201,16 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let year: i64 = parts.next()?.parse().ok()?;
     let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || sec > 60 {
+    // A four-digit year at most: larger ones overflowed the day arithmetic (found by
+    // `proptests::retry_after_never_panics_on_absurd_values`).
+    if parts.next()? != "GMT"
+        || day == 0
+        || day > 31
+        || h > 23
+        || m > 59
+        || sec > 60
+        || !(0..=9999).contains(&year)
+    {
         return None;
     }
     let days = days_from_civil(year, month, day as i64);
@@ -281,6 +290,29 @@ mod tests {
         assert!(
             !limits.is_limited(DataCategory::Internal, now),
             "client reports always go"
+        );
+    }
+
+    #[test]
+    fn absurd_http_date_years_are_ignored_not_overflowed() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for year in [
+            "9223372036854775807",
+            "-9223372036854775808",
+            "99999999999",
+            "10000",
+        ] {
+            let value = format!("Wed, 21 Oct {year} 07:28:00 GMT");
+            assert_eq!(parse_retry_after(&value, now), None, "{value}");
+        }
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
+        assert!(far > Duration::from_secs(200 * 365 * 86_400));
+        let mut limits = RateLimits::new();
+        let at = Instant::now();
+        limits.update(at, 429, None, Some("Fri, 31 Dec 9999 23:59:59 GMT"));
+        assert_eq!(
+            limits.limited_until(DataCategory::Error, at),
+            Some(at + MAX_RETRY_AFTER)
         );
     }
 

@@ -14,6 +14,7 @@ mod close_is_bounded_with_a_hung_server;
 mod crashes_do_not_wait_on_an_unreachable_server;
 mod drops_are_reported_as_client_reports;
 mod errors_are_worth_reading;
+mod hostile_servers_leave_the_sdk_working;
 mod huge_responses_are_not_read;
 mod init_never_panics_on_bad_input;
 mod log_and_tracing_reach_sentry;
@@ -21,6 +22,7 @@ mod log_attributes_keep_their_types;
 mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod metrics_reach_sentry_in_batches;
+mod misbehaving_callers_and_callbacks_are_survived;
 mod offline_cache_delivers_exactly_once;
 #[cfg(feature = "axum")]
 mod one_trace_across_sdks;

@@ -32,6 +32,11 @@ pub enum Reply {
     /// Answer with the status, extra headers and a body of the given kind: what a server or
     /// proxy that sends far more than the client asked for looks like.
     Body(u16, Vec<(String, String)>, Body),
+    /// Write these bytes as the whole answer (status line, headers and body: possibly not
+    /// HTTP at all, or lying about its length), then keep the connection for the next request.
+    Raw(Vec<u8>),
+    /// Write these bytes one at a time, one every `Duration`: a server that trickles.
+    Trickle(Vec<u8>, Duration),
 }
 
 /// A response body that a client must not read whole.
@@ -260,6 +265,21 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
             Reply::Body(code, headers, body) => {
                 if write_with_body(&mut writer, &shared, code, &headers, body).is_none() {
                     return;
+                }
+                continue;
+            }
+            Reply::Raw(bytes) => {
+                if writer.write_all(&bytes).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Reply::Trickle(bytes, every) => {
+                for byte in bytes {
+                    if shared.stop.load(Ordering::Relaxed) || writer.write_all(&[byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(every);
                 }
                 continue;
             }

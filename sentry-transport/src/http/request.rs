@@ -61,6 +61,10 @@ impl Poster {
             .timeout(options.request_timeout)
             .user_agent(options.sdk_client.clone())
             .pool_max_idle_per_host(options.max_in_flight.max(1))
+            // Never follow a redirect: reqwest would repeat a 307/308 POST, envelope and
+            // `X-Sentry-Auth` (which it does not count as sensitive) included, to wherever the
+            // `Location` points. A 3xx is an error status like any other (dropped, `send_error`).
+            .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(options.accept_invalid_certs);
         if let Some(proxy) = &options.http_proxy {
             builder =
