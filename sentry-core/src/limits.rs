@@ -4,7 +4,8 @@
 //!
 //! # Limits
 //! - the message and exception values: 8,192 characters (Relay's message limit);
-//! - tag keys and values: 200 characters (Relay drops longer keys, cuts longer values);
+//! - tag keys and values: 200 characters (Relay drops longer keys, cuts longer values; a cut
+//!   key gets no `…` mark, a character Relay refuses in keys);
 //! - breadcrumb messages: 8,192 characters; breadcrumb data, `extra`, `contexts`, frame
 //!   `vars`, user data and the request body: databags of at most `MAX_DEPTH` levels,
 //!   `MAX_BREADTH` entries per object or array, strings of at most `max_value_length`
@@ -184,8 +185,8 @@ pub(crate) fn trim_event(event: &mut Event, limits: &Limits, max_request_body: O
         .collect();
     for key in long_keys {
         if let Some(value) = event.tags.remove(&key) {
-            let mut key = key;
-            trim_string(&mut key, MAX_TAG_CHARS);
+            // Cut without the `…` mark: Relay allows only a few characters in tag keys.
+            let key: String = key.chars().take(MAX_TAG_CHARS).collect();
             event.tags.insert(key, value);
         }
     }
