@@ -20,6 +20,8 @@ mod log_and_tracing_reach_sentry;
 mod log_attributes_keep_their_types;
 mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
+#[cfg(feature = "minidump")]
+mod native_crashes_arrive_with_a_minidump;
 mod offline_cache_delivers_exactly_once;
 #[cfg(feature = "axum")]
 mod one_trace_across_sdks;
