@@ -191,6 +191,16 @@ fn a_crash_with_the_server_down_is_sent_by_the_next_start_once() {
     assert!(child("start", &receiver.dsn(), Some(&dir)).success());
     receiver.wait_for(1, WAIT);
     check_crash(&receiver);
+    // The crashed run's session, reported by the next start.
+    let sessions: Vec<serde_json::Value> = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .filter(|i| i.item_type() == "session")
+        .filter_map(|i| i.payload_json())
+        .filter(|s| s["status"] == "crashed")
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
     assert!(child("start", &receiver.dsn(), Some(&dir)).success());
     assert_eq!(receiver.events().len(), 1, "exactly once");
     let _ = std::fs::remove_dir_all(dir);

@@ -91,6 +91,7 @@ fn config(options: &ClientOptions) -> String {
         "dist": s.dist,
         "cache_dir": s.transport.cache_dir,
         "debug": s.debug,
+        "pid": std::process::id(),
         "shutdown_timeout_ms": s.shutdown_timeout.as_millis() as u64,
     })
     .to_string()

@@ -26,8 +26,9 @@
 //! it was at most that long before.
 //!
 //! # Not covered
-//! Panics stay with the panic hook. The release-health session is not marked `crashed` by the
-//! monitor yet (with the offline cache on, the next start reports it `abnormal`).
+//! Panics stay with the panic hook. The release-health session is marked `crashed` only with
+//! the offline cache on: the monitor marks the program's run marker, and the next start
+//! reports the session `crashed`; without the cache it is left to time out on the server.
 
 mod app;
 mod handler;

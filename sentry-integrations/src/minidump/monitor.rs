@@ -26,11 +26,9 @@ const FIRST_CONNECT: Duration = Duration::from_secs(10);
 /// process with status 0 (it never returns).
 ///
 /// # Examples
+/// First in `main`, before `sentry_sdk::init(...)` and the program:
 /// ```no_run
-/// fn main() {
-///     sentry_sdk_integrations::minidump::run_monitor_if_requested();
-///     // ... `sentry_sdk::init(...)` and the program
-/// }
+/// sentry_sdk_integrations::minidump::run_monitor_if_requested();
 /// ```
 pub fn run_monitor_if_requested() {
     let Some(socket) = std::env::var_os(SOCKET_VAR) else {
@@ -88,6 +86,8 @@ struct Config {
     environment: Option<String>,
     dist: Option<String>,
     cache_dir: Option<String>,
+    /// The program's process id.
+    pid: Option<u64>,
     debug: bool,
     shutdown_timeout: Duration,
 }
@@ -102,6 +102,7 @@ impl Config {
             environment: s("environment"),
             dist: s("dist"),
             cache_dir: s("cache_dir"),
+            pid: v.get("pid").and_then(Value::as_u64),
             debug: v.get("debug").and_then(Value::as_bool).unwrap_or(false),
             shutdown_timeout: Duration::from_millis(
                 v.get("shutdown_timeout_ms")
@@ -201,6 +202,7 @@ impl minidumper::ServerHandler for Handler {
 impl Handler {
     /// Sends the crash: the event, the scope the program last sent, the dump attached.
     fn send(&self, dump: Vec<u8>, scope: &[u8]) {
+        self.mark_session_crashed();
         let client = match Client::new(self.config.options()) {
             Ok(c) => Arc::new(c),
             Err(e) => {
@@ -221,6 +223,35 @@ impl Handler {
             || client.capture_and_wait(crash_event(), None),
         );
         client.close(timeout);
+    }
+}
+
+impl Handler {
+    /// With the offline cache on, the program's run marker (`session-run.json`, its open
+    /// session) is marked `crashed`, so the next start reports the session `crashed` rather
+    /// than `abnormal`. Only the crashed program's own marker is changed.
+    fn mark_session_crashed(&self) {
+        let (Some(dir), Some(pid)) = (&self.config.cache_dir, self.config.pid) else {
+            return;
+        };
+        let path = std::path::Path::new(dir).join("session-run.json");
+        let Ok(bytes) = std::fs::read(&path) else {
+            return;
+        };
+        let Ok(mut marker) = serde_json::from_slice::<Value>(&bytes) else {
+            return;
+        };
+        if marker.get("pid").and_then(Value::as_u64) != Some(pid) {
+            return;
+        }
+        marker["crashed"] = Value::Bool(true);
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        // Renamed into place: a reader never sees half a marker.
+        let written =
+            std::fs::write(&tmp, marker.to_string()).and_then(|()| std::fs::rename(&tmp, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
 }
 
