@@ -85,6 +85,7 @@ fn child_native_crash() {
     match mode.as_str() {
         "segv" => write_through_null(),
         "abort" => std::process::abort(),
+        "panic" => panic!("a panic, not a native crash"),
         "overflow" => {
             std::hint::black_box(recurse(0));
         }
@@ -204,4 +205,26 @@ fn a_crash_with_the_server_down_is_sent_by_the_next_start_once() {
     assert!(child("start", &receiver.dsn(), Some(&dir)).success());
     assert_eq!(receiver.events().len(), 1, "exactly once");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_panic_is_still_reported_by_the_panic_hook_and_not_as_a_minidump() {
+    let receiver = Receiver::start();
+    let status = child("panic", &receiver.dsn(), None);
+    assert!(!status.success(), "the child test failed by its panic");
+    receiver.wait_for(1, WAIT);
+    // The monitor has nothing to send: it ends with the program.
+    std::thread::sleep(Duration::from_millis(500));
+    let events = receiver.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let ex = &events[0]["exception"]["values"][0];
+    assert_eq!(ex["mechanism"]["type"], "panic");
+    assert_eq!(ex["value"], "a panic, not a native crash");
+    let minidumps = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .filter(|i| i.item_type() == "attachment")
+        .count();
+    assert_eq!(minidumps, 0);
 }
