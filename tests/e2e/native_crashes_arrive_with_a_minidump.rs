@@ -11,6 +11,11 @@ use crate::support::*;
 
 /// Runs this test binary as the crashing child in `mode`.
 fn child(mode: &str, dsn: &str, dir: Option<&Path>) -> std::process::ExitStatus {
+    child_output(mode, dsn, dir).status
+}
+
+/// Runs the crashing child and returns its output.
+fn child_output(mode: &str, dsn: &str, dir: Option<&Path>) -> std::process::Output {
     let mut command = child_test("native_crashes_arrive_with_a_minidump::child_native_crash");
     command
         .arg("--test-threads=1")
@@ -19,7 +24,7 @@ fn child(mode: &str, dsn: &str, dir: Option<&Path>) -> std::process::ExitStatus 
     if let Some(dir) = dir {
         command.env("E2E_NATIVE_DIR", dir);
     }
-    command.output().unwrap().status
+    command.output().unwrap()
 }
 
 #[inline(never)]
@@ -172,6 +177,18 @@ fn an_abort_arrives_with_a_minidump() {
 #[test]
 fn a_stack_overflow_arrives_with_a_minidump() {
     crash_reaches_the_receiver("overflow");
+}
+
+#[test]
+fn the_signal_handler_installed_before_still_runs() {
+    // Rust's runtime installs a SIGSEGV handler before `main` that reports a stack overflow;
+    // ours runs first and then hands the signal on to it.
+    let receiver = Receiver::start();
+    let out = child_output("overflow", &receiver.dsn(), None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+    receiver.wait_for(1, WAIT * 2);
 }
 
 #[test]
