@@ -56,6 +56,13 @@ impl Integration for MinidumpIntegration {
             // This process is the monitor: it does not watch itself.
             return;
         }
+        // Relaxed: set earlier on the thread that ran `main`'s first line.
+        if !super::MONITOR_READY.load(std::sync::atomic::Ordering::Relaxed) {
+            debug_log(format_args!(
+                "minidump: not installed: call run_monitor_if_requested() first in main"
+            ));
+            return;
+        }
         let mut installed = match INSTALLED.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),

@@ -16,7 +16,8 @@
 //!   monitor could not).
 //!
 //! The program must call [`run_monitor_if_requested`] first in `main`: in the monitor it runs
-//! the monitor and exits; anywhere else it returns at once.
+//! the monitor and exits; anywhere else it returns at once. A program that never calls it gets
+//! no monitor and no crash handler (a debug message says why).
 //!
 //! # The scope at the crash
 //! Serialising the scope inside a signal handler is not safe (it allocates and takes locks),
@@ -45,5 +46,8 @@ pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 const SOCKET_VAR: &str = "SENTRY_SDK_MINIDUMP_SOCKET";
 /// The client's settings handed to the monitor (JSON).
 const CONFIG_VAR: &str = "SENTRY_SDK_MINIDUMP_CONFIG";
+/// Set by [`run_monitor_if_requested`] in the program: only then is it safe to run it again
+/// as the monitor.
+static MONITOR_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The user message kind carrying a scope snapshot.
 const SNAPSHOT_KIND: u32 = 1;

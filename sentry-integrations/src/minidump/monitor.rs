@@ -25,6 +25,10 @@ const FIRST_CONNECT: Duration = Duration::from_secs(10);
 /// then serves until the program exits or crashes, sends the crash if any, and ends the
 /// process with status 0 (it never returns).
 ///
+/// Until a program has called it, `init` starts no monitor and installs no crash handler
+/// (a program that would not recognise the monitor's environment variable must not be run
+/// again: a test harness would run its tests twice).
+///
 /// # Examples
 /// First in `main`, before `sentry_sdk::init(...)` and the program:
 /// ```no_run
@@ -32,6 +36,8 @@ const FIRST_CONNECT: Duration = Duration::from_secs(10);
 /// ```
 pub fn run_monitor_if_requested() {
     let Some(socket) = std::env::var_os(SOCKET_VAR) else {
+        // Relaxed: `init` runs after this on the same thread, or is told by a later read.
+        super::MONITOR_READY.store(true, std::sync::atomic::Ordering::Relaxed);
         return;
     };
     let config = std::env::var(CONFIG_VAR).unwrap_or_default();
