@@ -91,9 +91,23 @@ fn with_default_integrations(mut options: ClientOptions) -> ClientOptions {
     if options.settings().dedupe_window.is_some() && !has(&options, "dedupe") {
         options = options.add_integration(sentry_sdk_integrations::DedupeIntegration::new());
     }
+    if !has(&options, "minidump") {
+        options = with_minidump(options);
+    }
     if !has(&options, "contexts") {
         options = options.add_integration(sentry_sdk_integrations::ContextsIntegration::new());
     }
+    options
+}
+
+/// The native crash handler (feature `minidump`).
+#[cfg(feature = "minidump")]
+fn with_minidump(options: ClientOptions) -> ClientOptions {
+    options.add_integration(sentry_sdk_integrations::MinidumpIntegration::new())
+}
+
+#[cfg(not(feature = "minidump"))]
+fn with_minidump(options: ClientOptions) -> ClientOptions {
     options
 }
 

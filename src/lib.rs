@@ -110,6 +110,16 @@ pub use sentry_sdk_integrations::anyhow::capture_anyhow;
 #[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
 pub use sentry_sdk_integrations::eyre::capture_eyre;
 
+/// Native crashes reported with a minidump (feature `minidump`): call
+/// [`minidump::run_monitor_if_requested`] first in `main`.
+#[cfg(feature = "minidump")]
+#[cfg_attr(docsrs, doc(cfg(feature = "minidump")))]
+pub mod minidump {
+    pub use sentry_sdk_integrations::minidump::{
+        run_monitor_if_requested, MinidumpIntegration, SNAPSHOT_INTERVAL,
+    };
+}
+
 /// Integrations that `init` can add.
 pub mod integrations {
     #[cfg(feature = "actix")]
@@ -118,6 +128,9 @@ pub mod integrations {
     #[cfg(feature = "log")]
     #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
     pub use sentry_sdk_integrations::log;
+    #[cfg(feature = "minidump")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "minidump")))]
+    pub use sentry_sdk_integrations::minidump;
     #[cfg(feature = "opentelemetry")]
     #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
     pub use sentry_sdk_integrations::opentelemetry;

@@ -22,7 +22,10 @@
 //! [`ContextsIntegration`] and [`DedupeIntegration`] are always built; `init` adds the first, and
 //! the second when `dedupe_window` is set, unless `default_integrations(false)`.
 
-#![forbid(unsafe_code)]
+// `minidump` needs one `unsafe` call (installing a signal handler), allowed in its `handler`
+// module only; every other build forbids `unsafe` outright.
+#![cfg_attr(not(feature = "minidump"), forbid(unsafe_code))]
+#![cfg_attr(feature = "minidump", deny(unsafe_code))]
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]
@@ -59,6 +62,9 @@ pub mod tracing;
 pub mod actix;
 pub mod http_client;
 pub mod http_request;
+#[cfg(feature = "minidump")]
+#[cfg_attr(docsrs, doc(cfg(feature = "minidump")))]
+pub mod minidump;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod opentelemetry;
@@ -68,5 +74,7 @@ pub mod reqwest;
 
 pub use contexts::ContextsIntegration;
 pub use dedupe::DedupeIntegration;
+#[cfg(feature = "minidump")]
+pub use minidump::MinidumpIntegration;
 #[cfg(feature = "panic")]
 pub use panic::PanicIntegration;

@@ -23,6 +23,8 @@ mod logs_carry_severity_user_and_os;
 mod memory_stays_bounded_when_the_server_is_down;
 mod metrics_reach_sentry_in_batches;
 mod misbehaving_callers_and_callbacks_are_survived;
+#[cfg(feature = "minidump")]
+mod native_crashes_arrive_with_a_minidump;
 mod offline_cache_delivers_exactly_once;
 #[cfg(feature = "axum")]
 mod one_trace_across_sdks;

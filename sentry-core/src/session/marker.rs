@@ -98,6 +98,9 @@ impl Marker {
         if status.is_terminal() {
             return None;
         }
+        // A native crash: the minidump monitor marks the crashed run's marker.
+        let crashed = marker.get("crashed").and_then(Value::as_bool) == Some(true);
+        let errors = marker.get("errors").and_then(Value::as_u64).unwrap_or(0);
         let sid = Uuid::parse_str(marker.get("sid")?.as_str()?).ok()?;
         let started = UNIX_EPOCH + Duration::from_millis(marker.get("started_ms")?.as_u64()?);
         let init_sent = marker.get("init_sent")?.as_bool()?;
@@ -111,8 +114,12 @@ impl Marker {
                 timestamp: now.max(started),
                 seq: if init_sent { seq + 1 } else { 0 },
                 duration: None,
-                status: SessionStatus::Abnormal,
-                errors: marker.get("errors").and_then(Value::as_u64).unwrap_or(0),
+                status: if crashed {
+                    SessionStatus::Crashed
+                } else {
+                    SessionStatus::Abnormal
+                },
+                errors: if crashed { errors.max(1) } else { errors },
             },
             release: marker.get("release")?.as_str()?.to_owned(),
             environment: marker
@@ -180,5 +187,21 @@ mod tests {
         assert_eq!(previous.release, "r@1");
         assert!(!path.exists(), "reported once");
         assert!(marker.take_previous(SystemTime::now()).is_none());
+    }
+
+    #[test]
+    fn a_run_marked_crashed_by_the_minidump_monitor_is_crashed() {
+        let d = dir("crashed");
+        let marker = Marker::in_dir(&d);
+        let session = AppSession::new(None, SystemTime::now(), Instant::now());
+        marker.write(&session, "r@1", "prod");
+        let path = d.join(FILE_NAME);
+        let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        v["pid"] = json!(u64::from(std::process::id()) + 1);
+        v["crashed"] = json!(true);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let previous = marker.take_previous(SystemTime::now()).unwrap();
+        assert_eq!(previous.update.status, SessionStatus::Crashed);
+        assert_eq!(previous.update.errors, 1);
     }
 }
