@@ -87,7 +87,11 @@ fn same(a: &Value, b: &Value) -> bool {
                 x.as_f64().unwrap_or(f64::NAN),
                 y.as_f64().unwrap_or(f64::NAN),
             );
-            x == y || (x - y).abs() <= f64::EPSILON * 4.0 * x.abs().max(y.abs())
+            // Subnormals (below f64::MIN_POSITIVE) carry fewer significant bits, so their
+            // round trip is compared in absolute terms.
+            x == y
+                || (x - y).abs() <= f64::EPSILON * 4.0 * x.abs().max(y.abs())
+                || (x.abs().max(y.abs()) < f64::MIN_POSITIVE && (x - y).abs() <= 1e-320)
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
