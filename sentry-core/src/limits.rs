@@ -218,16 +218,7 @@ pub(crate) fn trim_event(event: &mut Event, limits: &Limits, max_request_body: O
             trim_string(value, MAX_MESSAGE_CHARS);
         }
     }
-    let stacks = event
-        .exception
-        .iter_mut()
-        .filter_map(|e| e.stacktrace.as_mut())
-        .chain(
-            event
-                .threads
-                .iter_mut()
-                .filter_map(|t| t.stacktrace.as_mut()),
-        );
+    let stacks = event.stacktraces_mut();
     for stack in stacks {
         trim_frames(&mut stack.frames, limits.max_frames);
         for frame in &mut stack.frames {
@@ -238,16 +229,7 @@ pub(crate) fn trim_event(event: &mut Event, limits: &Limits, max_request_body: O
 
 /// For an event still too large: no frame variables or source lines.
 pub(crate) fn strip_frame_extras(event: &mut Event) {
-    let stacks = event
-        .exception
-        .iter_mut()
-        .filter_map(|e| e.stacktrace.as_mut())
-        .chain(
-            event
-                .threads
-                .iter_mut()
-                .filter_map(|t| t.stacktrace.as_mut()),
-        );
+    let stacks = event.stacktraces_mut();
     for frame in stacks.flat_map(|s| s.frames.iter_mut()) {
         frame.vars.clear();
         frame.pre_context.clear();

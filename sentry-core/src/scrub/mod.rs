@@ -199,17 +199,7 @@ impl Scrubber {
         for crumb in &mut event.breadcrumbs {
             self.scrub_map(&mut crumb.data);
         }
-        let frames = event
-            .exception
-            .iter_mut()
-            .filter_map(|e| e.stacktrace.as_mut())
-            .chain(
-                event
-                    .threads
-                    .iter_mut()
-                    .filter_map(|t| t.stacktrace.as_mut()),
-            )
-            .flat_map(|s| s.frames.iter_mut());
+        let frames = event.stacktraces_mut().flat_map(|s| s.frames.iter_mut());
         for frame in frames {
             self.scrub_map(&mut frame.vars);
         }
