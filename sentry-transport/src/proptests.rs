@@ -167,6 +167,7 @@ proptest! {
         limits.update(at, 429, None, Some(&value));
         let until = limits.limited_until(DataCategory::Error, at).expect("a 429 limits");
         prop_assert!(until <= at + Duration::from_secs(24 * 3600));
+        prop_assert!(until >= at + Duration::from_secs(1), "a 429 limits for at least 1 s");
     }
 }
 

@@ -2,7 +2,7 @@
 //! for all (PROTOCOL.md §2).
 //!
 //! Read on every response: `X-Sentry-Rate-Limits` if present (even on 200), else on a 429
-//! `Retry-After` (seconds or an HTTP date), else 60 s for everything. Deadlines are `Instant`s
+//! `Retry-After` (seconds or an HTTP date, at least 1 s), else 60 s for everything. Deadlines are `Instant`s
 //! (monotonic); the longest deadline for a category wins.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,6 +13,9 @@ use crate::envelope::Envelope;
 
 /// A bare 429 limits everything for this long.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// A 429 limits for at least this long, even when its `Retry-After` is `0` or a date already
+/// past: a server that has just refused us is not sent the next envelope in the same instant.
+const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// No limit is kept longer than a day (as sentry-native caps it), whatever the server says.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
@@ -50,7 +53,7 @@ impl RateLimits {
             let secs = retry_after
                 .and_then(|v| parse_retry_after(v, SystemTime::now()))
                 .unwrap_or(DEFAULT_RETRY_AFTER);
-            self.limit_all(now + secs.min(MAX_RETRY_AFTER));
+            self.limit_all(now + secs.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER));
         }
     }
 
@@ -331,6 +334,16 @@ mod tests {
             limits.limited_until(DataCategory::Session, now),
             Some(now + Duration::from_secs(60))
         );
+        // `0` and a date already past still hold the next envelope back for a second.
+        for value in ["0", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+            let mut limits = RateLimits::new();
+            limits.update(now, 429, None, Some(value));
+            assert_eq!(
+                limits.limited_until(DataCategory::Error, now),
+                Some(now + MIN_RETRY_AFTER),
+                "{value}"
+            );
+        }
         let mut limits = RateLimits::new();
         limits.update(now, 503, None, Some("7"));
         assert!(
