@@ -224,6 +224,32 @@ impl Client {
         self.send(end_sessions(sessions.clone(), status));
     }
 
+    /// The open application session, as JSON, for a crash reporter in another process to
+    /// end it `crashed` with [`Client::resume_session`] (what the `minidump` integration's
+    /// monitor does). `None` when no session is open (no release, or it ended).
+    ///
+    /// # Examples
+    /// ```
+    /// let client = sentry_sdk_core::Client::new(
+    ///     sentry_sdk_core::ClientOptions::new().release("app@1").dsn("https://k@127.0.0.1:9/1"),
+    /// )
+    /// .unwrap();
+    /// assert!(client.session_state().is_none());
+    /// client.start_session();
+    /// assert!(client.session_state().is_some());
+    /// ```
+    pub fn session_state(&self) -> Option<serde_json::Value> {
+        self.context.sessions().state()
+    }
+
+    /// Makes the session `state` describes ([`Client::session_state`] in another process,
+    /// of this client's release) this client's application session: the next unhandled
+    /// event ends it `crashed`, its update riding in that event's envelope. False (nothing
+    /// changed) if `state` is unreadable, ended or of another release.
+    pub fn resume_session(&self, state: &serde_json::Value) -> bool {
+        !self.is_closed() && self.context.sessions().resume(state)
+    }
+
     /// Flushes for at most `timeout`, then stops: later captures through this client are
     /// dropped. Prints one line to stderr when envelopes are pending.
     pub fn close(&self, timeout: Duration) -> bool {

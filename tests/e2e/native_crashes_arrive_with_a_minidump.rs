@@ -66,6 +66,15 @@ fn child_native_crash() {
     if let Some(dir) = &dir {
         options = options.cache_dir(dir);
     }
+    if mode == "sdk-thread" {
+        // `before_send` runs on the SDK's own thread: the crash happens there.
+        options = options.before_send(|event| {
+            if event.message.as_deref() == Some("crash in before_send") {
+                write_through_null();
+            }
+            Some(event)
+        });
+    }
     let guard = sentry_sdk::init(options);
     if mode == "start" {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -87,6 +96,13 @@ fn child_native_crash() {
     });
     // The monitor's copy of the scope is refreshed each SNAPSHOT_INTERVAL.
     std::thread::sleep(sentry_sdk::minidump::SNAPSHOT_INTERVAL * 2);
+    // Where this function lies, so the parent can name the dump's frames by its own symbols
+    // (written past the test harness's output capture, which a crash would lose).
+    {
+        use std::io::Write;
+        let at = child_native_crash as fn() as usize;
+        let _ = writeln!(std::io::stderr(), "{ANCHOR}{at:#x}");
+    }
     match mode.as_str() {
         "segv" => write_through_null(),
         "abort" => std::process::abort(),
@@ -94,9 +110,83 @@ fn child_native_crash() {
         "overflow" => {
             std::hint::black_box(recurse(0));
         }
+        "sdk-thread" => {
+            sentry_sdk::capture_message("crash in before_send", sentry_sdk::Level::Error);
+            std::thread::sleep(WAIT);
+        }
         _ => {}
     }
     drop(guard);
+}
+
+/// The child's stderr line naming where `child_native_crash` lies in it.
+const ANCHOR: &str = "e2e child_native_crash at ";
+
+/// How far the child's copy of this program lies from ours (from its `ANCHOR` line).
+fn slide(out: &std::process::Output) -> u64 {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let hex = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(ANCHOR))
+        .expect("the child's anchor line");
+    let theirs = u64::from_str_radix(hex.trim().trim_start_matches("0x"), 16).unwrap();
+    (child_native_crash as fn() as usize as u64).wrapping_sub(theirs)
+}
+
+/// Walks the crashing thread's stack in `dump` as Sentry's processing does, names the frames
+/// in the crashed program by this same program's symbols (moved by `slide`) and others by
+/// their module, and checks that the top frame is `top` (a module or a function) and, if
+/// given, that `expected` is among the top eight. Without symbol files there is no CFI: the
+/// walk goes by frame pointers and stack scanning, which skips frames (a null write in
+/// `memset` returns straight to the test harness) but keeps the top one exact.
+fn check_stack(
+    dump: &minidump::Minidump<'static, Vec<u8>>,
+    slide: u64,
+    top_frame: &str,
+    expected: Option<&str>,
+) -> Vec<String> {
+    let symbols = minidump_unwind::Symbolizer::new(minidump_unwind::simple_symbol_supplier(vec![]));
+    let state = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(minidump_processor::process_minidump(dump, &symbols))
+        .expect("the minidump walks");
+    let thread = &state.threads[state.requesting_thread.expect("a crashing thread")];
+    assert!(thread.frames.len() >= 2, "frames: {}", thread.frames.len());
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe.file_name().unwrap().to_string_lossy().into_owned();
+    let top: Vec<String> = thread
+        .frames
+        .iter()
+        .take(8)
+        .map(|f| {
+            use minidump::Module;
+            let module = f.module.as_ref().map(|m| m.code_file().into_owned());
+            let module = module.as_deref().unwrap_or("?");
+            let module = module.rsplit('/').next().unwrap_or_default();
+            if module != exe {
+                return format!("{module}+{:#x}", f.instruction);
+            }
+            let mut name = String::from("?");
+            backtrace::resolve(f.instruction.wrapping_add(slide) as usize as *mut _, |s| {
+                if let Some(n) = s.name() {
+                    name = format!("{n:#}");
+                }
+            });
+            name
+        })
+        .collect();
+    assert!(
+        top[0].contains(top_frame),
+        "the crashing thread's top frame is {top_frame}: {top:#?}"
+    );
+    if let Some(expected) = expected {
+        assert!(
+            top.iter().any(|n| n.contains(expected)),
+            "{expected} among the crashing thread's top frames: {top:#?}"
+        );
+    }
+    top
 }
 
 fn cached_files(dir: &Path) -> usize {
@@ -105,8 +195,20 @@ fn cached_files(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Checks the one crash event the receiver got, and its minidump.
-fn check_crash(receiver: &Receiver) {
+/// The session updates the receiver got.
+fn sessions(receiver: &Receiver) -> Vec<serde_json::Value> {
+    receiver
+        .requests()
+        .iter()
+        .flat_map(|r| r.envelope().items().to_vec())
+        .filter(|i| i.item_type() == "session")
+        .filter_map(|i| i.payload_json())
+        .collect()
+}
+
+/// Checks the one crash event the receiver got, its minidump (returned) and the crashed
+/// program's session, ended `crashed` by the crash envelope.
+fn check_crash(receiver: &Receiver) -> minidump::Minidump<'static, Vec<u8>> {
     let events = receiver.events();
     assert_eq!(events.len(), 1, "one event: {events:?}");
     let event = &events[0];
@@ -152,31 +254,86 @@ fn check_crash(receiver: &Receiver) {
         .context(system.as_ref().expect("system info"), misc.as_ref())
         .expect("the crash's registers");
     assert_ne!(context.get_instruction_pointer(), 0, "a top frame");
+
+    let crash_envelope = receiver
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r.envelope()
+                .items()
+                .iter()
+                .any(|i| i.item_type() == "event")
+        })
+        .unwrap();
+    let session = crash_envelope
+        .envelope()
+        .items()
+        .iter()
+        .find(|i| i.item_type() == "session")
+        .and_then(|i| i.payload_json())
+        .expect("the session's update rides in the crash envelope");
+    assert_eq!(session["status"], "crashed", "{session}");
+    assert_eq!(session["attrs"]["release"], "e2e-native@1.0.0");
+    assert!(session["errors"].as_u64() >= Some(1), "{session}");
+    let crashed = sessions(receiver)
+        .into_iter()
+        .filter(|s| s["status"] == "crashed")
+        .count();
+    assert_eq!(crashed, 1, "one crashed update");
+    dump
 }
 
-fn crash_reaches_the_receiver(mode: &str) {
+fn crash_reaches_the_receiver(
+    mode: &str,
+    top_frame: &str,
+    expected_frame: Option<&str>,
+) -> minidump::Minidump<'static, Vec<u8>> {
     let receiver = Receiver::start();
-    let status = child(mode, &receiver.dsn(), None);
-    assert!(!status.success(), "the child crashed");
+    let out = child_output(mode, &receiver.dsn(), None);
+    assert!(!out.status.success(), "the child crashed");
     // The monitor sends after the program has died.
     receiver.wait_for(1, WAIT * 2);
     std::thread::sleep(Duration::from_millis(300));
-    check_crash(&receiver);
+    let dump = check_crash(&receiver);
+    check_stack(&dump, slide(&out), top_frame, expected_frame);
+    dump
 }
 
 #[test]
 fn a_null_write_through_ffi_arrives_with_a_minidump() {
-    crash_reaches_the_receiver("segv");
+    let _ = crash_reaches_the_receiver("segv", "libc.so.6", Some("test::run_test"));
 }
 
 #[test]
 fn an_abort_arrives_with_a_minidump() {
-    crash_reaches_the_receiver("abort");
+    let _ = crash_reaches_the_receiver("abort", "libc.so.6", None);
 }
 
 #[test]
 fn a_stack_overflow_arrives_with_a_minidump() {
-    crash_reaches_the_receiver("overflow");
+    let _ = crash_reaches_the_receiver("overflow", "recurse", None);
+}
+
+#[test]
+fn a_crash_on_the_sdks_own_thread_arrives_with_a_minidump() {
+    let dump = crash_reaches_the_receiver(
+        "sdk-thread",
+        "libc.so.6",
+        Some("child_native_crash::{{closure}}"),
+    );
+    // The dump says which thread crashed: the SDK's, where `before_send` runs.
+    let crashed = dump
+        .get_stream::<minidump::MinidumpException>()
+        .unwrap()
+        .get_crashing_thread_id();
+    let names = dump
+        .get_stream::<minidump::MinidumpThreadNames>()
+        .expect("thread names");
+    assert_eq!(
+        names.get_name(crashed).as_deref(),
+        Some("sentry-transpor"),
+        "the crashing thread (Linux keeps 15 bytes of a thread's name)"
+    );
 }
 
 #[test]
@@ -195,8 +352,8 @@ fn the_signal_handler_installed_before_still_runs() {
 fn a_crash_with_the_server_down_is_sent_by_the_next_start_once() {
     let dir = std::env::temp_dir().join(format!("sentry-e2e-native-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let status = child("abort", &closed_port_dsn(), Some(&dir));
-    assert!(!status.success(), "the child crashed");
+    let out = child_output("abort", &closed_port_dsn(), Some(&dir));
+    assert!(!out.status.success(), "the child crashed");
     // The monitor outlives the child by the time it takes to write and send.
     let deadline = Instant::now() + WAIT * 2;
     while cached_files(&dir) == 0 && Instant::now() < deadline {
@@ -208,19 +365,21 @@ fn a_crash_with_the_server_down_is_sent_by_the_next_start_once() {
     let receiver = Receiver::start();
     assert!(child("start", &receiver.dsn(), Some(&dir)).success());
     receiver.wait_for(1, WAIT);
-    check_crash(&receiver);
-    // The crashed run's session, reported by the next start.
-    let sessions: Vec<serde_json::Value> = receiver
-        .requests()
-        .iter()
-        .flat_map(|r| r.envelope().items().to_vec())
-        .filter(|i| i.item_type() == "session")
-        .filter_map(|i| i.payload_json())
-        .filter(|s| s["status"] == "crashed")
-        .collect();
-    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    // The crashed run's session rides in the cached crash envelope; the run marker is gone,
+    // so the next start reports no `abnormal` session for it.
+    let dump = check_crash(&receiver);
+    check_stack(&dump, slide(&out), "libc.so.6", None);
     assert!(child("start", &receiver.dsn(), Some(&dir)).success());
     assert_eq!(receiver.events().len(), 1, "exactly once");
+    let statuses: Vec<_> = sessions(&receiver)
+        .into_iter()
+        .map(|s| s["status"].clone())
+        .collect();
+    assert!(
+        statuses.iter().filter(|s| *s == "crashed").count() == 1
+            && !statuses.iter().any(|s| s == "abnormal"),
+        "{statuses:?}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -43,23 +43,7 @@ impl Marker {
     /// Records `session` (of `release`/`environment`) as open; errors are ignored (the
     /// marker is a best effort, like the cache).
     pub(crate) fn write(&self, session: &AppSession, release: &str, environment: &str) {
-        let started = session
-            .started
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_millis() as u64;
-        let body = json!({
-            "sid": session.sid.simple().to_string(),
-            "did": session.did,
-            "started_ms": started,
-            "seq": session.seq,
-            "errors": session.errors,
-            "status": session.status.as_str(),
-            "init_sent": session.init_sent,
-            "release": release,
-            "environment": environment,
-            "pid": std::process::id(),
-        });
+        let body = state(session, release, environment);
         if let Some(dir) = self.path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -129,6 +113,55 @@ impl Marker {
                 .to_owned(),
         })
     }
+}
+
+/// `session` (of `release`/`environment`) as the marker records it; also what a crash
+/// monitor in another process is given to end the session `crashed` (`from_state`).
+pub(crate) fn state(session: &AppSession, release: &str, environment: &str) -> Value {
+    let started = session
+        .started
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as u64;
+    json!({
+        "sid": session.sid.simple().to_string(),
+        "did": session.did,
+        "started_ms": started,
+        "seq": session.seq,
+        "errors": session.errors,
+        "status": session.status.as_str(),
+        "init_sent": session.init_sent,
+        "release": release,
+        "environment": environment,
+        "pid": std::process::id(),
+    })
+}
+
+/// The open session `state` describes, resumed in this process (its duration counted from
+/// its start by the wall clock), with its release; `None` if it is unreadable or had ended.
+pub(crate) fn from_state(state: &Value) -> Option<(AppSession, String)> {
+    let status = SessionStatus::from_wire(state.get("status")?.as_str()?)?;
+    if status.is_terminal() {
+        return None;
+    }
+    let started = UNIX_EPOCH + Duration::from_millis(state.get("started_ms")?.as_u64()?);
+    let age = SystemTime::now()
+        .duration_since(started)
+        .unwrap_or(Duration::ZERO);
+    let now = std::time::Instant::now();
+    let session = AppSession {
+        sid: Uuid::parse_str(state.get("sid")?.as_str()?).ok()?,
+        did: state.get("did").and_then(Value::as_str).map(str::to_owned),
+        started,
+        started_at: now.checked_sub(age).unwrap_or(now),
+        seq: state.get("seq").and_then(Value::as_u64).unwrap_or(0),
+        errors: state.get("errors").and_then(Value::as_u64).unwrap_or(0),
+        status,
+        init_sent: state.get("init_sent")?.as_bool()?,
+        dirty: true,
+        ended: false,
+    };
+    Some((session, state.get("release")?.as_str()?.to_owned()))
 }
 
 fn read(path: &Path) -> Option<Value> {

@@ -239,6 +239,34 @@ impl Sessions {
         update
     }
 
+    /// The open application session as the run marker records it (`marker::state`).
+    pub(crate) fn state(&self) -> Option<serde_json::Value> {
+        let release = self.release.as_deref()?;
+        let session = self
+            .app
+            .lock()
+            .as_ref()
+            .filter(|s| !s.is_closed())
+            .cloned()?;
+        Some(super::marker::state(&session, release, &self.environment))
+    }
+
+    /// Makes the session `state` describes (another process's, of this release) the open
+    /// application session, replacing any; false if `state` is unreadable, ended or of
+    /// another release.
+    pub(crate) fn resume(&self, state: &serde_json::Value) -> bool {
+        let Some(release) = self.release.as_deref() else {
+            return false;
+        };
+        match super::marker::from_state(state) {
+            Some((session, of)) if of == release => {
+                *self.app.lock() = Some(session);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// An error that counts was dropped by sampling on the caller's thread (application mode;
     /// a request's session is told directly).
     pub(crate) fn note_sampled_out(&self) {
@@ -314,6 +342,42 @@ mod tests {
             (SessionStatus::Errored, 3, false, 1)
         );
         assert!(s.end(None, now, at).is_empty(), "ended once");
+    }
+
+    #[test]
+    fn a_session_resumed_elsewhere_is_ended_crashed_by_the_crash() {
+        let program = app();
+        let (now, at) = (SystemTime::now(), Instant::now());
+        let (ended, sid) = program.begin(Some("u1".into()), now, at).unwrap();
+        program.after_start(ended, sid, now);
+        program.on_event(EventKind::Error, now, at).unwrap();
+        let state = program.state().expect("an open session");
+
+        let monitor = app();
+        let other = Sessions::new(Some("r@2"), "test", true, SessionMode::Application, None);
+        assert!(
+            !other.resume(&state),
+            "another release's session is refused"
+        );
+        assert!(!monitor.resume(&serde_json::json!({ "sid": "x" })));
+        assert!(monitor.resume(&state));
+        let update = monitor.on_event(EventKind::Crash, now, at).unwrap();
+        assert_eq!(
+            (
+                update.sid,
+                update.did.as_deref(),
+                update.status,
+                update.errors
+            ),
+            (sid, Some("u1"), SessionStatus::Crashed, 2)
+        );
+        assert!(!update.init, "its first update had left");
+        assert_eq!(update.seq, 1);
+        assert!(monitor.state().is_none(), "ended");
+        assert!(
+            monitor.end(None, now, at).is_empty(),
+            "and never updated again"
+        );
     }
 
     #[test]

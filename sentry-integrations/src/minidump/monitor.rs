@@ -208,6 +208,7 @@ impl minidumper::ServerHandler for Handler {
 impl Handler {
     /// Sends the crash: the event, the scope the program last sent, the dump attached.
     fn send(&self, dump: Vec<u8>, scope: &[u8]) {
+        let session = self.program_marker().or_else(|| snapshot::session(scope));
         self.mark_session_crashed();
         let client = match Client::new(self.config.options()) {
             Ok(c) => Arc::new(c),
@@ -216,6 +217,11 @@ impl Handler {
                 return;
             }
         };
+        // The program's session becomes this client's: the crash event ends it `crashed`,
+        // with its update in the crash envelope (and the run marker removed).
+        if let Some(session) = &session {
+            client.resume_session(session);
+        }
         let timeout = self.config.shutdown_timeout;
         let _ = client.bind();
         sentry_sdk_core::with_scope(
@@ -233,23 +239,23 @@ impl Handler {
 }
 
 impl Handler {
-    /// With the offline cache on, the program's run marker (`session-run.json`, its open
-    /// session) is marked `crashed`, so the next start reports the session `crashed` rather
-    /// than `abnormal`. Only the crashed program's own marker is changed.
+    /// The crashed program's run marker (offline cache on): its session as last recorded.
+    fn program_marker(&self) -> Option<Value> {
+        let (dir, pid) = (self.config.cache_dir.as_ref()?, self.config.pid?);
+        let bytes = std::fs::read(std::path::Path::new(dir).join(MARKER)).ok()?;
+        let marker = serde_json::from_slice::<Value>(&bytes).ok()?;
+        (marker.get("pid").and_then(Value::as_u64) == Some(pid)).then_some(marker)
+    }
+
+    /// Marks the program's run marker `crashed` first: should this monitor fail before its
+    /// envelope is sent or cached, the next start still reports the session `crashed` rather
+    /// than `abnormal`. (Sent, the crash envelope's update ends the session and the marker
+    /// is removed.)
     fn mark_session_crashed(&self) {
-        let (Some(dir), Some(pid)) = (&self.config.cache_dir, self.config.pid) else {
+        let (Some(dir), Some(mut marker)) = (&self.config.cache_dir, self.program_marker()) else {
             return;
         };
-        let path = std::path::Path::new(dir).join("session-run.json");
-        let Ok(bytes) = std::fs::read(&path) else {
-            return;
-        };
-        let Ok(mut marker) = serde_json::from_slice::<Value>(&bytes) else {
-            return;
-        };
-        if marker.get("pid").and_then(Value::as_u64) != Some(pid) {
-            return;
-        }
+        let path = std::path::Path::new(dir).join(MARKER);
         marker["crashed"] = Value::Bool(true);
         let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
         // Renamed into place: a reader never sees half a marker.
@@ -260,6 +266,10 @@ impl Handler {
         }
     }
 }
+
+/// The run marker's file name in the offline cache directory (`sentry-core`'s session
+/// marker).
+const MARKER: &str = "session-run.json";
 
 /// The event for a native crash; the server fills the exception from the minidump.
 fn crash_event() -> Event {
