@@ -46,4 +46,5 @@ cargo rustc --quiet --all-features --example crash -- -C panic=abort
 CRASH_BIN="$ROOT/target/debug/examples/crash" ERRORS_BIN="$ROOT/target/debug/examples/errors" \
 LOG_BIN="$ROOT/target/debug/examples/log" TRACING_BIN="$ROOT/target/debug/examples/tracing" \
 ATTACH_BIN="$ROOT/target/debug/examples/attachments" \
+NATIVE_BIN="$ROOT/target/debug/examples/native_crash" \
     scripts/interop/bugsink-quickstart.sh "$ROOT/target/debug/examples/quickstart"

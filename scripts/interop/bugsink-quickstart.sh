@@ -230,3 +230,33 @@ except Exception: print("none")' "$LATEST")"
     vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
     check "attachments example: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
 fi
+
+# NATIVE_BIN is examples/native_crash.rs built with the `minidump` feature: it aborts right
+# after `init`; its monitor process sends one fatal event (mechanism `minidump`) with the
+# minidump attached and the crashed session's update. Bugsink must store the event and keep
+# the envelope with its `event.minidump` attachment.
+if [ -n "${NATIVE_BIN:-}" ]; then
+    echo "--- native crash: an abort reported by the minidump monitor"
+    check "project reset for the native crash" bugsink_admin reset
+    SENTRY_DSN="$DSN" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$NATIVE_BIN" abort >/dev/null 2>&1
+    rc=$?
+    check "native_crash aborted (exit $rc)" test "$rc" -ne 0
+    COUNTS="$(bugsink_admin count --json --expect-events 1 --timeout "$WAIT_SECS" 2>/dev/null)"
+    check "the native crash is stored (events $(field events))" test "$(field events)" -eq 1
+    LATEST="$(bugsink_admin latest-event 2>/dev/null)"
+    check "the stored crash is fatal with mechanism minidump" "$PYTHON" -c 'import json,sys
+e = json.loads(sys.argv[1])
+m = e["exception"]["values"][0]["mechanism"]
+sys.exit(0 if e["level"] == "fatal" and m["type"] == "minidump" and m["handled"] is False else 1)' "$LATEST"
+    ENVELOPES="$(bugsink_admin envelopes 2>/dev/null)"
+    echo "$ENVELOPES" | awk -F'\t' '{print "   ", $4}' | sort | uniq -c
+    check "the crash envelope was accepted with its minidump and the crashed session" \
+        grep -qP '\tevent,attachment,session\t' <<<"$ENVELOPES"
+    env_pk="$(grep -P '\tevent,attachment,session\t' <<<"$ENVELOPES" | cut -f1 | head -1)"
+    RAW="$(bugsink_admin envelope --id "${env_pk:-0}" 2>/dev/null)"
+    check "the kept envelope's attachment is an event.minidump" \
+        grep -q '"attachment_type": "event.minidump"' <<<"$RAW"
+    VALIDATION="$(bugsink_admin validation)"
+    vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
+    check "native crash: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+fi

@@ -178,9 +178,13 @@ fn allow_ptrace(handler: &crash_handler::CrashHandler, monitor: &Child) {
 fn allow_ptrace(_handler: &crash_handler::CrashHandler, _monitor: &Child) {}
 
 /// Sends the scope each [`SNAPSHOT_INTERVAL`] when it changed; stops when the monitor is gone.
+/// The first two looks come sooner: the first snapshot is taken while `init` sets up, before
+/// its client is bound and its session started, and a crash soon after `init` should find
+/// that session in the monitor.
 fn feed(client: minidumper::Client, mut last: Vec<u8>, max: usize) {
-    loop {
-        std::thread::sleep(SNAPSHOT_INTERVAL);
+    let soon = [Duration::from_millis(20), Duration::from_millis(200)];
+    for pause in soon.into_iter().chain(std::iter::repeat(SNAPSHOT_INTERVAL)) {
+        std::thread::sleep(pause);
         if !sentry_sdk_core::is_active() {
             // No client bound now (closed): keep the monitor's copy, check again later.
             continue;
