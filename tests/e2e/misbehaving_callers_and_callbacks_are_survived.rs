@@ -220,7 +220,8 @@ fn a_capture_from_a_thread_local_destructor_neither_panics_nor_hangs() {
 }
 
 /// Threads capturing, adding breadcrumbs and forking isolation scopes while the main thread
-/// re-initialises `reinits` times and finally closes; returns (captured, received event ids).
+/// re-initialises `reinits` times and finally closes; returns (captures a client took,
+/// received event ids).
 fn race_captures_with_reinit(
     receiver: &Receiver,
     reinits: usize,
@@ -242,12 +243,15 @@ fn race_captures_with_reinit(
                             ..Default::default()
                         });
                         sentry_sdk::set_tag("worker", &tag);
-                        sentry_sdk::with_scope(
+                        let id = sentry_sdk::with_scope(
                             |s| s.set_tag("inner", &tag),
                             || sentry_sdk::capture_message(&tag, Level::Error),
                         );
+                        // A nil id: no client took it (between a close and the next bind).
+                        if !id.is_nil() {
+                            captured.fetch_add(1, Ordering::Relaxed);
+                        }
                     });
-                    captured.fetch_add(1, Ordering::Relaxed);
                     // Paced, so that the receiver and the JSON checks below keep up in a
                     // debug build; still hundreds of captures per second per thread.
                     std::thread::sleep(Duration::from_millis(2));
@@ -303,21 +307,36 @@ fn captures_racing_twenty_reinits_and_close_neither_panic_nor_hang_nor_double() 
     assert!(ids.len() <= captured, "more events than captures");
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "an event was delivered twice");
-    // What each closed client counted as lost reached the server in its last report; an
-    // event is never both delivered and counted, nor counted twice. (Captures between two
-    // clients, or after the last close, are no-ops: counted by neither.)
+    // Every capture a client took is delivered or counted lost in a client report: what a
+    // closed client could not send is handed to the next client of its DSN (the next `init`;
+    // the last one's is sent by the client started here). Counted twice only in one case: a
+    // request in flight when `close` stopped waiting for the server is counted lost, though
+    // the server may have read it (its answer did not come in time). At most `max_in_flight`
+    // (8) requests per close are in flight: 21 closes bound that excess.
+    let last = sentry_sdk::init(options(&receiver));
+    assert!(sentry_sdk::flush(WAIT));
+    drop(last);
     let lost: u64 = receiver
         .client_reports()
         .iter()
         .filter(|(_, category, _)| category == "error")
         .map(|(_, _, n)| n)
         .sum();
+    let accounted = ids.len() as u64 + lost;
+    eprintln!(
+        "race: {lost} counted as lost, {} in flight at a close and also delivered",
+        accounted.saturating_sub(captured as u64)
+    );
     assert!(
-        ids.len() as u64 + lost <= captured as u64,
-        "{} delivered + {lost} counted lost > {captured} captured",
+        accounted >= captured as u64,
+        "{} delivered + {lost} counted lost < {captured} captured: some went uncounted",
         ids.len()
     );
-    eprintln!("race: {lost} counted as lost");
+    assert!(
+        accounted - captured as u64 <= 21 * 8,
+        "{} delivered + {lost} counted lost: more counted twice than were in flight",
+        ids.len()
+    );
 }
 
 #[test]

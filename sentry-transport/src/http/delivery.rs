@@ -68,7 +68,9 @@ impl Delivery {
                 stored = self.keep_on_disk(&sendable);
             }
             // Client reports ride along with whatever goes out next (after the filter, so
-            // that they are never removed with the limited items).
+            // that they are never removed with the limited items), with what a closed
+            // transport of this DSN left unsent.
+            super::left_behind::take_into(&self.options.dsn, reports);
             if let Some(report) = reports.take_item() {
                 sendable.add_item(report);
             }

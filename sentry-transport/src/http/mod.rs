@@ -26,6 +26,7 @@ mod cache_drain;
 mod delivery;
 mod health;
 mod in_flight;
+mod left_behind;
 mod options;
 mod progress;
 mod quiet;
@@ -66,6 +67,8 @@ impl HttpTransport {
     /// stderr.
     pub fn new(options: HttpOptions) -> Self {
         let options = Arc::new(options);
+        // What a closed transport of this DSN (before a re-`init`) could not send.
+        left_behind::take_into(&options.dsn, &options.client_reports);
         let progress = Arc::new(Progress::default());
         let health = Arc::new(Health::default());
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));

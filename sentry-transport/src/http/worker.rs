@@ -200,6 +200,27 @@ impl Worker {
         {
             self.delivery.progress.finish();
         }
+        self.leave_reports_behind();
+    }
+
+    /// What the reports still count when the worker ends (what `close` dropped) is sent by
+    /// whoever comes next: with the offline cache, the next start, from a `client_report`
+    /// envelope written there; without, the next transport of this DSN in this process (see
+    /// `left_behind`).
+    fn leave_reports_behind(&self) {
+        let reports = &self.delivery.options.client_reports;
+        if let Some(cache) = &self.delivery.cache {
+            if let Some(item) = reports.take_item() {
+                let mut envelope = crate::Envelope::new();
+                envelope.add_item(item);
+                if cache.store(&envelope, reports).is_err() {
+                    reports.restore(&envelope.items()[0]);
+                } else {
+                    return;
+                }
+            }
+        }
+        super::left_behind::leave(&self.delivery.options.dsn, reports);
     }
 
     /// Serves the flushes whose marker found the queue full, if any (see `Job::Wake`).
@@ -316,7 +337,9 @@ impl Worker {
     /// The client-report timer fired: pending reports go out on their own, so that they are
     /// sent at least this often even when nothing else is.
     async fn send_due_reports(&self) {
-        if self.delivery.options.client_reports.has_pending() {
+        let options = &self.delivery.options;
+        super::left_behind::take_into(&options.dsn, &options.client_reports);
+        if options.client_reports.has_pending() {
             self.delivery.progress.begin();
             self.send_reports().await;
         }
