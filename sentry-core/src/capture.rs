@@ -11,6 +11,7 @@ use crate::client::Client;
 use crate::dedupe::{self, Sighting};
 use crate::payload::{attachments_dropped_unread, event_envelope, Capture};
 use crate::protocol::{Event, EventId};
+use crate::session::QueuedEvent;
 use crate::stacktrace::RawStack;
 use crate::{callback, performance, random, scope};
 
@@ -49,7 +50,7 @@ impl Client {
         // After sampling: a sampled-out event does not pay for it.
         attach_trace(&mut capture);
         let snapshot = scope::stack::snapshot();
-        event_queued(&snapshot);
+        let queued = event_queued(&snapshot);
         // Attachments' bytes count too: they are held until the event is built.
         let size_hint = capture.queued_size()
             + scope::attachments(&snapshot)
@@ -59,7 +60,7 @@ impl Client {
         self.send(Outgoing::deferred(
             DataCategory::Error,
             size_hint,
-            move || event_envelope(&context, capture, &snapshot, None),
+            move || event_envelope(&context, capture, &snapshot, queued, None),
         ));
         set_last_event_id(id);
         id
@@ -112,8 +113,14 @@ impl Client {
         }
         let id = capture.seed.event_id;
         let snapshot = scope::stack::snapshot();
-        event_queued(&snapshot);
-        match event_envelope(self.build_context(), capture, &snapshot, resolve_until) {
+        let queued = event_queued(&snapshot);
+        match event_envelope(
+            self.build_context(),
+            capture,
+            &snapshot,
+            queued,
+            resolve_until,
+        ) {
             Some(envelope) => {
                 set_last_event_id(id);
                 let left =
@@ -146,12 +153,11 @@ impl Client {
     }
 }
 
-/// The event about to be built counts in the request session of its isolation scope, if any:
-/// that session is not counted before the build has said what the event meant.
-fn event_queued(snapshot: &scope::Snapshot) {
-    if let Some(session) = snapshot.isolation.request_session() {
-        session.event_queued();
-    }
+/// The event about to be built counts in the request session of its isolation scope, if any
+/// and still open: that session is not counted before the event's build (or its drop, if it
+/// is never built) has said what the event meant.
+fn event_queued(snapshot: &scope::Snapshot) -> QueuedEvent {
+    QueuedEvent::new(snapshot.isolation.request_session())
 }
 
 /// Links a capture to the span entered on this thread, if any (read here, on the caller's

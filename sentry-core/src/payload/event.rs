@@ -13,7 +13,7 @@ use super::{attachments, one_item_envelope, session_item, BuildContext};
 use crate::limits;
 use crate::protocol::{json, Breadcrumb, Event, Frame, Stacktrace, Thread, Value};
 use crate::scope::{self, Snapshot};
-use crate::session::{EventKind, RequestSession};
+use crate::session::{EventKind, QueuedEvent};
 use crate::stacktrace;
 
 /// Runs the pipeline for `capture` over `snapshot`; `None` when the event was dropped (and
@@ -24,6 +24,7 @@ pub(crate) fn event_envelope(
     ctx: &BuildContext,
     capture: Capture,
     snapshot: &Snapshot,
+    mut queued: QueuedEvent,
     resolve_until: Option<Instant>,
 ) -> Option<Envelope> {
     let Capture {
@@ -31,12 +32,8 @@ pub(crate) fn event_envelope(
         stack,
         local_values,
     } = capture;
-    // The request session this event was queued in learns what the event meant for it
-    // however the pipeline ends (a dropped event means nothing).
-    let mut outcome = RequestOutcome {
-        session: snapshot.isolation.request_session(),
-        kind: None,
-    };
+    // The request session this event was queued in (if any) learns what the event meant for
+    // it when `queued` is dropped, however the pipeline ends (a dropped event means nothing).
     // The trace's DSC: the span's transaction's, else the isolation scope's trace's (whose
     // ids also go into `contexts.trace` of an event captured outside any span).
     let span_dsc = seed
@@ -138,12 +135,12 @@ pub(crate) fn event_envelope(
     }
     // Kept: now it counts in its session. A status change rides with the event.
     let kind = EventKind::of(&event);
-    let session_update = match (kind, outcome.session) {
-        (Some(_), Some(_)) => {
-            outcome.kind = kind;
+    let session_update = match (kind, queued.in_request()) {
+        (Some(_), true) => {
+            queued.kind = kind;
             None
         }
-        (Some(kind), None) => ctx
+        (Some(kind), false) => ctx
             .sessions()
             .on_event(kind, SystemTime::now(), Instant::now()),
         (None, _) => None,
@@ -249,21 +246,6 @@ pub(crate) fn event_envelope(
         envelope.add_item(session_item(&update, release, &sessions.environment));
     }
     Some(envelope)
-}
-
-/// Tells a request session what its event meant once the pipeline is over, whichever way
-/// it ended (see `session::RequestSession`).
-struct RequestOutcome<'a> {
-    session: Option<&'a std::sync::Arc<RequestSession>>,
-    kind: Option<EventKind>,
-}
-
-impl Drop for RequestOutcome<'_> {
-    fn drop(&mut self) {
-        if let Some(session) = self.session {
-            session.event_built(self.kind);
-        }
-    }
 }
 
 /// A guess at the serialised size, so that the payload buffer is allocated once in the
@@ -421,7 +403,14 @@ mod tests {
 
     fn payload(options: ClientOptions, body: Body) -> Vec<u8> {
         let ctx = BuildContext::for_test(options, Arc::new(ClientReports::new(false)));
-        let envelope = event_envelope(&ctx, capture(body), &snapshot(), None).unwrap();
+        let envelope = event_envelope(
+            &ctx,
+            capture(body),
+            &snapshot(),
+            QueuedEvent::default(),
+            None,
+        )
+        .unwrap();
         envelope.items()[0].payload().to_vec()
     }
 

@@ -21,6 +21,7 @@
 //! # Layout
 //! - `app`: the application session's state machine (pure; the clock is passed in);
 //! - `request`: one request's session, shared by the request and the SDK's thread;
+//! - `request_state`: its counting-once state machine (one atomic word, checked with `loom`);
 //! - `aggregate`: finished request sessions counted per minute;
 //! - `marker`: the run marker in the offline cache directory (abnormal ends);
 //! - `tracker`: `Sessions`, one client's sessions, and what the client calls.
@@ -31,12 +32,13 @@ mod aggregate;
 mod app;
 mod marker;
 mod request;
+mod request_state;
 mod tracker;
 
 pub(crate) use aggregate::Counts;
 pub(crate) use app::{AppSession, EventKind, Update};
-pub(crate) use request::RequestSession;
 pub use request::RequestSessionGuard;
+pub(crate) use request::{QueuedEvent, RequestSession};
 pub(crate) use tracker::{Pending, Sessions};
 
 /// The status of a release-health session.

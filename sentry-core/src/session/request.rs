@@ -7,22 +7,16 @@
 //! outcome bits and the number of events still being built.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::aggregate::minute_of;
-use super::{EventKind, Sessions};
-
-const ERRORED: u32 = 1;
-const CRASHED: u32 = 2;
-const ENDED: u32 = 4;
-/// One event being built; the pending count lives above the flag bits.
-const PENDING: u32 = 8;
+use super::request_state::RequestState;
+use super::{EventKind, SessionStatus, Sessions};
 
 /// One request's session.
 pub(crate) struct RequestSession {
-    state: AtomicU32,
+    state: RequestState,
     /// The minute it started in (what aggregates are keyed by).
     minute: u64,
     sessions: Arc<Sessions>,
@@ -32,68 +26,80 @@ impl RequestSession {
     /// A request session starting now, counted into `sessions` when it ends.
     pub(crate) fn new(sessions: Arc<Sessions>) -> Arc<RequestSession> {
         Arc::new(RequestSession {
-            state: AtomicU32::new(0),
+            state: RequestState::default(),
             minute: minute_of(SystemTime::now()),
             sessions,
         })
     }
 
-    /// An event of this request was queued for building; its build must call
-    /// [`RequestSession::event_built`].
-    pub(crate) fn event_queued(&self) {
-        self.state.fetch_add(PENDING, Ordering::AcqRel);
+    /// An event of this request is being queued for building: true if it counts in the
+    /// session (the request has not ended), in which case [`RequestSession::event_built`]
+    /// must follow, whatever becomes of the event ([`QueuedEvent`] sees to it).
+    pub(crate) fn event_queued(&self) -> bool {
+        self.state.event_queued()
     }
 
-    /// An event of this request was built (or dropped while building) with `kind`.
+    /// An event of this request was built (or dropped while building, or never built) with
+    /// `kind`.
     pub(crate) fn event_built(&self, kind: Option<EventKind>) {
-        let bits = match kind {
-            Some(EventKind::Crash) => CRASHED,
-            Some(EventKind::Error) => ERRORED,
-            None => 0,
-        };
-        if bits != 0 {
-            self.state.fetch_or(bits, Ordering::AcqRel);
-        }
-        let before = self.state.fetch_sub(PENDING, Ordering::AcqRel);
-        if before & ENDED != 0 && before / PENDING == 1 {
-            self.count(before - PENDING);
-        }
+        self.count(self.state.event_built(kind));
     }
 
     /// An event that counts was dropped before it was queued (sampled out): it still counts.
     pub(crate) fn event_sampled_out(&self, kind: EventKind) {
-        let bits = match kind {
-            EventKind::Crash => CRASHED,
-            EventKind::Error => ERRORED,
-        };
-        self.state.fetch_or(bits, Ordering::AcqRel);
+        self.state.event_sampled_out(kind);
     }
 
     /// The request is over.
     fn end(&self) {
-        let before = self.state.fetch_or(ENDED, Ordering::AcqRel);
-        if before & ENDED == 0 && before / PENDING == 0 {
-            self.count(before | ENDED);
-        }
+        self.count(self.state.end());
     }
 
-    fn count(&self, state: u32) {
-        let status = if state & CRASHED != 0 {
-            super::SessionStatus::Crashed
-        } else if state & ERRORED != 0 {
-            super::SessionStatus::Errored
-        } else {
-            super::SessionStatus::Exited
-        };
-        self.sessions.count_request(self.minute, status);
+    fn count(&self, status: Option<SessionStatus>) {
+        if let Some(status) = status {
+            self.sessions.count_request(self.minute, status);
+        }
     }
 }
 
 impl fmt::Debug for RequestSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestSession")
-            .field("state", &self.state.load(Ordering::Relaxed))
+            .field("state", &self.state.raw())
             .finish()
+    }
+}
+
+/// An event queued in a request's session: tells the session what the event meant when
+/// dropped, however its pipeline ended (built and kept, dropped by a callback, or never built
+/// because the queue was full or the client closed), so the session is never left waiting.
+#[derive(Debug, Default)]
+pub(crate) struct QueuedEvent {
+    session: Option<Arc<RequestSession>>,
+    /// What the event meant for the session, set once its build knows.
+    pub(crate) kind: Option<EventKind>,
+}
+
+impl QueuedEvent {
+    /// Queues an event in `session`, if any and still open.
+    pub(crate) fn new(session: Option<&Arc<RequestSession>>) -> QueuedEvent {
+        QueuedEvent {
+            session: session.filter(|s| s.event_queued()).cloned(),
+            kind: None,
+        }
+    }
+
+    /// Whether the event counts in a request session.
+    pub(crate) fn in_request(&self) -> bool {
+        self.session.is_some()
+    }
+}
+
+impl Drop for QueuedEvent {
+    fn drop(&mut self) {
+        if let Some(session) = &self.session {
+            session.event_built(self.kind);
+        }
     }
 }
 
@@ -129,47 +135,33 @@ impl fmt::Debug for RequestSessionGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::SessionStatus;
-
-    fn session(sessions: &Arc<Sessions>) -> RequestSession {
-        RequestSession {
-            state: AtomicU32::new(0),
-            minute: minute_of(SystemTime::now()),
-            sessions: sessions.clone(),
-        }
-    }
 
     #[test]
-    fn counted_once_by_whoever_comes_last() {
+    fn each_request_is_counted_once_into_its_sessions() {
         let sessions = Arc::new(Sessions::for_test());
         // Ends with no event pending: counted at the end.
-        session(&sessions).end();
+        RequestSessionGuard::new(RequestSession::new(sessions.clone()));
         // An event still building when the request ends: counted by the build.
-        let s = session(&sessions);
-        s.event_queued();
-        s.end();
+        let s = RequestSession::new(sessions.clone());
+        let mut queued = QueuedEvent::new(Some(&s));
+        drop(RequestSessionGuard::new(s.clone()));
         assert_eq!(sessions.request_counts().exited, 1);
-        s.event_built(Some(EventKind::Error));
-        // A crash built before the end.
-        let c = session(&sessions);
-        c.event_queued();
-        c.event_built(Some(EventKind::Crash));
-        c.end();
-        // A dropped event (before_send) does not count; a sampled-out error does.
-        let d = session(&sessions);
-        d.event_queued();
-        d.event_built(None);
-        d.end();
-        let e = session(&sessions);
-        e.event_sampled_out(EventKind::Error);
-        e.end();
-        e.end();
+        queued.kind = Some(EventKind::Error);
+        drop(queued);
+        // An event never built (the queue was full): its session is still counted.
+        let n = RequestSession::new(sessions.clone());
+        let never_built = QueuedEvent::new(Some(&n));
+        drop(RequestSessionGuard::new(n));
+        drop(never_built);
+        // Captured after the request ended: not part of it.
+        let late = RequestSession::new(sessions.clone());
+        drop(RequestSessionGuard::new(late.clone()));
+        assert!(!QueuedEvent::new(Some(&late)).in_request());
         let counts = sessions.request_counts();
         assert_eq!(
             (counts.exited, counts.errored, counts.crashed),
-            (2, 2, 1),
+            (3, 1, 0),
             "{counts:?}"
         );
-        let _ = SessionStatus::Ok;
     }
 }
