@@ -63,7 +63,8 @@ fn status_of(word: u32) -> SessionStatus {
 }
 
 impl<W: Word> RequestState<W> {
-    /// A request that has just started.
+    /// A request that has just started, its state in `word` (0; the model's own atomic).
+    #[cfg(test)]
     pub(crate) fn with(word: W) -> Self {
         RequestState { word }
     }
