@@ -3,7 +3,8 @@
 //! Every component that drops something calls [`ClientReports::record`]; the transport worker
 //! drains the counters into a `client_report` item that rides along the next envelope.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+mod tally;
+
 use std::time::SystemTime;
 
 use serde_json::json;
@@ -99,10 +100,8 @@ const CATEGORIES: usize = DataCategory::ALL.len();
 #[derive(Debug)]
 pub struct ClientReports {
     enabled: bool,
-    counts: Vec<AtomicU64>,
-    /// Set on every record so that draining can skip the scan when nothing happened. Relaxed:
-    /// a record racing with a drain is picked up by the next drain.
-    dirty: AtomicBool,
+    /// One counter per (reason, category), lock-free (see `tally`).
+    counts: tally::Tally,
 }
 
 impl ClientReports {
@@ -110,10 +109,7 @@ impl ClientReports {
     pub fn new(enabled: bool) -> Self {
         ClientReports {
             enabled,
-            counts: (0..DiscardReason::ALL.len() * CATEGORIES)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-            dirty: AtomicBool::new(false),
+            counts: tally::Tally::new(DiscardReason::ALL.len() * CATEGORIES),
         }
     }
 
@@ -122,9 +118,8 @@ impl ClientReports {
         if !self.enabled || quantity == 0 || category == DataCategory::Internal {
             return;
         }
-        let idx = reason.index() * CATEGORIES + category_index(category);
-        self.counts[idx].fetch_add(quantity, Ordering::Relaxed);
-        self.dirty.store(true, Ordering::Relaxed);
+        let slot = reason.index() * CATEGORIES + category_index(category);
+        self.counts.record(slot, quantity);
     }
 
     /// Counts every item of a dropped envelope (client reports themselves are never counted).
@@ -199,25 +194,19 @@ impl ClientReports {
 
     /// Whether anything is waiting to be reported.
     pub fn has_pending(&self) -> bool {
-        self.dirty.load(Ordering::Relaxed)
+        self.counts.is_dirty()
     }
 
     /// Drains the counters into `(reason, category, quantity)` triples.
     pub fn take(&self) -> Vec<(DiscardReason, DataCategory, u64)> {
-        if !self.dirty.swap(false, Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for reason in DiscardReason::ALL {
-            for category in DataCategory::ALL {
-                let idx = reason.index() * CATEGORIES + category_index(category);
-                let n = self.counts[idx].swap(0, Ordering::Relaxed);
-                if n > 0 {
-                    out.push((reason, category, n));
-                }
-            }
-        }
-        out
+        self.counts
+            .drain()
+            .into_iter()
+            .map(|(slot, n)| {
+                let reason = DiscardReason::ALL[slot / CATEGORIES];
+                (reason, DataCategory::ALL[slot % CATEGORIES], n)
+            })
+            .collect()
     }
 
     /// Drains the counters into a `client_report` item, or `None` if nothing was dropped.
