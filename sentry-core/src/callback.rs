@@ -5,6 +5,11 @@
 //! panic inside a callback is caught (where the panic strategy allows) and treated as "drop";
 //! the first panic of each callback is logged, later ones are not (a `before_send` that panics
 //! on every event would otherwise write a line per event).
+//!
+//! Inside a panic hook no panic can be caught: std aborts the process at a panic raised while
+//! a hook runs on that thread. The panic integration marks its hook ([`in_panic_hook`]), and
+//! callbacks called from there run on a short-lived thread of their own, whose panic is caught
+//! like any other.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,6 +21,15 @@ static LOGGED_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 thread_local! {
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    static IN_PANIC_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` marked as being inside a panic hook on this thread (see the module docs).
+pub fn in_panic_hook<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_PANIC_HOOK.try_with(|c| c.replace(true)).unwrap_or(true);
+    let r = f();
+    let _ = IN_PANIC_HOOK.try_with(|c| c.set(was));
+    r
 }
 
 /// Whether this thread is inside a user callback (or thread-local storage is gone).
@@ -24,11 +38,24 @@ pub(crate) fn is_inside() -> bool {
     IN_CALLBACK.try_with(Cell::get).unwrap_or(true)
 }
 
-/// Runs `f` with SDK entry points disabled on this thread; `None` if it panicked.
-pub(crate) fn run<R>(name: &str, f: impl FnOnce() -> R) -> Option<R> {
-    let was = IN_CALLBACK.try_with(|c| c.replace(true)).unwrap_or(true);
-    let result = catch_unwind(AssertUnwindSafe(f));
-    let _ = IN_CALLBACK.try_with(|c| c.set(was));
+/// Runs `f` with SDK entry points disabled on this thread; `None` if it panicked. Inside a
+/// panic hook, `f` runs on a thread of its own (and `None` if that thread cannot start).
+pub(crate) fn run<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> Option<R> {
+    let result = if IN_PANIC_HOOK.try_with(Cell::get).unwrap_or(false) {
+        let spawned = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("sentry-callback".into())
+                .spawn_scoped(s, || guarded(f))
+                .map(|t| t.join())
+        });
+        match spawned {
+            Ok(Ok(result)) => result,
+            // Not started (or unwound past the catch, which cannot happen): dropped.
+            _ => Err(Box::new("the callback's thread did not start") as _),
+        }
+    } else {
+        guarded(f)
+    };
     match result {
         Ok(r) => Some(r),
         Err(_) => {
@@ -41,6 +68,14 @@ pub(crate) fn run<R>(name: &str, f: impl FnOnce() -> R) -> Option<R> {
             None
         }
     }
+}
+
+/// `f` with SDK entry points disabled on this thread, its panic caught.
+fn guarded<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let was = IN_CALLBACK.try_with(|c| c.replace(true)).unwrap_or(true);
+    let result = catch_unwind(AssertUnwindSafe(f));
+    let _ = IN_CALLBACK.try_with(|c| c.set(was));
+    result
 }
 
 /// Whether this is the first panic of the callback `name` (then remembered).

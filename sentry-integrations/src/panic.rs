@@ -39,7 +39,9 @@ impl Integration for PanicIntegration {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
                 previous(info);
-                report(info);
+                // Marked: a user callback panicking here would abort the process, so the SDK
+                // runs callbacks on a thread of their own meanwhile.
+                sentry_sdk_core::__private::in_panic_hook(|| report(info));
             }));
         });
     }

@@ -400,3 +400,70 @@ fn non_utf8_attachment_and_cache_paths_do_not_panic() {
     );
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// Run as a child process by the test below: callbacks that panic on a panic's event, which
+/// the panic hook builds. A panic inside a panic hook aborts the process (std's rule, which no
+/// `catch_unwind` can change), so the SDK must not run them inside the hook.
+#[test]
+#[ignore = "run as a child process by callbacks_that_panic_on_a_panics_event_do_not_abort_the_program"]
+fn child_whose_callbacks_panic_on_panics() {
+    let dsn = from_parent("E2E_CHILD_DSN");
+    let is_panic = |e: &Event| e.exception.iter().any(|x| x.ty == "panic");
+    let guard = sentry_sdk::init(
+        ClientOptions::new()
+            .dsn(&dsn)
+            .default_integrations(true)
+            .auto_session_tracking(false)
+            .before_send(move |e| {
+                if is_panic(&e) {
+                    panic!("before_send cannot take panics");
+                }
+                Some(e)
+            })
+            .before_breadcrumb(|b| {
+                if b.message.as_deref() == Some("boom") {
+                    panic!("before_breadcrumb cannot take this one");
+                }
+                Some(b)
+            }),
+    );
+    let joined = std::thread::spawn(|| {
+        sentry_sdk::add_breadcrumb(Breadcrumb {
+            message: Some("boom".into()),
+            ..Default::default()
+        });
+        panic!("the program's own panic");
+    })
+    .join();
+    assert!(joined.is_err());
+    sentry_sdk::capture_message("still alive after the panic", Level::Info);
+    drop(guard);
+}
+
+#[test]
+fn callbacks_that_panic_on_a_panics_event_do_not_abort_the_program() {
+    let receiver = Receiver::start();
+    let out = child_test(
+        "misbehaving_callers_and_callbacks_are_survived::child_whose_callbacks_panic_on_panics",
+    )
+    .arg("--test-threads=1")
+    .env("E2E_CHILD_DSN", receiver.dsn())
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the child was not aborted: {stderr}");
+    assert!(
+        !stderr.contains("panicked while processing panic"),
+        "{stderr}"
+    );
+    receiver.wait_for(1, WAIT);
+    let messages: Vec<String> = receiver
+        .events()
+        .iter()
+        .map(|e| e["logentry"]["formatted"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(messages, ["still alive after the panic"]);
+    // The panic's event was dropped by its panicking `before_send`, and counted.
+    let reports = receiver.client_reports();
+    assert_eq!(count(&reports, "before_send", "error"), 1, "{reports:?}");
+}

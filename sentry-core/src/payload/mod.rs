@@ -222,7 +222,7 @@ impl BuildContext {
 
     /// Runs a user's `before_send`-like `hook` (named `name`) on `item`, isolated; `None`, when
     /// it dropped the item or panicked, is counted as `before_send`.
-    fn before_send<T: 'static>(
+    fn before_send<T: Send + 'static>(
         &self,
         name: &'static str,
         hook: &Arc<dyn Fn(T) -> Option<T> + Send + Sync>,
