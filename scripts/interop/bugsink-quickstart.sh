@@ -116,11 +116,17 @@ check "chained-error issue(s) hold 2 events each ($(echo "$grouping" | grep '^er
 check "every issue holds 2 events ($(echo "$grouping" | grep '^all' | sed 's/^all_//'))" \
     grep -qx all_ok <<<"$grouping"
 
+# check_validation <label> [--print]: Bugsink's schema validation found nothing in its logs.
+check_validation() {
+    local validation vfail
+    validation="$(bugsink_admin validation)"
+    if [ "${2:-}" = --print ]; then echo "$validation"; fi
+    vfail="$(sed -n 's/^validation_failures=//p' <<<"$validation")"
+    check "$1no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+}
+
 echo "--- bugsink schema validation (BUGSINK_VALIDATE=${BUGSINK_VALIDATE:-warn})"
-VALIDATION="$(bugsink_admin validation)"
-echo "$VALIDATION"
-vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
-check "no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+check_validation "" --print
 
 # --- optional: a real `panic = "abort"` crash, cached while the server is down -----------------
 # CRASH_BIN is examples/crash.rs built with `-C panic=abort`. Run 1 points at a closed port: the
@@ -169,9 +175,7 @@ if [ -n "${ERRORS_BIN:-}" ]; then
     COUNTS="$(bugsink_admin count --json --expect-events 101 --expect-issues 2 --timeout "$WAIT_SECS" 2>/dev/null)"
     check "101 events (got $(field events))" test "$(field events)" -eq 101
     check "in 2 issues: the loop's error groups into one (got $(field issues))" test "$(field issues)" -eq 2
-    VALIDATION="$(bugsink_admin validation)"
-    vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
-    check "errors example: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+    check_validation "errors example: "
 fi
 
 # --- optional: structured logs and a transaction reach the server intact -------------------------
@@ -226,9 +230,7 @@ except Exception: print("none")' "$LATEST")"
     RAW="$(bugsink_admin envelope --id "${env_pk:-0}" 2>/dev/null)"
     check "the kept envelope holds input.bin (256 bytes)" \
         grep -q '"filename": "input.bin".*payload_bytes=256' <<<"$RAW"
-    VALIDATION="$(bugsink_admin validation)"
-    vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
-    check "attachments example: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+    check_validation "attachments example: "
 fi
 
 # NATIVE_BIN is examples/native_crash.rs built with the `minidump` feature: it aborts right
@@ -256,7 +258,5 @@ sys.exit(0 if e["level"] == "fatal" and m["type"] == "minidump" and m["handled"]
     RAW="$(bugsink_admin envelope --id "${env_pk:-0}" 2>/dev/null)"
     check "the kept envelope's attachment is an event.minidump" \
         grep -q '"attachment_type": "event.minidump"' <<<"$RAW"
-    VALIDATION="$(bugsink_admin validation)"
-    vfail="$(sed -n 's/^validation_failures=//p' <<<"$VALIDATION")"
-    check "native crash: no validation failures (got ${vfail:-?})" test "${vfail:-1}" -eq 0
+    check_validation "native crash: "
 fi

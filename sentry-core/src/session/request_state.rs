@@ -24,20 +24,28 @@ pub(crate) trait Word {
     fn compare_exchange_weak(&self, current: u32, new: u32) -> Result<u32, u32>;
 }
 
-impl Word for AtomicU32 {
-    fn load(&self, order: Ordering) -> u32 {
-        AtomicU32::load(self, order)
-    }
-    fn fetch_or(&self, bits: u32, order: Ordering) -> u32 {
-        AtomicU32::fetch_or(self, bits, order)
-    }
-    fn fetch_sub(&self, n: u32, order: Ordering) -> u32 {
-        AtomicU32::fetch_sub(self, n, order)
-    }
-    fn compare_exchange_weak(&self, current: u32, new: u32) -> Result<u32, u32> {
-        AtomicU32::compare_exchange_weak(self, current, new, Ordering::AcqRel, Ordering::Acquire)
-    }
+/// Implements [`Word`] for an atomic type with one body: `std`'s here, `loom`'s in the
+/// model, which so runs exactly the SDK's operations and orderings.
+macro_rules! word_atomic {
+    ($t:ty) => {
+        impl Word for $t {
+            fn load(&self, order: Ordering) -> u32 {
+                <$t>::load(self, order)
+            }
+            fn fetch_or(&self, bits: u32, order: Ordering) -> u32 {
+                <$t>::fetch_or(self, bits, order)
+            }
+            fn fetch_sub(&self, n: u32, order: Ordering) -> u32 {
+                <$t>::fetch_sub(self, n, order)
+            }
+            fn compare_exchange_weak(&self, current: u32, new: u32) -> Result<u32, u32> {
+                <$t>::compare_exchange_weak(self, current, new, Ordering::AcqRel, Ordering::Acquire)
+            }
+        }
+    };
 }
+
+word_atomic!(AtomicU32);
 
 /// The state of one request's session.
 #[derive(Debug, Default)]
@@ -158,26 +166,7 @@ mod tests {
         use loom::sync::Arc;
         use loom::thread;
 
-        impl Word for LoomU32 {
-            fn load(&self, order: Ordering) -> u32 {
-                LoomU32::load(self, order)
-            }
-            fn fetch_or(&self, bits: u32, order: Ordering) -> u32 {
-                LoomU32::fetch_or(self, bits, order)
-            }
-            fn fetch_sub(&self, n: u32, order: Ordering) -> u32 {
-                LoomU32::fetch_sub(self, n, order)
-            }
-            fn compare_exchange_weak(&self, current: u32, new: u32) -> Result<u32, u32> {
-                LoomU32::compare_exchange_weak(
-                    self,
-                    current,
-                    new,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-            }
-        }
+        word_atomic!(LoomU32);
 
         /// What the counting calls returned: how many counted, and the status of the last.
         #[derive(Default)]

@@ -22,18 +22,6 @@ pub(super) trait Flag {
     fn is_set(&self) -> bool;
 }
 
-impl Counter for AtomicU64 {
-    fn new_zero() -> Self {
-        AtomicU64::new(0)
-    }
-    fn add(&self, n: u64) {
-        self.fetch_add(n, Ordering::Relaxed);
-    }
-    fn take(&self) -> u64 {
-        self.swap(0, Ordering::Relaxed)
-    }
-}
-
 /// The flag is set with `Release` after the count is added and cleared with `Acquire` before
 /// the counts are taken: a drain that clears a recorder's set then sees that recorder's count.
 /// Set by a swap rather than a store: `loom` lets an RMW read a value older than a store that
@@ -42,20 +30,40 @@ impl Counter for AtomicU64 {
 const SET: Ordering = Ordering::Release;
 const CLEAR: Ordering = Ordering::Acquire;
 
-impl Flag for AtomicBool {
-    fn new_clear() -> Self {
-        AtomicBool::new(false)
-    }
-    fn set(&self) {
-        self.swap(true, SET);
-    }
-    fn clear(&self) -> bool {
-        self.swap(false, CLEAR)
-    }
-    fn is_set(&self) -> bool {
-        self.load(Ordering::Relaxed)
-    }
+/// Implements [`Counter`] and [`Flag`] for a pair of atomic types with one body: `std`'s here,
+/// `loom`'s in the model, which so runs exactly the SDK's operations and orderings.
+macro_rules! tally_atomics {
+    ($u64:ty, $bool:ty) => {
+        impl Counter for $u64 {
+            fn new_zero() -> Self {
+                <$u64>::new(0)
+            }
+            fn add(&self, n: u64) {
+                self.fetch_add(n, Ordering::Relaxed);
+            }
+            fn take(&self) -> u64 {
+                self.swap(0, Ordering::Relaxed)
+            }
+        }
+
+        impl Flag for $bool {
+            fn new_clear() -> Self {
+                <$bool>::new(false)
+            }
+            fn set(&self) {
+                self.swap(true, SET);
+            }
+            fn clear(&self) -> bool {
+                self.swap(false, CLEAR)
+            }
+            fn is_set(&self) -> bool {
+                self.load(Ordering::Relaxed)
+            }
+        }
+    };
 }
+
+tally_atomics!(AtomicU64, AtomicBool);
 
 /// `slots` counters and their flag.
 #[derive(Debug)]
@@ -103,32 +111,7 @@ mod tests {
     use loom::sync::Arc;
     use loom::thread;
 
-    impl Counter for LoomU64 {
-        fn new_zero() -> Self {
-            LoomU64::new(0)
-        }
-        fn add(&self, n: u64) {
-            self.fetch_add(n, Ordering::Relaxed);
-        }
-        fn take(&self) -> u64 {
-            self.swap(0, Ordering::Relaxed)
-        }
-    }
-
-    impl Flag for LoomBool {
-        fn new_clear() -> Self {
-            LoomBool::new(false)
-        }
-        fn set(&self) {
-            self.swap(true, SET);
-        }
-        fn clear(&self) -> bool {
-            self.swap(false, CLEAR)
-        }
-        fn is_set(&self) -> bool {
-            self.load(Ordering::Relaxed)
-        }
-    }
+    tally_atomics!(LoomU64, LoomBool);
 
     /// Two threads record (one into two slots) while the worker drains twice; a last drain
     /// after they are done. Over every interleaving, what the drains took sums to exactly
