@@ -93,7 +93,7 @@ pub use options::{
 };
 pub use options::{BeforeSendCheckIn, RequestBodySize, Spotlight, SPOTLIGHT_URL};
 pub use scope::Scope;
-pub use scrub::{DEFAULT_DENYLIST, PII_DENYLIST};
+pub use scrub::{DEFAULT_DENYLIST, FILTERED, PII_DENYLIST};
 pub use sdk::{SDK_NAME, SDK_VERSION};
 pub use session::{SessionMode, SessionStatus};
 pub use stacktrace::RawStack;

@@ -13,9 +13,7 @@
 use sentry_sdk_core::current_client;
 use sentry_sdk_core::performance::SpanStatus;
 use sentry_sdk_core::protocol::Request;
-
-/// What a filtered value is replaced with.
-const FILTERED: &str = "[Filtered]";
+use sentry_sdk_core::FILTERED;
 
 /// Header name fragments (lowercase) whose values are secrets: always filtered (PROTOCOL.md
 /// §8.4). Shared with the tower layer.

@@ -26,8 +26,8 @@ use crate::protocol::{Event, Map};
 
 pub(crate) use url::scrub_url;
 
-/// What a scrubbed value is replaced with.
-pub(crate) const FILTERED: &str = "[Filtered]";
+/// What a scrubbed value is replaced with (here and by the web-framework integrations).
+pub const FILTERED: &str = "[Filtered]";
 
 /// Keys whose values are always scrubbed (normalised: lowercase, `-` as `_`).
 pub const DEFAULT_DENYLIST: &[&str] = &[

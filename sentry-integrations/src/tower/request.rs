@@ -4,11 +4,9 @@
 use http::header::{HeaderName, HeaderValue};
 use sentry_sdk_core::performance::{self, Transaction, TransactionSource};
 use sentry_sdk_core::protocol::{Map, Request};
+use sentry_sdk_core::FILTERED;
 
 use super::route::{self, Route};
-
-/// What a header value is replaced with.
-const FILTERED: &str = "[Filtered]";
 
 /// One request's data, taken when the service is called and applied on the first poll of its
 /// response future, in the request's isolation scope.
