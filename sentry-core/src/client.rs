@@ -245,7 +245,8 @@ impl Client {
     /// Makes the session `state` describes ([`Client::session_state`] in another process,
     /// of this client's release) this client's application session: the next unhandled
     /// event ends it `crashed`, its update riding in that event's envelope. False (nothing
-    /// changed) if `state` is unreadable, ended or of another release.
+    /// changed) if `state` is unreadable, ended or of another release, or if this client has
+    /// a session of its own open.
     pub fn resume_session(&self, state: &serde_json::Value) -> bool {
         !self.is_closed() && self.context.sessions().resume(state)
     }

@@ -64,3 +64,24 @@ pub fn closed_port_dsn() -> String {
     // The listener is dropped here, so the port is closed again.
     format!("http://public@127.0.0.1:{port}/1")
 }
+
+/// What a closed transport still counted (it leaves its counts for the next transport of its
+/// DSN, as a re-`init` makes), read from a new transport of `dsn` the moment it starts, plus
+/// whatever `closed` still holds.
+pub fn counted_after_close(
+    dsn: &str,
+    closed: &sentry_sdk::transport::ClientReports,
+) -> std::sync::Arc<sentry_sdk::transport::ClientReports> {
+    let next = sentry_sdk::transport::HttpOptions::new(
+        dsn.parse::<sentry_sdk::transport::Dsn>().unwrap(),
+        "sentry.rust.sdk/test",
+    );
+    let taken_over = next.client_reports.clone();
+    let transport = sentry_sdk::transport::HttpTransport::new(next);
+    let all = std::sync::Arc::new(sentry_sdk::transport::ClientReports::new(true));
+    for (reason, category, n) in taken_over.take().into_iter().chain(closed.take()) {
+        all.record(reason, category, n);
+    }
+    sentry_sdk::transport::Transport::close(&transport, Duration::from_millis(200));
+    all
+}

@@ -251,16 +251,20 @@ impl Sessions {
         Some(super::marker::state(&session, release, &self.environment))
     }
 
-    /// Makes the session `state` describes (another process's, of this release) the open
-    /// application session, replacing any; false if `state` is unreadable, ended or of
-    /// another release.
+    /// Makes the session `state` describes (another process's, of this release) the
+    /// application session; false if `state` is unreadable, ended or of another release, or
+    /// a session of this client's own is open (it is never dropped unended).
     pub(crate) fn resume(&self, state: &serde_json::Value) -> bool {
         let Some(release) = self.release.as_deref() else {
             return false;
         };
         match super::marker::from_state(state) {
             Some((session, of)) if of == release => {
-                *self.app.lock() = Some(session);
+                let mut app = self.app.lock();
+                if app.as_ref().is_some_and(|open| !open.is_closed()) {
+                    return false;
+                }
+                *app = Some(session);
                 true
             }
             _ => false,
@@ -353,6 +357,10 @@ mod tests {
         program.on_event(EventKind::Error, now, at).unwrap();
         let state = program.state().expect("an open session");
 
+        assert!(
+            !program.resume(&state),
+            "its own open session is never replaced"
+        );
         let monitor = app();
         let other = Sessions::new(Some("r@2"), "test", true, SessionMode::Application, None);
         assert!(

@@ -38,7 +38,7 @@ pub use options::{HttpOptions, Periodic};
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -55,6 +55,8 @@ use worker::Job;
 /// finish on its own (nothing waits for it).
 pub struct HttpTransport {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Disconnected when the worker thread has ended (`close` waits for it, bounded).
+    worker_end: Mutex<Option<progress::CompletionWaiter>>,
     progress: Arc<Progress>,
     /// Written by the worker after every POST; read by `send_crash`.
     health: Arc<Health>,
@@ -72,7 +74,9 @@ impl HttpTransport {
         let progress = Arc::new(Progress::default());
         let health = Arc::new(Health::default());
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
-        let sender = match worker::spawn(options.clone(), progress.clone(), health.clone(), rx) {
+        let (ended, worker_end) = progress::completion();
+        let spawned = worker::spawn(options.clone(), progress.clone(), health.clone(), rx, ended);
+        let sender = match spawned {
             Ok(()) => Some(tx),
             Err(err) => {
                 crate::debug::always_log(format_args!("transport disabled: {err}"));
@@ -81,6 +85,7 @@ impl HttpTransport {
         };
         HttpTransport {
             sender: Mutex::new(sender),
+            worker_end: Mutex::new(Some(worker_end)),
             progress,
             health,
             options,
@@ -227,12 +232,19 @@ impl Transport for HttpTransport {
             (timeout / 10).min(Duration::from_millis(50))
         };
         let flushed = self.flush(timeout - spill);
+        let spill_until = Instant::now() + spill;
         self.progress.start_closing();
         if !flushed && !spill.is_zero() {
-            self.progress.wait_idle(spill);
+            self.progress.wait_idle(spill / 2);
         }
-        // Dropping the sender ends the worker once it has drained the channel; nothing joins it.
+        // Dropping the sender ends the worker once it has drained the channel. The rest of the
+        // spill time goes to its end, when it writes what it still counts as dropped (to the
+        // cache, or for the next transport of this DSN): a program that exits right after
+        // `close` would otherwise lose those counts with the thread.
         drop(self.sender.lock().take());
+        if let Some(worker_end) = self.worker_end.lock().take() {
+            worker_end.wait(spill_until.saturating_duration_since(Instant::now()));
+        }
         flushed
     }
 

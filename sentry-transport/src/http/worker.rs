@@ -54,15 +54,24 @@ pub(super) enum Job {
 /// The name of every thread the transport runs: the worker and its runtime's blocking threads.
 pub(super) const THREAD_NAME: &str = "sentry-transport";
 
+/// How long the ending worker waits for deliveries still running before it leaves its
+/// counts behind (closing makes them end at once; this only bounds a transport dropped
+/// without `close`).
+const IN_FLIGHT_AT_END: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(super) fn spawn(
     options: Arc<HttpOptions>,
     progress: Arc<Progress>,
     health: Arc<Health>,
     rx: mpsc::Receiver<Job>,
+    ended: Completion,
 ) -> Result<(), Error> {
     std::thread::Builder::new()
         .name(THREAD_NAME.into())
         .spawn(move || {
+            // Dropped when the thread ends, however: `close` waits for it (what the worker
+            // leaves behind is then written).
+            let _ended = ended;
             // Before anything on this thread can emit (the runtime, reqwest's client).
             if !options.debug {
                 quiet::silence_this_thread();
@@ -200,6 +209,12 @@ impl Worker {
         {
             self.delivery.progress.finish();
         }
+        // Deliveries still running (closing makes them give up at once: cached or counted)
+        // put back the reports that rode along; only then are the counts left behind. Bounded:
+        // a transport dropped without `close` does not wait out a slow server.
+        let all = u32::try_from(self.delivery.options.max_in_flight.max(1)).unwrap_or(u32::MAX);
+        let _ =
+            tokio::time::timeout(IN_FLIGHT_AT_END, self.delivery.permits.acquire_many(all)).await;
         self.leave_reports_behind();
     }
 
@@ -215,11 +230,11 @@ impl Worker {
                 envelope.add_item(item);
                 if cache.store(&envelope, reports).is_err() {
                     reports.restore(&envelope.items()[0]);
-                } else {
-                    return;
                 }
             }
         }
+        // What is still counted (all of it without a cache; what storing the file dropped from
+        // a full cache with one) waits for the next transport of this DSN.
         super::left_behind::leave(&self.delivery.options.dsn, reports);
     }
 
@@ -384,6 +399,8 @@ impl Worker {
 /// Sends pending client reports in an envelope of their own; finishes one unit of
 /// `progress` either way.
 async fn send_reports(delivery: &Arc<Delivery>, drain: &Arc<CacheDrain>) {
+    // With what a closed transport of this DSN left unsent (a flush sends those too).
+    super::left_behind::take_into(&delivery.options.dsn, &delivery.options.client_reports);
     match delivery.options.client_reports.take_item() {
         Some(item) => {
             let mut envelope = Envelope::new();
