@@ -42,6 +42,10 @@ impl Integration for PanicIntegration {
                 // Marked: a user callback panicking here would abort the process, so the SDK
                 // runs callbacks on a thread of their own meanwhile.
                 sentry_sdk_core::__private::in_panic_hook(|| report(info));
+                // The panic ended the session: the minidump monitor must not end it again
+                // should the process now abort (`panic = "abort"`).
+                #[cfg(feature = "minidump")]
+                crate::minidump::send_session_now();
             }));
         });
     }

@@ -110,6 +110,15 @@ fn child_native_crash() {
         "overflow" => {
             std::hint::black_box(recurse(0));
         }
+        "panic-abort" => {
+            // What a `panic = "abort"` build does: the hooks run, then the process aborts.
+            let ours = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                ours(info);
+                std::process::abort();
+            }));
+            panic!("a panic, then its abort");
+        }
         "sdk-thread" => {
             sentry_sdk::capture_message("crash in before_send", sentry_sdk::Level::Error);
             std::thread::sleep(WAIT);
@@ -381,6 +390,30 @@ fn a_crash_with_the_server_down_is_sent_by_the_next_start_once() {
         "{statuses:?}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_panic_then_its_abort_end_the_session_once() {
+    // `panic = "abort"`: the panic hook reports the panic and ends the session `crashed`; the
+    // abort that follows is reported by the monitor as a native crash, without a second
+    // session update (the program told the monitor the session had ended).
+    let receiver = Receiver::start();
+    let out = child_output("panic-abort", &receiver.dsn(), None);
+    assert!(!out.status.success(), "the child aborted");
+    receiver.wait_for(2, WAIT * 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let events = receiver.events();
+    let mechanisms: Vec<_> = events
+        .iter()
+        .map(|e| e["exception"]["values"][0]["mechanism"]["type"].clone())
+        .collect();
+    assert_eq!(mechanisms.len(), 2, "{mechanisms:?}");
+    assert!(mechanisms.contains(&"panic".into()) && mechanisms.contains(&"minidump".into()));
+    let crashed: Vec<_> = sessions(&receiver)
+        .into_iter()
+        .filter(|s| s["status"] == "crashed")
+        .collect();
+    assert_eq!(crashed.len(), 1, "the session ended once: {crashed:?}");
 }
 
 #[test]

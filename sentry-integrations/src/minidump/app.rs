@@ -11,7 +11,9 @@ use serde_json::json;
 use sentry_sdk_core::__private::debug_log;
 use sentry_sdk_core::{ClientOptions, Integration};
 
-use super::{handler, snapshot, CONFIG_VAR, SNAPSHOT_INTERVAL, SNAPSHOT_KIND, SOCKET_VAR};
+use super::{
+    handler, snapshot, CONFIG_VAR, SESSION_KIND, SNAPSHOT_INTERVAL, SNAPSHOT_KIND, SOCKET_VAR,
+};
 
 /// How long `init` waits for the monitor to listen.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -146,7 +148,14 @@ fn install(options: &ClientOptions) -> Result<Installed, String> {
     let first = snapshot::take(max);
     let _ = client.send_message(SNAPSHOT_KIND, &first);
     // A second connection for the snapshots, so the crash handler owns its client alone.
-    let feeder = minidumper::Client::with_name(minidumper::SocketName::path(&path_str)).ok();
+    let feeder = minidumper::Client::with_name(minidumper::SocketName::path(&path_str))
+        .ok()
+        .map(|client| Feeder {
+            client,
+            scope: first,
+            session: Vec::new(),
+            max,
+        });
     let handler = handler::attach(client).map_err(|e| {
         let _ = monitor.kill();
         let _ = monitor.wait();
@@ -154,9 +163,10 @@ fn install(options: &ClientOptions) -> Result<Installed, String> {
     })?;
     allow_ptrace(&handler, &monitor);
     if let Some(feeder) = feeder {
+        *lock(&FEEDER) = Some(feeder);
         let spawned = std::thread::Builder::new()
             .name("sentry-minidump".into())
-            .spawn(move || feed(feeder, first, max));
+            .spawn(feed);
         if let Err(e) = spawned {
             debug_log(format_args!("minidump: no snapshot thread: {e}"));
         }
@@ -177,27 +187,80 @@ fn allow_ptrace(handler: &crash_handler::CrashHandler, monitor: &Child) {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn allow_ptrace(_handler: &crash_handler::CrashHandler, _monitor: &Child) {}
 
+/// The connection that keeps the monitor's copies fresh, and what it last sent.
+struct Feeder {
+    client: minidumper::Client,
+    scope: Vec<u8>,
+    session: Vec<u8>,
+    max: usize,
+}
+
+/// Shared by the snapshot thread and the panic hook ([`send_session_now`]).
+static FEEDER: Mutex<Option<Feeder>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Feeder {
+    /// Sends the session state if it changed; false once the monitor is gone.
+    fn send_session(&mut self) -> bool {
+        let now = snapshot::session();
+        if now == self.session {
+            return true;
+        }
+        let sent = self.client.send_message(SESSION_KIND, &now).is_ok();
+        self.session = now;
+        sent
+    }
+
+    /// Sends the session, then the scope if it changed (a ping otherwise); false once the
+    /// monitor is gone.
+    fn tick(&mut self) -> bool {
+        if !self.send_session() {
+            return false;
+        }
+        if !sentry_sdk_core::is_active() {
+            // No client bound now (closed): keep the monitor's copy of the scope.
+            return self.client.ping().is_ok();
+        }
+        let now = snapshot::take(self.max);
+        let sent = if now != self.scope {
+            self.client.send_message(SNAPSHOT_KIND, &now)
+        } else {
+            self.client.ping()
+        };
+        self.scope = now;
+        sent.is_ok()
+    }
+}
+
+/// Tells the monitor the program's session state now: the panic hook calls it once the
+/// panic's event ended the session `crashed`, so that a native crash right after (the abort
+/// of `panic = "abort"`) does not end it a second time. Skipped if the snapshot thread is
+/// sending at this moment (or is the thread that panicked, holding the lock).
+pub(crate) fn send_session_now() {
+    let Ok(mut feeder) = FEEDER.try_lock() else {
+        return;
+    };
+    if let Some(feeder) = feeder.as_mut() {
+        feeder.send_session();
+    }
+}
+
 /// Sends the scope each [`SNAPSHOT_INTERVAL`] when it changed; stops when the monitor is gone.
 /// The first two looks come sooner: the first snapshot is taken while `init` sets up, before
 /// its client is bound and its session started, and a crash soon after `init` should find
 /// that session in the monitor.
-fn feed(client: minidumper::Client, mut last: Vec<u8>, max: usize) {
+fn feed() {
     let soon = [Duration::from_millis(20), Duration::from_millis(200)];
     for pause in soon.into_iter().chain(std::iter::repeat(SNAPSHOT_INTERVAL)) {
         std::thread::sleep(pause);
-        if !sentry_sdk_core::is_active() {
-            // No client bound now (closed): keep the monitor's copy, check again later.
-            continue;
-        }
-        let now = snapshot::take(max);
-        let sent = if now != last {
-            client.send_message(SNAPSHOT_KIND, &now)
-        } else {
-            client.ping()
-        };
-        if sent.is_err() {
+        let mut feeder = lock(&FEEDER);
+        let alive = feeder.as_mut().is_some_and(Feeder::tick);
+        if !alive {
+            *feeder = None;
             return;
         }
-        last = now;
     }
 }

@@ -26,10 +26,16 @@
 //! (`sentry-minidump`) each [`SNAPSHOT_INTERVAL`] when it changed: a crash reports the scope as
 //! it was at most that long before.
 //!
+//! # The session
+//! The monitor's client takes over the program's open release-health session, so the crash
+//! event ends it `crashed`: from the run marker with the offline cache on (a missing marker
+//! means the session had ended), else from the session state the program sends like the
+//! scope (and at once after a panic ended it, so that a `panic = "abort"` crash does not end it
+//! twice).
+//!
 //! # Not covered
-//! Panics stay with the panic hook. The release-health session is marked `crashed` only with
-//! the offline cache on: the monitor marks the program's run marker, and the next start
-//! reports the session `crashed`; without the cache it is left to time out on the server.
+//! Panics stay with the panic hook (under `panic = "abort"` the abort that follows is reported
+//! too, as a native crash).
 
 mod app;
 mod handler;
@@ -51,3 +57,7 @@ const CONFIG_VAR: &str = "SENTRY_SDK_MINIDUMP_CONFIG";
 static MONITOR_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The user message kind carrying a scope snapshot.
 const SNAPSHOT_KIND: u32 = 1;
+/// The user message kind carrying the program's open session (JSON, `null` once it ended).
+const SESSION_KIND: u32 = 2;
+
+pub(crate) use app::send_session_now;

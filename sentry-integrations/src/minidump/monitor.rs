@@ -12,7 +12,7 @@ use serde_json::Value;
 use sentry_sdk_core::protocol::{Attachment, AttachmentType, Event, Exception, Level, Mechanism};
 use sentry_sdk_core::{Client, ClientOptions, Scope};
 
-use super::{snapshot, CONFIG_VAR, SNAPSHOT_KIND, SOCKET_VAR};
+use super::{snapshot, CONFIG_VAR, SESSION_KIND, SNAPSHOT_KIND, SOCKET_VAR};
 
 /// How long the monitor waits for the program to connect before it gives up.
 const FIRST_CONNECT: Duration = Duration::from_secs(10);
@@ -76,6 +76,7 @@ fn run(socket: &std::path::Path, config: &str) {
     let handler = Handler {
         config: Config::parse(config),
         scope: Mutex::new(Vec::new()),
+        session: Mutex::new(Vec::new()),
         connected,
         dir: socket.with_extension("dumps"),
     };
@@ -146,6 +147,8 @@ struct Handler {
     config: Config,
     /// The last scope snapshot from the program.
     scope: Mutex<Vec<u8>>,
+    /// The program's session as it last sent it (`SESSION_KIND`).
+    session: Mutex<Vec<u8>>,
     connected: Arc<AtomicUsize>,
     dir: PathBuf,
 }
@@ -182,11 +185,14 @@ impl minidumper::ServerHandler for Handler {
     }
 
     fn on_message(&self, kind: u32, buffer: Vec<u8>) {
-        if kind == SNAPSHOT_KIND {
-            match self.scope.lock() {
-                Ok(mut g) => *g = buffer,
-                Err(p) => *p.into_inner() = buffer,
-            }
+        let slot = match kind {
+            SNAPSHOT_KIND => &self.scope,
+            SESSION_KIND => &self.session,
+            _ => return,
+        };
+        match slot.lock() {
+            Ok(mut g) => *g = buffer,
+            Err(p) => *p.into_inner() = buffer,
         }
     }
 
@@ -208,7 +214,17 @@ impl minidumper::ServerHandler for Handler {
 impl Handler {
     /// Sends the crash: the event, the scope the program last sent, the dump attached.
     fn send(&self, dump: Vec<u8>, scope: &[u8]) {
-        let session = self.program_marker().or_else(|| snapshot::session(scope));
+        // With the offline cache, the run marker says whether the session is still open (it
+        // is removed when the session ends); without, the program's last word on it does.
+        let session = if self.config.cache_dir.is_some() {
+            self.program_marker()
+        } else {
+            let last = match self.session.lock() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            };
+            snapshot::session_from(&last)
+        };
         self.mark_session_crashed();
         let client = match Client::new(self.config.options()) {
             Ok(c) => Arc::new(c),

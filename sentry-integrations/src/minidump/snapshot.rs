@@ -10,14 +10,12 @@ use sentry_sdk_core::Scope;
 
 /// The snapshot of the program's scopes: the global one, then the one `set_tag` and friends
 /// write on this thread (the process-wide default isolation scope), with at most
-/// `max_breadcrumbs` breadcrumbs each, and its open application session. Reading through `configure_*` edits nothing, so it
+/// `max_breadcrumbs` breadcrumbs each. Reading through `configure_*` edits nothing, so it
 /// never overwrites what other threads write meanwhile.
 pub(super) fn take(max_breadcrumbs: usize) -> Vec<u8> {
     let global = sentry_sdk_core::configure_global_scope(|scope| layer(scope, max_breadcrumbs));
     let isolation = sentry_sdk_core::configure_scope(|scope| layer(scope, max_breadcrumbs));
-    // The open application session, for the monitor to end `crashed`.
-    let session = sentry_sdk_core::current_client().and_then(|c| c.session_state());
-    json!({ "layers": [global, isolation], "session": session })
+    json!({ "layers": [global, isolation] })
         .to_string()
         .into_bytes()
 }
@@ -60,11 +58,16 @@ fn layer(scope: &Scope, max_breadcrumbs: usize) -> Value {
     })
 }
 
-/// The program's open application session in a snapshot, if it had one.
-pub(super) fn session(bytes: &[u8]) -> Option<Value> {
-    let mut body = serde_json::from_slice::<Value>(bytes).ok()?;
-    body.get_mut("session")
-        .map(Value::take)
+/// The program's open application session (`SESSION_KIND` message), `null` when none.
+pub(super) fn session() -> Vec<u8> {
+    let session = sentry_sdk_core::current_client().and_then(|c| c.session_state());
+    serde_json::to_vec(&session).unwrap_or_default()
+}
+
+/// The session a `SESSION_KIND` message carries, if one was open.
+pub(super) fn session_from(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
         .filter(Value::is_object)
 }
 
