@@ -24,6 +24,11 @@ thread_local! {
     static IN_PANIC_HOOK: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The name of the thread a callback runs on while a panic hook waits for it. A panic there is
+/// caught and logged once by the SDK; the panic integration's hook skips it (printing it
+/// would take the stderr lock, which the panicking thread may hold while it waits).
+pub const CALLBACK_THREAD: &str = "sentry-callback";
+
 /// Runs `f` marked as being inside a panic hook on this thread (see the module docs).
 pub fn in_panic_hook<R>(f: impl FnOnce() -> R) -> R {
     let was = IN_PANIC_HOOK.try_with(|c| c.replace(true)).unwrap_or(true);
@@ -44,7 +49,7 @@ pub(crate) fn run<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> Option<R
     let result = if IN_PANIC_HOOK.try_with(Cell::get).unwrap_or(false) {
         let spawned = std::thread::scope(|s| {
             std::thread::Builder::new()
-                .name("sentry-callback".into())
+                .name(CALLBACK_THREAD.into())
                 .spawn_scoped(s, || guarded(f))
                 .map(|t| t.join())
         });

@@ -113,7 +113,7 @@ pub mod transport {
 /// share with this one. No semver guarantee; do not use.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callback::in_panic_hook;
+    pub use crate::callback::{in_panic_hook, CALLBACK_THREAD};
     pub use crate::payload::thread_number;
     pub use crate::stacktrace::__clear_symbol_cache;
     pub use sentry_sdk_transport::debug::{

@@ -38,6 +38,13 @@ impl Integration for PanicIntegration {
         INSTALL.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
+                let thread = std::thread::current();
+                if thread.name() == Some(sentry_sdk_core::__private::CALLBACK_THREAD) {
+                    // A user callback's panic while a panic hook waits for it: the SDK logs it
+                    // once. The hook before ours (a program's own, printing with `eprintln!`)
+                    // could wait for the stderr lock the waiting thread holds: a deadlock.
+                    return;
+                }
                 previous(info);
                 // Marked: a user callback panicking here would abort the process, so the SDK
                 // runs callbacks on a thread of their own meanwhile.

@@ -408,6 +408,9 @@ fn non_utf8_attachment_and_cache_paths_do_not_panic() {
 #[ignore = "run as a child process by callbacks_that_panic_on_a_panics_event_do_not_abort_the_program"]
 fn child_whose_callbacks_panic_on_panics() {
     let dsn = from_parent("E2E_CHILD_DSN");
+    // The program's own hook, which the SDK's chains to; it prints with `eprintln!`, which
+    // takes the stderr lock.
+    std::panic::set_hook(Box::new(|info| eprintln!("the program's hook: {info}")));
     let is_panic = |e: &Event| e.exception.iter().any(|x| x.ty == "panic");
     let guard = sentry_sdk::init(
         ClientOptions::new()
@@ -436,6 +439,17 @@ fn child_whose_callbacks_panic_on_panics() {
     })
     .join();
     assert!(joined.is_err());
+    // A panic while this thread holds the stderr lock (inside `eprintln!`, formatting a value
+    // whose `Display` panics): the hook waits for `before_send` on the callback thread, whose
+    // panic must not wait for that lock.
+    struct PanicsWhenShown;
+    impl std::fmt::Display for PanicsWhenShown {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            panic!("Display panicked inside eprintln!")
+        }
+    }
+    let joined = std::thread::spawn(|| eprintln!("{}", PanicsWhenShown)).join();
+    assert!(joined.is_err());
     sentry_sdk::capture_message("still alive after the panic", Level::Info);
     drop(guard);
 }
@@ -443,13 +457,14 @@ fn child_whose_callbacks_panic_on_panics() {
 #[test]
 fn callbacks_that_panic_on_a_panics_event_do_not_abort_the_program() {
     let receiver = Receiver::start();
-    let out = child_test(
+    let mut child = child_test(
         "misbehaving_callers_and_callbacks_are_survived::child_whose_callbacks_panic_on_panics",
-    )
-    .arg("--test-threads=1")
-    .env("E2E_CHILD_DSN", receiver.dsn())
-    .output()
-    .unwrap();
+    );
+    // (`child_test` runs it with `--nocapture`: `eprintln!` takes the real stderr lock.)
+    child
+        .arg("--test-threads=1")
+        .env("E2E_CHILD_DSN", receiver.dsn());
+    let out = within(Duration::from_secs(60), move || child.output().unwrap());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the child was not aborted: {stderr}");
     assert!(
@@ -463,7 +478,7 @@ fn callbacks_that_panic_on_a_panics_event_do_not_abort_the_program() {
         .map(|e| e["logentry"]["formatted"].as_str().unwrap_or("").to_owned())
         .collect();
     assert_eq!(messages, ["still alive after the panic"]);
-    // The panic's event was dropped by its panicking `before_send`, and counted.
+    // Each panic's event was dropped by its panicking `before_send`, and counted.
     let reports = receiver.client_reports();
-    assert_eq!(count(&reports, "before_send", "error"), 1, "{reports:?}");
+    assert_eq!(count(&reports, "before_send", "error"), 2, "{reports:?}");
 }
