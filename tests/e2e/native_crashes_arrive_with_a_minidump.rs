@@ -76,6 +76,19 @@ fn child_native_crash() {
         });
     }
     let guard = sentry_sdk::init(options);
+    if mode == "no-dsn" || mode == "with-dsn" {
+        // Whether `init` started a monitor: this process's children, listed per thread that
+        // started them (Linux).
+        std::thread::sleep(Duration::from_millis(100));
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", std::process::id())).unwrap();
+        let children: String = tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+            .collect();
+        let started = !children.trim().is_empty();
+        assert_eq!(started, mode == "with-dsn", "monitor started: {children:?}");
+        drop(guard);
+        return;
+    }
     if mode == "start" {
         let deadline = Instant::now() + Duration::from_secs(10);
         let dir = PathBuf::from(dir.unwrap_or_default());
@@ -343,6 +356,16 @@ fn a_crash_on_the_sdks_own_thread_arrives_with_a_minidump() {
         Some("sentry-transpor"),
         "the crashing thread (Linux keeps 15 bytes of a thread's name)"
     );
+}
+
+#[test]
+fn without_a_dsn_nothing_is_started_or_installed() {
+    let receiver = Receiver::start();
+    for (mode, dsn) in [("no-dsn", String::new()), ("with-dsn", receiver.dsn())] {
+        let out = child_output(mode, &dsn, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{mode}: {stderr}");
+    }
 }
 
 #[test]
