@@ -67,13 +67,7 @@ fn survives(receiver: &Receiver) -> Vec<(String, String, u64)> {
         "a later event was not delivered; got {:?}",
         messages(receiver)
     );
-    let mut reports: Vec<(String, String, u64)> = guard
-        .client()
-        .map(|c| c.client_reports().take())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(r, c, n)| (r.as_str().to_owned(), c.as_str().to_owned(), n))
-        .collect();
+    let mut reports = still_counted(&guard);
     let start = Instant::now();
     within(SHUTDOWN + Duration::from_secs(3), move || drop(guard));
     let took = start.elapsed();
@@ -169,13 +163,7 @@ fn absurd_retry_after_values_limit_for_at_most_the_default_or_a_day() {
         // Limited (60 s by default, a day at most): dropped on the client and counted.
         sentry_sdk::capture_message("while limited", Level::Error);
         sentry_sdk::flush(WAIT);
-        let mut reports: Vec<(String, String, u64)> = guard
-            .client()
-            .map(|c| c.client_reports().take())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(r, c, n)| (r.as_str().to_owned(), c.as_str().to_owned(), n))
-            .collect();
+        let mut reports = still_counted(&guard);
         let start = Instant::now();
         within(SHUTDOWN + Duration::from_secs(3), move || drop(guard));
         assert!(

@@ -85,3 +85,15 @@ pub fn counted_after_close(
     sentry_sdk::transport::Transport::close(&transport, Duration::from_millis(200));
     all
 }
+
+/// What the bound client of `guard` still counts as dropped (not yet sent), as
+/// `(reason, category, quantity)` strings like `Receiver::client_reports`.
+pub fn still_counted(guard: &sentry_sdk::ClientInitGuard) -> Vec<(String, String, u64)> {
+    guard
+        .client()
+        .map(|c| c.client_reports().take())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(r, c, n)| (r.as_str().to_owned(), c.as_str().to_owned(), n))
+        .collect()
+}

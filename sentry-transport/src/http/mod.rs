@@ -92,12 +92,6 @@ impl HttpTransport {
         }
     }
 
-    fn enqueue(&self, job: Job) -> Result<(), Job> {
-        self.try_enqueue(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => job,
-        })
-    }
-
     /// Queues `job` without waiting; a transport that is closed (or never started) answers
     /// `Closed`.
     fn try_enqueue(&self, job: Job) -> Result<(), mpsc::error::TrySendError<Job>> {
@@ -131,13 +125,18 @@ impl Transport for HttpTransport {
         }
         let category = outgoing.category();
         self.progress.begin();
-        if self.enqueue(Job::Send(outgoing)).is_err() {
+        if let Err(e) = self.try_enqueue(Job::Send(outgoing)) {
             self.progress
                 .queued_bytes
                 .fetch_sub(size, Ordering::Relaxed);
             self.progress.finish();
             reports.record_unbuilt(DiscardReason::QueueOverflow, category, size);
-            crate::sdk_debug!("queue full: dropped one {category}");
+            crate::sdk_debug!("queue full or closed: dropped one {category}");
+            if matches!(e, mpsc::error::TrySendError::Closed(_)) {
+                // Closed (a capture that raced `close`): the worker may have left its counts
+                // behind already, so this one follows them to the next transport.
+                left_behind::leave(&self.options.dsn, reports);
+            }
         }
     }
 
@@ -167,18 +166,22 @@ impl Transport for HttpTransport {
             done,
         };
         self.progress.begin();
-        if let Err(job) = self.enqueue(job) {
+        if let Err(e) = self.try_enqueue(job) {
             self.progress.finish();
+            let closed = matches!(e, mpsc::error::TrySendError::Closed(_));
             if let Job::Crash {
                 envelope,
                 stored: None,
                 ..
-            } = job
+            } = e.into_inner()
             {
-                // The queue is full and there is no cache: the crash is lost, and counted.
-                self.options
-                    .client_reports
-                    .record_envelope(DiscardReason::QueueOverflow, &envelope);
+                // The queue is full (or closed) and there is no cache: the crash is lost, and
+                // counted; after `close`, for the next transport to send.
+                let reports = &self.options.client_reports;
+                reports.record_envelope(DiscardReason::QueueOverflow, &envelope);
+                if closed {
+                    left_behind::leave(&self.options.dsn, reports);
+                }
             }
             return false; // a cached crash stays on disk for the next start
         }
