@@ -43,20 +43,11 @@ fn bench_error() -> BenchError {
 mod ours {
     use super::*;
     use sentry_sdk::protocol::{Breadcrumb, Level};
-    use sentry_sdk::transport::{Outgoing, Transport};
+    use sentry_sdk::transport::Transport;
 
     pub use crate::discard::Discard;
 
-    /// Runs the worker's part too (symbolication, merge, serialisation), then drops it.
-    pub struct BuildAndDiscard;
-    impl Transport for BuildAndDiscard {
-        fn send(&self, outgoing: Outgoing) {
-            drop(black_box(outgoing.into_envelope()));
-        }
-        fn flush(&self, _: Duration) -> bool {
-            true
-        }
-    }
+    pub use crate::discard::BuildAndDiscard;
 
     pub fn client(transport: Arc<dyn Transport>) -> Arc<sentry_sdk::Client> {
         client_with(transport, false)
