@@ -120,7 +120,7 @@ pub mod __private {
         always_log, debug_log, is_enabled as debug_enabled, is_sdk_thread, set_enabled,
     };
     pub use sentry_sdk_transport::sync::Mutex;
-    pub use sentry_sdk_transport::time::rfc3339;
+    pub use sentry_sdk_transport::time::{rfc3339, unix_millis};
 }
 
 #[allow(dead_code)]

@@ -119,6 +119,15 @@ fn digits(out: &mut [u8], mut value: u64) {
     }
 }
 
+/// Whole milliseconds since the Unix epoch (0 before it): the SDK's own files and messages.
+pub fn unix_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis()
+        .try_into()
+        .unwrap_or(u64::MAX)
+}
+
 /// Seconds since the Unix epoch as a float, the other timestamp form Sentry accepts.
 pub fn unix_seconds(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)

@@ -118,11 +118,7 @@ impl Marker {
 /// `session` (of `release`/`environment`) as the marker records it; also what a crash
 /// monitor in another process is given to end the session `crashed` (`from_state`).
 pub(crate) fn state(session: &AppSession, release: &str, environment: &str) -> Value {
-    let started = session
-        .started
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis() as u64;
+    let started = sentry_sdk_transport::time::unix_millis(session.started);
     json!({
         "sid": session.sid.simple().to_string(),
         "did": session.did,

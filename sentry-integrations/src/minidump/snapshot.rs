@@ -34,11 +34,7 @@ fn layer(scope: &Scope, max_breadcrumbs: usize) -> Value {
         .breadcrumbs(max_breadcrumbs)
         .iter()
         .map(|b| {
-            let ms = b
-                .timestamp
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or(Duration::ZERO)
-                .as_millis() as u64;
+            let ms = sentry_sdk_core::__private::unix_millis(b.timestamp);
             json!({
                 "ms": ms,
                 "type": b.ty,
